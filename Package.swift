@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The C++ shim compiles dlib's network templates; at -O0 they run ~30× slower, which makes
+// even debug builds and tests unusable, so the shim is always optimised.
+let optimisedNative: [CXXSetting] = [.unsafeFlags(["-O3", "-std=c++17", "-fno-math-errno"])]
+
+let package = Package(
+    name: "Likeness",
+    products: [
+
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // Native engines behind thin C shims.
+        .systemLibrary(name: "CVipsSystem", path: "Sources/Shims/CVipsSystem", pkgConfig: "vips",
+                       providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVips", dependencies: ["CVipsSystem"], path: "Sources/Shims/CVips",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CDlib", path: "Sources/Shims/CDlib",
+                cxxSettings: optimisedNative,
+                linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"), .linkedLibrary("m")]),
+        .systemLibrary(name: "CArchive", path: "Sources/Shims/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/Shims/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // The data path: photo → faces → templates → index → matches.
+        .target(name: "LikenessCore", path: "Sources/Core"),
+        .target(name: "LikenessEngine",
+                dependencies: ["LikenessCore", "CVips", "CDlib",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/Engine"),
+        .target(name: "TestSupport", dependencies: ["LikenessCore"], path: "Tests/Support"),
+        .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"],
+                    path: "Tests/Engine"),
+    ]
+)

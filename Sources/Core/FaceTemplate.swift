@@ -1,0 +1,35 @@
+/// A biometric template: the 128-d descriptor of dlib's ResNet face model. Two templates of
+/// the same person lie close in Euclidean distance.
+public struct FaceTemplate: Sendable, Hashable {
+    public static let dimension = 128
+
+    public private(set) var values: [Float]
+
+    public init(_ values: [Float]) {
+        precondition(values.count == Self.dimension, "a face template has \(Self.dimension) values")
+        self.values = values
+    }
+
+    /// The template from its stored form: 128 little-endian Float32.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == Self.dimension * 4 else { return nil }
+        var values = [Float](repeating: 0, count: Self.dimension)
+        values.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
+        self.values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+    }
+
+    /// The stored form: 128 little-endian Float32 (512 bytes).
+    public var bytes: [UInt8] {
+        let littleEndian = values.map { Float(bitPattern: $0.bitPattern.littleEndian) }
+        return littleEndian.withUnsafeBytes { Array($0) }
+    }
+
+    public func distance(to other: FaceTemplate) -> Float {
+        var sum: Float = 0
+        for i in 0..<Self.dimension {
+            let d = values[i] - other.values[i]
+            sum += d * d
+        }
+        return sum.squareRoot()
+    }
+}

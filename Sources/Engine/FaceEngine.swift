@@ -1,0 +1,66 @@
+import LikenessCore
+
+public enum FaceDetectorKind: String, Sendable, CaseIterable, Codable {
+    /// dlib's HOG detector: fast, frontal faces of 80 px and up at the scanned scale.
+    case hog
+    /// dlib's MMOD CNN: slower (~0.9 s per 640×480 image on one core), finds harder faces.
+    case mmod
+}
+
+/// Where and how to look for faces in an image.
+public struct DetectionPolicy: Sendable, Hashable {
+    public enum Scale: Sendable, Hashable {
+        /// Scan the full-resolution image after doubling it `n` times (dlib's "upsample").
+        case upsample(Int)
+        /// Scan at the resolution that brings the longer side closest to `longSide` pixels:
+        /// small photos are doubled (as the reference does), large ones shrunk, so the cost
+        /// stays bounded while faces down to 4% of the image side are found.
+        case fit(longSide: Int)
+    }
+
+    public var detector: FaceDetectorKind
+    public var scale: Scale
+
+    public init(detector: FaceDetectorKind, scale: Scale) {
+        self.detector = detector
+        self.scale = scale
+    }
+
+    /// Exactly what the reference `face_recognition` does: HOG on the image doubled once.
+    public static let reference = DetectionPolicy(detector: .hog, scale: .upsample(1))
+    /// The default for ingest and search.
+    public static let standard = DetectionPolicy(detector: .hog, scale: .fit(longSide: 2000))
+    /// The opt-in slow mode.
+    public static let accurate = DetectionPolicy(detector: .mmod, scale: .fit(longSide: 2000))
+}
+
+/// Turns photos into faces and faces into templates. One instance is used by one thread at
+/// a time; `EnginePool` hands instances to workers.
+public protocol FaceEngine: AnyObject {
+    /// Every face in the image, with its landmarks, largest first.
+    func detectFaces(in image: RGBImage, policy: DetectionPolicy) throws -> [DetectedFace]
+
+    /// One template per face, computed in batches. `jitters` > 1 averages over randomly
+    /// jittered chips and `mirrored` adds the mirrored chip, as slower, steadier variants.
+    func templates(for faces: [DetectedFace], in image: RGBImage, jitters: Int, mirrored: Bool) throws -> [FaceTemplate]
+
+    /// The aligned 150×150 RGB8 face chip the template is computed from.
+    func chip(for face: DetectedFace, in image: RGBImage) throws -> [UInt8]
+}
+
+extension FaceEngine {
+    public func templates(for faces: [DetectedFace], in image: RGBImage) throws -> [FaceTemplate] {
+        try templates(for: faces, in: image, jitters: 1, mirrored: false)
+    }
+}
+
+public struct FaceEngineError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension String {
+    /// The NUL-terminated message a shim wrote into `buffer`.
+    init(shimMessage buffer: [CChar]) {
+        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,215 @@
+// libvips behind fixed-argument C functions (see lk_vips.h).
+#include "lk_vips.h"
+
+#include <string.h>
+#include <vips/vips.h>
+
+static void take_error(char *error, size_t capacity, const char *fallback) {
+    const char *message = vips_error_buffer();
+    if (!message || !*message) message = fallback;
+    if (error && capacity > 0) {
+        strncpy(error, message, capacity - 1);
+        error[capacity - 1] = '\0';
+        // vips's messages end with a newline; the caller adds its own context.
+        size_t n = strlen(error);
+        while (n > 0 && (error[n - 1] == '\n' || error[n - 1] == ' ')) error[--n] = '\0';
+    }
+    vips_error_clear();
+}
+
+static void set_error(char *error, size_t capacity, const char *message) {
+    vips_error_clear();
+    if (error && capacity > 0) {
+        strncpy(error, message, capacity - 1);
+        error[capacity - 1] = '\0';
+    }
+}
+
+int lk_vips_start(char *error, size_t error_capacity) {
+    if (VIPS_INIT("likeness")) {
+        take_error(error, error_capacity, "libvips failed to start");
+        return -1;
+    }
+    // Every image is decoded once; caching operations would only hold memory.
+    vips_cache_set_max(0);
+    return 0;
+}
+
+// Turns a freshly opened (header-only) image into packed RGB8 pixels.
+static int decode(VipsImage *in, long max_pixels, lk_vips_image *out, char *error,
+                  size_t error_capacity) {
+    const char *loader = NULL;
+    if (vips_image_get_typeof(in, "vips-loader"))
+        vips_image_get_string(in, "vips-loader", &loader);
+    memset(out, 0, sizeof(*out));
+    if (loader) {
+        strncpy(out->format, loader, sizeof(out->format) - 1);
+    }
+
+    const long width = vips_image_get_width(in), height = vips_image_get_height(in);
+    if (width <= 0 || height <= 0) {
+        set_error(error, error_capacity, "image has no pixels");
+        return -1;
+    }
+    if ((double)width * (double)height > (double)max_pixels) {
+        char message[160];
+        snprintf(message, sizeof message,
+                 "image is %ld×%ld pixels, over the limit of %ld pixels", width, height, max_pixels);
+        set_error(error, error_capacity, message);
+        return -1;
+    }
+
+    VipsObject *scope = VIPS_OBJECT(vips_image_new());
+    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+    VipsImage *current = in;
+    int failed = 0;
+
+    if (vips_autorot(current, &t[0], NULL)) failed = 1;
+    else current = t[0];
+    if (!failed && vips_image_hasalpha(current)) {
+        VipsArrayDouble *white = vips_array_double_newv(1, 255.0);
+        if (vips_flatten(current, &t[1], "background", white, NULL)) failed = 1;
+        else current = t[1];
+        vips_area_unref(VIPS_AREA(white));
+    }
+    if (!failed && vips_colourspace(current, &t[2], VIPS_INTERPRETATION_sRGB, NULL)) failed = 1;
+    else if (!failed) current = t[2];
+    if (!failed && vips_cast(current, &t[3], VIPS_FORMAT_UCHAR, NULL)) failed = 1;
+    else if (!failed) current = t[3];
+    if (!failed && current->Bands > 3) {
+        if (vips_extract_band(current, &t[4], 0, "n", 3, NULL)) failed = 1;
+        else current = t[4];
+    }
+    if (!failed && current->Bands != 3) {
+        set_error(error, error_capacity, "image does not convert to RGB");
+        g_object_unref(scope);
+        return -1;
+    }
+    size_t size = 0;
+    if (!failed) {
+        out->pixels = vips_image_write_to_memory(current, &size);
+        if (!out->pixels) failed = 1;
+    }
+    if (failed) {
+        take_error(error, error_capacity, "image cannot be decoded");
+        g_object_unref(scope);
+        return -1;
+    }
+    out->width = current->Xsize;
+    out->height = current->Ysize;
+    g_object_unref(scope);
+    return 0;
+}
+
+static int decode_source(VipsSource *source, long max_pixels, lk_vips_image *out, char *error,
+                         size_t error_capacity) {
+    if (!vips_foreign_find_load_source(source)) {
+        vips_error_clear();
+        set_error(error, error_capacity, "not an image in a format libvips can read");
+        return -1;
+    }
+    VipsImage *image = vips_image_new_from_source(source, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                                  NULL);
+    if (!image) {
+        take_error(error, error_capacity, "image header cannot be read");
+        return -1;
+    }
+    const int result = decode(image, max_pixels, out, error, error_capacity);
+    g_object_unref(image);
+    return result;
+}
+
+int lk_vips_decode_file(const char *path, long max_pixels, lk_vips_image *out, char *error,
+                        size_t error_capacity) {
+    VipsSource *source = vips_source_new_from_file(path);
+    if (!source) {
+        take_error(error, error_capacity, "file cannot be opened");
+        return -1;
+    }
+    const int result = decode_source(source, max_pixels, out, error, error_capacity);
+    g_object_unref(source);
+    return result;
+}
+
+int lk_vips_decode_buffer(const void *data, size_t length, long max_pixels, lk_vips_image *out,
+                          char *error, size_t error_capacity) {
+    VipsSource *source = vips_source_new_from_memory(data, length);
+    if (!source) {
+        take_error(error, error_capacity, "buffer cannot be read");
+        return -1;
+    }
+    const int result = decode_source(source, max_pixels, out, error, error_capacity);
+    g_object_unref(source);
+    return result;
+}
+
+void lk_vips_free_image(lk_vips_image *image) {
+    if (image && image->pixels) {
+        g_free(image->pixels);
+        image->pixels = NULL;
+    }
+}
+
+int lk_vips_resize(const uint8_t *pixels, long width, long height, double scale,
+                   lk_vips_image *out, char *error, size_t error_capacity) {
+    memset(out, 0, sizeof(*out));
+    VipsImage *in = vips_image_new_from_memory(pixels, (size_t)width * height * 3, (int)width,
+                                               (int)height, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *resized = NULL;
+    if (!in || vips_resize(in, &resized, scale, NULL)) {
+        if (in) g_object_unref(in);
+        take_error(error, error_capacity, "resize failed");
+        return -1;
+    }
+    size_t size = 0;
+    out->pixels = vips_image_write_to_memory(resized, &size);
+    out->width = resized->Xsize;
+    out->height = resized->Ysize;
+    g_object_unref(resized);
+    g_object_unref(in);
+    if (!out->pixels) {
+        take_error(error, error_capacity, "resize failed");
+        return -1;
+    }
+    return 0;
+}
+
+int lk_vips_encode_jpeg(const uint8_t *pixels, long width, long height, long left, long top,
+                        long region_width, long region_height, long max_side, int quality,
+                        void **jpeg, size_t *jpeg_length, char *error, size_t error_capacity) {
+    *jpeg = NULL;
+    *jpeg_length = 0;
+    if (left < 0) { region_width += left; left = 0; }
+    if (top < 0) { region_height += top; top = 0; }
+    if (left + region_width > width) region_width = width - left;
+    if (top + region_height > height) region_height = height - top;
+    if (region_width <= 0 || region_height <= 0) {
+        set_error(error, error_capacity, "crop lies outside the image");
+        return -1;
+    }
+    VipsImage *in = vips_image_new_from_memory(pixels, (size_t)width * height * 3, (int)width,
+                                               (int)height, 3, VIPS_FORMAT_UCHAR);
+    if (!in) {
+        take_error(error, error_capacity, "cannot wrap pixels");
+        return -1;
+    }
+    VipsObject *scope = VIPS_OBJECT(vips_image_new());
+    VipsImage **t = (VipsImage **)vips_object_local_array(scope, 2);
+    int failed = vips_extract_area(in, &t[0], (int)left, (int)top, (int)region_width,
+                                   (int)region_height, NULL);
+    VipsImage *current = failed ? NULL : t[0];
+    const long longer = region_width > region_height ? region_width : region_height;
+    if (!failed && longer > max_side) {
+        failed = vips_resize(current, &t[1], (double)max_side / (double)longer, NULL);
+        if (!failed) current = t[1];
+    }
+    if (!failed)
+        failed = vips_jpegsave_buffer(current, jpeg, jpeg_length, "Q", quality, "strip", TRUE,
+                                      NULL);
+    if (failed) take_error(error, error_capacity, "JPEG encoding failed");
+    g_object_unref(scope);
+    g_object_unref(in);
+    return failed ? -1 : 0;
+}
+
+void lk_vips_free_buffer(void *buffer) { g_free(buffer); }

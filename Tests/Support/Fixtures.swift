@@ -1,0 +1,31 @@
+import Foundation
+
+/// Paths to the committed test fixtures (see Tests/Fixtures/NOTICE) and scratch folders.
+public enum Fixtures {
+    /// Tests/Fixtures, found from this file's location so tests run from any directory.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    public static func face(_ name: String) -> String {
+        root.appendingPathComponent("faces").appendingPathComponent(name).path
+    }
+
+    public static var facesDirectory: String { root.appendingPathComponent("faces").path }
+
+    /// A new empty folder under the system temporary directory.
+    public static func scratchDirectory(_ label: String = "likeness-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The labelled fixture photos: file name → identity (nil for group photos).
+    public static func labels() throws -> [(file: String, identity: String?)] {
+        let text = try String(contentsOf: root.appendingPathComponent("faces/labels.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return (object["file"] as! String, object["identity"] as? String)
+        }
+    }
+}
