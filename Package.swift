@@ -8,7 +8,7 @@ let optimisedNative: [CXXSetting] = [.unsafeFlags(["-O3", "-std=c++17", "-fno-ma
 let package = Package(
     name: "Likeness",
     products: [
-
+        .executable(name: "likeness", targets: ["LikenessCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +36,27 @@ let package = Package(
                 dependencies: ["LikenessCore", "CVips", "CDlib",
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Engine"),
+        .target(name: "LikenessStore",
+                dependencies: ["LikenessCore", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Sources/Store"),
+        .target(name: "LikenessIndex", dependencies: ["LikenessCore", "CBLAS"], path: "Sources/Index"),
+        .target(name: "LikenessGallery",
+                dependencies: ["LikenessCore", "LikenessStore", "LikenessIndex"],
+                path: "Sources/Gallery"),
+        .target(name: "LikenessIngest",
+                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery",
+                               "CArchive",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                path: "Sources/Ingest"),
+        .target(name: "LikenessSearch",
+                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessIndex", "LikenessGallery"],
+                path: "Sources/Search"),
+        .executableTarget(name: "LikenessCLI",
+                          dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessIndex",
+                                         "LikenessGallery", "LikenessIngest", "LikenessSearch",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/CLI"),
+
         .target(name: "TestSupport", dependencies: ["LikenessCore"], path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"],
                     path: "Tests/Engine"),

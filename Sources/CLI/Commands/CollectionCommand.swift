@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LikenessGallery
+import LikenessStore
+
+struct CollectionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collection", abstract: "Create and list collections.",
+        subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a collection, recording its provenance, lawful basis, jurisdiction and retention.")
+
+        @Argument(help: "A short name, used with --collection.") var name: String
+        @Option(help: "Where the images come from (provenance).") var source: String
+        @Option(help: "The lawful basis for holding these images.") var lawfulBasis: String
+        @Option(help: "ISO 3166 code of the jurisdiction, e.g. GB.") var jurisdiction: String
+        @Option(help: "Days images are kept; omit to keep until erased.") var retentionDays: Int?
+        @Option(help: "A description.") var description: String?
+        @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard jurisdiction.count == 2 || (jurisdiction.count == 6 && jurisdiction.dropFirst(2).first == "-"),
+                  jurisdiction.uppercased() == jurisdiction
+            else { throw ValidationError("--jurisdiction takes an ISO 3166 code such as GB or US-CA") }
+            if let retentionDays, retentionDays <= 0 { throw ValidationError("--retention-days must be positive") }
+        }
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+                let collection = try await gallery.store.createCollection(NewCollection(
+                    name: name, description: description, source: source, lawfulBasis: lawfulBasis,
+                    jurisdiction: jurisdiction, retentionDays: retentionDays))
+                print("Created collection '\(collection.name)' (id \(collection.id)).")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List collections with their provenance and sizes.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+                let summaries = try await gallery.store.collections()
+                if json {
+                    print(Output.json(summaries.map { s in
+                        ["name": s.collection.name, "source": s.collection.source, "lawful_basis": s.collection.lawfulBasis,
+                         "jurisdiction": s.collection.jurisdiction, "retention_days": s.collection.retentionDays ?? NSNull(),
+                         "images": s.images, "faces": s.faces] as [String: Any]
+                    }))
+                } else {
+                    print(Output.table(["name", "images", "faces", "jurisdiction", "retention", "lawful basis", "source"],
+                                       summaries.map { s in
+                        [s.collection.name, "\(s.images)", "\(s.faces)", s.collection.jurisdiction,
+                         s.collection.retentionDays.map { "\($0) days" } ?? "until erased", s.collection.lawfulBasis,
+                         s.collection.source]
+                    }))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import LikenessCore
+import LikenessIndex
+import LikenessStore
+
+/// The database and the vector index, kept in step. The database is the source of truth:
+/// every face added or removed is written to its change log in the same transaction, and the
+/// index replays that log, so it catches up after a crash, after another process's writes,
+/// or from nothing (`reindex`).
+public final class Gallery: Sendable {
+    public let store: any GalleryStore
+    public let index: any VectorIndex
+    private let syncs = SerialQueue()
+
+    public init(store: any GalleryStore, index: any VectorIndex) {
+        self.store = store
+        self.index = index
+    }
+
+    /// The embedded gallery: SQLite and the in-process index in `dataDirectory`.
+    public static func openEmbedded(at dataDirectory: URL) async throws -> Gallery {
+        let layout = DataDirectory(dataDirectory)
+        try layout.create()
+        let gallery = Gallery(store: try SQLiteGalleryStore(path: layout.database.path),
+                              index: try InProcessVectorIndex(file: layout.index))
+        try await gallery.syncIndex()
+        return gallery
+    }
+
+    /// Stores an image and its faces, then brings the index up to date.
+    public func store(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage {
+        let stored = try await store.storeImage(image, faces: faces, job: job, item: item)
+        if !stored.faces.isEmpty { try await syncIndex() }
+        return stored
+    }
+
+    /// Applies the database's change log to the index, in order. Returns how many changes
+    /// were applied. Runs one at a time, so the index's applied sequence only moves forward.
+    @discardableResult
+    public func syncIndex() async throws -> Int {
+        try await syncs.run { [store, index] in
+            var applied = 0
+            while true {
+                let changes = try await store.indexChanges(after: await index.appliedSequence, limit: 10_000)
+                guard !changes.isEmpty else { return applied }
+                var start = changes.startIndex
+                while start < changes.endIndex {
+                    // Apply runs of the same kind together, keeping log order between runs.
+                    var end = start
+                    while end + 1 < changes.endIndex, changes[end + 1].kind == changes[start].kind { end += 1 }
+                    let run = changes[start...end]
+                    let through = run.last!.sequence
+                    switch changes[start].kind {
+                    case .added:
+                        let templates = try await store.templates(of: run.map(\.face))
+                        try await index.insert(templates.map(IndexEntry.init), through: through)
+                    case .removed:
+                        try await index.remove(run.map(\.face), through: through)
+                    }
+                    start = end + 1
+                }
+                applied += changes.count
+            }
+        }
+    }
+
+    /// Rebuilds the index from the database alone. Returns the number of templates indexed.
+    @discardableResult
+    public func reindex() async throws -> Int {
+        let total = try await syncs.run { [store, index] in
+            // Everything up to `latest` is in the pages read below; later changes (made while
+            // this runs) are replayed by the sync that follows.
+            let latest = try await store.latestIndexSequence()
+            try await index.removeAll()
+            var after: FaceID = 0
+            var total = 0
+            while true {
+                let page = try await store.templates(after: after, limit: 10_000)
+                guard let last = page.last else { break }
+                try await index.insert(page.map(IndexEntry.init), through: 0)
+                total += page.count
+                after = last.face
+            }
+            try await index.insert([], through: latest)
+            return total
+        }
+        try await syncIndex()
+        try await index.persist()
+        return total
+    }
+
+    public func persistIndex() async throws {
+        try await index.persist()
+    }
+}
+
+extension IndexEntry {
+    init(_ stored: StoredTemplate) {
+        self.init(id: stored.face, collection: stored.collection, template: stored.template)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Counts of a running ingest, reported as images settle.
+public struct IngestProgress: Sendable {
+    /// Items in the inputs, when they could be counted up front.
+    public var total: Int?
+    public var stored = 0
+    public var duplicates = 0
+    public var failed = 0
+    public var faces = 0
+    /// Items settled by an earlier, interrupted run of the same job.
+    public var alreadyDone = 0
+    /// Files and archive entries passed over because their names are not images.
+    public var ignored = 0
+    public var failures: [(item: String, reason: String)] = []
+    public var elapsed: Duration = .zero
+
+    public init(total: Int?) { self.total = total }
+
+    public var settled: Int { stored + duplicates + failed + alreadyDone }
+
+    /// Images processed per second in this run (resumed items excluded).
+    public var imagesPerSecond: Double {
+        let seconds = elapsed.seconds
+        return seconds > 0 ? Double(stored + duplicates + failed) / seconds : 0
+    }
+
+    public var secondsRemaining: Double? {
+        guard let total, imagesPerSecond > 0 else { return nil }
+        return Double(max(0, total - settled)) / imagesPerSecond
+    }
+
+    mutating func record(_ outcome: Ingester.Outcome) {
+        switch outcome {
+        case .stored(let n):
+            stored += 1
+            faces += n
+        case .duplicate: duplicates += 1
+        case .alreadyDone: alreadyDone += 1
+        case .failed(let item, let reason):
+            failed += 1
+            failures.append((item, reason))
+        }
+    }
+}
+
+/// The result of `likeness ingest`, printed as a table or JSON.
+public struct IngestSummary: Sendable {
+    public var job: Int64
+    public var collection: String
+    public var resumed: Bool
+    public var progress: IngestProgress
+
+    public var json: [String: Any] {
+        [
+            "job": job, "collection": collection, "resumed": resumed,
+            "stored": progress.stored, "duplicates": progress.duplicates, "failed": progress.failed,
+            "already_done": progress.alreadyDone, "ignored": progress.ignored, "faces": progress.faces,
+            "seconds": (progress.elapsed.seconds * 1000).rounded() / 1000,
+            "images_per_second": (progress.imagesPerSecond * 100).rounded() / 100,
+            "failures": progress.failures.map { ["item": $0.item, "reason": $0.reason] },
+        ]
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

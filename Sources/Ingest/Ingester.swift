@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessGallery
+import LikenessStore
+
+/// Ingest: the operator's inputs → images → faces → templates → gallery, in parallel, as a
+/// resumable job. Every image is settled in one database transaction (stored with its faces,
+/// a duplicate, or a failure with its reason), so a run killed at any moment leaves no
+/// half-written image, and a rerun with the same inputs resumes the job where it stopped.
+public final class Ingester: Sendable {
+    public struct Options: Sendable {
+        public var policy: DetectionPolicy
+        /// Images in flight at once: enough to keep every engine busy while others read files,
+        /// fetch URLs or write to the database.
+        public var concurrency: Int
+        /// How often the index file is rewritten during a long ingest.
+        public var persistInterval: Duration
+
+        public init(policy: DetectionPolicy = .standard, concurrency: Int, persistInterval: Duration = .seconds(60)) {
+            self.policy = policy
+            self.concurrency = concurrency
+            self.persistInterval = persistInterval
+        }
+    }
+
+    let gallery: Gallery
+    let pool: EnginePool
+    let fetcher: ImageFetcher
+    let options: Options
+
+    public init(gallery: Gallery, pool: EnginePool, fetcher: ImageFetcher, options: Options) {
+        self.gallery = gallery
+        self.pool = pool
+        self.fetcher = fetcher
+        self.options = options
+    }
+
+    enum Outcome: Sendable {
+        case stored(faces: Int)
+        case duplicate
+        case alreadyDone
+        case failed(item: String, reason: String)
+    }
+
+    public func run(inputs: [String], into collection: CollectionRecord,
+                    onProgress: @escaping @Sendable (IngestProgress) -> Void = { _ in }) async throws -> IngestSummary {
+        let items = try IngestInputs(inputs)
+        let absolute = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hex
+        let job = try await gallery.store.beginJob(collection: collection.id, key: key, inputs: absolute)
+
+        var progress = IngestProgress(total: try? IngestInputs.count(inputs))
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastPersist = started
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            var inFlight = 0
+            func settle(_ outcome: Outcome) {
+                progress.record(outcome)
+                progress.elapsed = clock.now - started
+                onProgress(progress)
+            }
+            for item in items {
+                if job.settledItems.contains(item.key) {
+                    settle(.alreadyDone)
+                    continue
+                }
+                if inFlight >= options.concurrency, let outcome = try await group.next() {
+                    inFlight -= 1
+                    settle(outcome)
+                    if clock.now - lastPersist > options.persistInterval {
+                        try await gallery.persistIndex()
+                        lastPersist = clock.now
+                    }
+                }
+                group.addTask { await self.process(item, job: job.id, collection: collection.id) }
+                inFlight += 1
+            }
+            for try await outcome in group { settle(outcome) }
+        }
+        progress.ignored = items.ignored
+        try await gallery.persistIndex()
+        try await gallery.store.finishJob(job.id, status: .finished)
+        return IngestSummary(job: job.id, collection: collection.name, resumed: job.resumed, progress: progress)
+    }
+
+    private func process(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
+        do {
+            let bytes = try await load(item)
+            let sha256 = SHA256.hash(data: bytes).hex
+            if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
+                try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
+                return .duplicate
+            }
+            let policy = options.policy
+            let analysis = try await pool.run { engine in try ImageAnalysis.analyse(bytes, engine: engine, policy: policy) }
+            let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.width,
+                                 height: analysis.height, byteCount: bytes.count, format: analysis.format)
+            let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key)
+            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count)
+        } catch {
+            let reason = "\(error)"
+            try? await gallery.store.recordItem(job: job, item: item.key, outcome: .failed, reason: reason, image: nil)
+            return .failed(item: item.key, reason: reason)
+        }
+    }
+
+    private func load(_ item: IngestItem) async throws -> [UInt8] {
+        switch item.payload {
+        case .bytes(let bytes):
+            return bytes
+        case .unreadable(let reason):
+            throw IngestError(reason)
+        case .url(let url):
+            return try await fetcher.fetch(url)
+        case .file(let path):
+            let attributes: [FileAttributeKey: Any]
+            do {
+                attributes = try FileManager.default.attributesOfItem(atPath: path)
+            } catch {
+                throw IngestError("no such file")
+            }
+            let size = (attributes[.size] as? Int) ?? 0
+            guard size <= IngestInputs.maxImageBytes else {
+                throw IngestError("\(size >> 20) MB, over the \(IngestInputs.maxImageBytes >> 20) MB limit for one image")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else { throw IngestError("cannot be read") }
+            guard !data.isEmpty else { throw IngestError("empty file") }
+            return [UInt8](data)
+        }
+    }
+}
+
+extension Digest {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}

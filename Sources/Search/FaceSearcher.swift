@@ -1,0 +1,104 @@
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessGallery
+import LikenessIndex
+import LikenessStore
+
+/// Probe photo → its faces → the chosen face's template → nearest templates in the gallery →
+/// candidates with their bands and provenance.
+public final class FaceSearcher: Sendable {
+    let gallery: Gallery
+    let pool: EnginePool
+    let bands: BandThresholds
+    let policy: DetectionPolicy
+
+    public init(gallery: Gallery, pool: EnginePool, bands: BandThresholds, policy: DetectionPolicy = .standard) {
+        self.gallery = gallery
+        self.pool = pool
+        self.bands = bands
+        self.policy = policy
+    }
+
+    /// Searches with one face of the probe: `face` (0-based, faces ordered largest first),
+    /// else the largest. `collections` nil searches every collection.
+    public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
+                       collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
+        let policy = self.policy
+        let (faces, template) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?) in
+            let faces = try engine.detectFaces(in: probe, policy: policy)
+            let index = chosen ?? 0
+            guard faces.indices.contains(index) else { return (faces, nil) }
+            return (faces, try engine.templates(for: [faces[index]], in: probe)[0])
+        }
+        guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
+        guard let template else {
+            throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
+        }
+        let matches = try await nearest(to: template, top: top, collections: collections)
+        return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches)
+    }
+
+    /// The gallery's nearest templates, ranked, with what a reviewer needs to follow them up.
+    public func nearest(to template: FaceTemplate, top: Int, collections: Set<CollectionID>?) async throws -> [Match] {
+        let neighbors = try await gallery.index.nearest(to: template, k: top, in: collections)
+        let details = try await gallery.store.matchDetails(for: neighbors.map(\.id))
+        // A face erased since the index was last synced has no details: it is not shown.
+        return neighbors.compactMap { neighbor in details[neighbor.id].map { (neighbor, $0) } }
+            .enumerated().map { rank, pair in
+                let (neighbor, detail) = pair
+                return Match(rank: rank + 1, face: neighbor.id, image: detail.image, distance: neighbor.distance,
+                             similarity: bands.similarity(forDistance: neighbor.distance),
+                             band: bands.band(forDistance: neighbor.distance), collection: detail.collection,
+                             origin: detail.origin, box: detail.box)
+            }
+    }
+}
+
+public enum SearchError: Error, CustomStringConvertible, Sendable {
+    case noFace(probe: String)
+    case noSuchFace(probe: String, requested: Int, found: Int)
+    case unknownCollection(String)
+
+    public var description: String {
+        switch self {
+        case .noFace(let probe): "\(probe): no face found in the probe photo"
+        case .noSuchFace(let probe, let requested, let found):
+            "\(probe): face \(requested) requested, but the photo has \(found) face\(found == 1 ? "" : "s") (0…\(found - 1))"
+        case .unknownCollection(let name): "no collection named '\(name)'"
+        }
+    }
+}
+
+public struct Match: Sendable {
+    public var rank: Int
+    public var face: FaceID
+    public var image: ImageID
+    public var distance: Float
+    public var similarity: Double
+    public var band: ScoreBand
+    public var collection: String
+    public var origin: ImageOrigin
+    public var box: FaceBox
+
+    public var json: [String: Any] {
+        [
+            "rank": rank, "face_id": face, "image_id": image,
+            "distance": (Double(distance) * 10000).rounded() / 10000,
+            "similarity": (similarity * 10000).rounded() / 10000, "band": band.rawValue,
+            "collection": collection, "image": origin.location,
+            "source_url": origin.sourceURL ?? NSNull(), "box": box.array,
+        ]
+    }
+}
+
+public struct ProbeResult: Sendable {
+    public var probe: String
+    public var faces: [FaceBox]
+    public var face: Int
+    public var matches: [Match]
+
+    public var json: [String: Any] {
+        ["probe": probe, "faces": faces.map { ["box": $0.array] }, "face": face, "matches": matches.map(\.json)]
+    }
+}

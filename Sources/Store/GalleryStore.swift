@@ -1,0 +1,188 @@
+import Foundation
+import LikenessCore
+
+/// The source of truth for everything Likeness holds: collections and their provenance,
+/// images, faces and their templates, ingest jobs, and the change log the vector index
+/// follows. The embedded implementation is SQLite (`SQLiteGalleryStore`).
+public protocol GalleryStore: Sendable {
+    // Collections
+    func createCollection(_ collection: NewCollection) async throws -> CollectionRecord
+    func collection(named name: String) async throws -> CollectionRecord?
+    func collections() async throws -> [CollectionSummary]
+
+    // Ingest
+    /// Starts a job, or resumes the unfinished one with the same key (same collection and
+    /// inputs) so that a rerun after a crash finishes it instead of starting over.
+    func beginJob(collection: CollectionID, key: String, inputs: [String]) async throws -> IngestJob
+    func finishJob(_ job: Int64, status: IngestJob.Status) async throws
+    /// The image with these bytes already in the collection, if any.
+    func image(in collection: CollectionID, sha256: String) async throws -> ImageID?
+    /// Stores an image, its faces and the job item's outcome in one transaction: after a
+    /// crash either all of it is there or none of it.
+    func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage
+    /// Records a job item that stored nothing (a duplicate, or a failure with its reason).
+    func recordItem(job: Int64, item: String, outcome: IngestItemOutcome, reason: String?, image: ImageID?) async throws
+    func jobItems(_ job: Int64) async throws -> [IngestItemRecord]
+
+    // The index's change log
+    /// Changes after `sequence`, oldest first.
+    func indexChanges(after sequence: Int64, limit: Int) async throws -> [IndexChange]
+    /// Templates of the faces that still exist among `ids`.
+    func templates(of ids: [FaceID]) async throws -> [StoredTemplate]
+    /// All templates in face-ID order, a page at a time (for rebuilding the index).
+    func templates(after id: FaceID, limit: Int) async throws -> [StoredTemplate]
+    func latestIndexSequence() async throws -> Int64
+
+    // Search results
+    func matchDetails(for ids: [FaceID]) async throws -> [FaceID: MatchDetails]
+    func counts() async throws -> GalleryCounts
+}
+
+public struct NewCollection: Sendable {
+    public var name: String
+    public var description: String?
+    public var source: String
+    public var lawfulBasis: String
+    public var jurisdiction: String
+    public var retentionDays: Int?
+
+    public init(name: String, description: String? = nil, source: String, lawfulBasis: String,
+                jurisdiction: String, retentionDays: Int?) {
+        self.name = name
+        self.description = description
+        self.source = source
+        self.lawfulBasis = lawfulBasis
+        self.jurisdiction = jurisdiction
+        self.retentionDays = retentionDays
+    }
+}
+
+public struct CollectionRecord: Sendable, Codable, Hashable {
+    public var id: CollectionID
+    public var name: String
+    public var description: String?
+    public var source: String
+    public var lawfulBasis: String
+    public var jurisdiction: String
+    public var retentionDays: Int?
+    public var createdAt: Date
+}
+
+public struct CollectionSummary: Sendable {
+    public var collection: CollectionRecord
+    public var images: Int
+    public var faces: Int
+}
+
+/// Where an image came from, as the operator gave it.
+public struct ImageOrigin: Sendable, Hashable {
+    /// The absolute path, `archive.zip!/entry.jpg`, or the URL.
+    public var location: String
+    /// The page the image was published on, if the manifest says.
+    public var sourceURL: String?
+    public var caption: String?
+    public var date: String?
+
+    public init(location: String, sourceURL: String? = nil, caption: String? = nil, date: String? = nil) {
+        self.location = location
+        self.sourceURL = sourceURL
+        self.caption = caption
+        self.date = date
+    }
+}
+
+public struct NewImage: Sendable {
+    public var collection: CollectionID
+    public var sha256: String
+    public var origin: ImageOrigin
+    public var width: Int
+    public var height: Int
+    public var byteCount: Int
+    public var format: String
+
+    public init(collection: CollectionID, sha256: String, origin: ImageOrigin, width: Int, height: Int,
+                byteCount: Int, format: String) {
+        self.collection = collection
+        self.sha256 = sha256
+        self.origin = origin
+        self.width = width
+        self.height = height
+        self.byteCount = byteCount
+        self.format = format
+    }
+}
+
+public struct NewFace: Sendable {
+    public var face: DetectedFace
+    public var quality: Double
+    public var template: FaceTemplate
+    /// JPEG of the aligned face chip, for reviewers.
+    public var crop: [UInt8]
+
+    public init(face: DetectedFace, quality: Double, template: FaceTemplate, crop: [UInt8]) {
+        self.face = face
+        self.quality = quality
+        self.template = template
+        self.crop = crop
+    }
+}
+
+public struct StoredImage: Sendable {
+    public var image: ImageID
+    public var faces: [FaceID]
+    /// The same bytes were already in the collection (stored by a concurrent worker).
+    public var isDuplicate: Bool
+}
+
+public struct IngestJob: Sendable {
+    public enum Status: String, Sendable, Codable { case running, finished, failed }
+    public var id: Int64
+    public var collection: CollectionID
+    public var resumed: Bool
+    /// Items already settled by an earlier run of this job.
+    public var settledItems: Set<String>
+}
+
+public enum IngestItemOutcome: String, Sendable, Codable {
+    case stored, duplicate, failed
+}
+
+public struct IngestItemRecord: Sendable {
+    public var item: String
+    public var outcome: IngestItemOutcome
+    public var reason: String?
+    public var image: ImageID?
+    public var faces: Int
+}
+
+public struct IndexChange: Sendable, Hashable {
+    public enum Kind: String, Sendable { case added, removed }
+    public var sequence: Int64
+    public var face: FaceID
+    public var kind: Kind
+}
+
+public struct StoredTemplate: Sendable {
+    public var face: FaceID
+    public var collection: CollectionID
+    public var template: FaceTemplate
+}
+
+public struct MatchDetails: Sendable {
+    public var face: FaceID
+    public var image: ImageID
+    public var box: FaceBox
+    public var collection: String
+    public var origin: ImageOrigin
+}
+
+public struct GalleryCounts: Sendable, Equatable {
+    public var collections: Int
+    public var images: Int
+    public var faces: Int
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
