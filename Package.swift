@@ -57,8 +57,18 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
-        .target(name: "TestSupport", dependencies: ["LikenessCore"], path: "Tests/Support"),
-        .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"],
-                    path: "Tests/Engine"),
+        .target(name: "TestSupport",
+                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest"],
+                path: "Tests/Support"),
+        .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"], path: "Tests/Engine"),
+        .testTarget(name: "StoreTests", dependencies: ["LikenessStore", "TestSupport"], path: "Tests/Store"),
+        .testTarget(name: "IngestTests",
+                    dependencies: ["LikenessIngest", "LikenessGallery", "LikenessStore", "TestSupport"],
+                    path: "Tests/Ingest"),
+        .testTarget(name: "SearchTests",
+                    dependencies: ["LikenessSearch", "LikenessEngine", "TestSupport"], path: "Tests/Search"),
+        .testTarget(name: "CLITests",
+                    dependencies: ["LikenessGallery", "LikenessStore", "LikenessEngine", "TestSupport"],
+                    path: "Tests/CLI"),
     ]
 )

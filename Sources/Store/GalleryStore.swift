@@ -180,6 +180,12 @@ public struct GalleryCounts: Sendable, Equatable {
     public var collections: Int
     public var images: Int
     public var faces: Int
+
+    public init(collections: Int, images: Int, faces: Int) {
+        self.collections = collections
+        self.images = images
+        self.faces = faces
+    }
 }
 
 public struct StoreError: Error, CustomStringConvertible, Sendable {

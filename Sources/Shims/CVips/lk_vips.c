@@ -25,13 +25,21 @@ static void set_error(char *error, size_t capacity, const char *message) {
     }
 }
 
+// libvips logs a warning per damaged tile; the error that follows says it once, in context.
+static void drop_warning(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
+
 int lk_vips_start(char *error, size_t error_capacity) {
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, drop_warning, NULL);
     if (VIPS_INIT("likeness")) {
         take_error(error, error_capacity, "libvips failed to start");
         return -1;
     }
     // Every image is decoded once; caching operations would only hold memory.
     vips_cache_set_max(0);
+    // Ingest decodes one image per engine thread in parallel; more threads per image only contend.
+    vips_concurrency_set(1);
     return 0;
 }
 

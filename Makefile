@@ -1,0 +1,61 @@
+# Likeness: `make run` and `make test` work on a fresh Debian 12 machine. Each installs what is
+# missing (Debian packages with apt, Python packages into ./.venv), builds, then runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+DATA ?= likeness-data
+APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev \
+                pkg-config python3-venv python3-pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# The model weights come from the face-recognition-models package in the venv.
+MODELS_DIR = $(shell $(PYTHON) -c "import face_recognition_models, os; print(os.path.join(os.path.dirname(face_recognition_models.__file__), 'models'))")
+# One BLAS thread per engine: the engines themselves run one per core.
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: setup system-packages python-packages build build-release run test bench clean
+
+setup: system-packages python-packages
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+python-packages: $(VENV)/.installed
+
+$(VENV)/.installed: scripts/requirements.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps face_recognition==1.3.0
+	touch $@
+
+build: setup
+	swift build --build-tests
+
+build-release: setup
+	swift build -c release
+
+# Until the web server lands: a demo gallery from the fixture photos, and one search.
+run: build-release
+	@export LIKENESS_MODELS="$(MODELS_DIR)"; set -e; \
+	bin=$$(swift build -c release --show-bin-path)/likeness; \
+	$$bin models; \
+	$$bin collection list --data $(DATA) | grep -q '^demo ' || \
+	  $$bin collection create demo --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
+	    --lawful-basis "public test photographs" --jurisdiction GB --retention-days 30 --data $(DATA); \
+	$$bin ingest Tests/Fixtures/faces --collection demo --data $(DATA); \
+	$$bin search Tests/Fixtures/faces/img11.jpg --top 5 --data $(DATA)
+
+test: build
+	LIKENESS_MODELS="$(MODELS_DIR)" swift test --skip-build
+
+bench: build-release
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh
+
+clean:
+	rm -rf .build $(DATA)

