@@ -13,7 +13,7 @@ struct Likeness: AsyncParsableCommand {
             leads, not identifications: a trained person must review them before any action.
             """,
         subcommands: [ModelsCommand.self, CollectionCommand.self, IngestCommand.self, SearchCommand.self,
-                      VerifyCommand.self, DetectCommand.self, ReindexCommand.self])
+                      VerifyCommand.self, DetectCommand.self, ReindexCommand.self, BenchCommand.self])
 }
 
 /// `--data DIR`, shared by every command that reads or writes a gallery.

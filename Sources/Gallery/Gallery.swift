@@ -34,6 +34,13 @@ public final class Gallery: Sendable {
         return stored
     }
 
+    /// Stores many images in one transaction (bulk loads), then brings the index up to date.
+    public func storeImages(_ batch: [(image: NewImage, faces: [NewFace])]) async throws -> [StoredImage] {
+        let stored = try await store.storeImages(batch)
+        try await syncIndex()
+        return stored
+    }
+
     /// Applies the database's change log to the index, in order. Returns how many changes
     /// were applied. Runs one at a time, so the index's applied sequence only moves forward.
     @discardableResult

@@ -9,23 +9,60 @@ struct ImageAnalysis {
     var height: Int
     var format: String
     var faces: [NewFace]
+    var timings: StageTimings
 
     static func analyse(_ bytes: [UInt8], engine: any FaceEngine, policy: DetectionPolicy) throws -> ImageAnalysis {
+        var timings = StageTimings()
         let image: RGBImage
         do {
-            image = try ImageCodec.decode(data: bytes)
+            image = try timings.measure(\.decode) { try ImageCodec.decode(data: bytes) }
         } catch {
             throw IngestError("cannot decode: \(error)")
         }
-        let detected = try engine.detectFaces(in: image, policy: policy)
-        let templates = try engine.templates(for: detected, in: image)
-        let faces = try zip(detected, templates).map { face, template in
-            let chip = try engine.chip(for: face, in: image)
-            let side = DlibFaceEngine.chipSide
-            return NewFace(face: face, quality: FaceQuality.score(face: face, chip: chip), template: template,
-                           crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side))
+        let detected = try timings.measure(\.detect) { try engine.detectFaces(in: image, policy: policy) }
+        let templates = try timings.measure(\.describe) { try engine.templates(for: detected, in: image) }
+        let faces = try timings.measure(\.crop) {
+            try zip(detected, templates).map { face, template in
+                let chip = try engine.chip(for: face, in: image)
+                let side = DlibFaceEngine.chipSide
+                return NewFace(face: face, quality: FaceQuality.score(face: face, chip: chip), template: template,
+                               crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side))
+            }
         }
         return ImageAnalysis(width: image.width, height: image.height,
-                             format: image.format.replacingOccurrences(of: "_source", with: ""), faces: faces)
+                             format: image.format.replacingOccurrences(of: "_source", with: ""), faces: faces,
+                             timings: timings)
+    }
+}
+
+/// Time spent in each stage of the data path, summed over images.
+public struct StageTimings: Sendable {
+    public var read: Duration = .zero      // file read, archive entry or download, and hashing
+    public var decode: Duration = .zero    // libvips: bytes → upright RGB8
+    public var detect: Duration = .zero    // detector and 5-point landmarks
+    public var describe: Duration = .zero  // aligned chips and 128-d descriptors
+    public var crop: Duration = .zero      // reviewer crops (JPEG) and quality scores
+    public var store: Duration = .zero     // database transaction and index update
+
+    public init() {}
+
+    mutating func measure<T>(_ stage: WritableKeyPath<StageTimings, Duration>, _ body: () throws -> T) rethrows -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { self[keyPath: stage] += clock.now - start }
+        return try body()
+    }
+
+    mutating func add(_ other: StageTimings) {
+        read += other.read
+        decode += other.decode
+        detect += other.detect
+        describe += other.describe
+        crop += other.crop
+        store += other.store
+    }
+
+    public var stages: [(name: String, total: Duration)] {
+        [("read", read), ("decode", decode), ("detect", detect), ("describe", describe), ("crop", crop), ("store", store)]
     }
 }

@@ -13,6 +13,8 @@ public struct IngestProgress: Sendable {
     /// Files and archive entries passed over because their names are not images.
     public var ignored = 0
     public var failures: [(item: String, reason: String)] = []
+    /// Per-stage time summed over the images stored.
+    public var timings = StageTimings()
     public var elapsed: Duration = .zero
 
     public init(total: Int?) { self.total = total }
@@ -32,9 +34,10 @@ public struct IngestProgress: Sendable {
 
     mutating func record(_ outcome: Ingester.Outcome) {
         switch outcome {
-        case .stored(let n):
+        case .stored(let n, let stageTimings):
             stored += 1
             faces += n
+            timings.add(stageTimings)
         case .duplicate: duplicates += 1
         case .alreadyDone: alreadyDone += 1
         case .failed(let item, let reason):

@@ -38,7 +38,7 @@ public final class Ingester: Sendable {
     }
 
     enum Outcome: Sendable {
-        case stored(faces: Int)
+        case stored(faces: Int, timings: StageTimings)
         case duplicate
         case alreadyDone
         case failed(item: String, reason: String)
@@ -87,9 +87,12 @@ public final class Ingester: Sendable {
     }
 
     private func process(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
+        let clock = ContinuousClock()
         do {
+            let started = clock.now
             let bytes = try await load(item)
             let sha256 = SHA256.hash(data: bytes).hex
+            let read = clock.now - started
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
                 try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
                 return .duplicate
@@ -98,8 +101,12 @@ public final class Ingester: Sendable {
             let analysis = try await pool.run { engine in try ImageAnalysis.analyse(bytes, engine: engine, policy: policy) }
             let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.width,
                                  height: analysis.height, byteCount: bytes.count, format: analysis.format)
+            let storing = clock.now
             let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key)
-            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count)
+            var timings = analysis.timings
+            timings.read = read
+            timings.store = clock.now - storing
+            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings)
         } catch {
             let reason = "\(error)"
             try? await gallery.store.recordItem(job: job, item: item.key, outcome: .failed, reason: reason, image: nil)

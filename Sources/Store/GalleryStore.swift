@@ -20,6 +20,9 @@ public protocol GalleryStore: Sendable {
     /// Stores an image, its faces and the job item's outcome in one transaction: after a
     /// crash either all of it is there or none of it.
     func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage
+    /// Stores many images and their faces in one transaction, outside any job: bulk loads
+    /// such as benchmarks and migrations. Images already in their collection are skipped.
+    func storeImages(_ batch: [(image: NewImage, faces: [NewFace])]) async throws -> [StoredImage]
     /// Records a job item that stored nothing (a duplicate, or a failure with its reason).
     func recordItem(job: Int64, item: String, outcome: IngestItemOutcome, reason: String?, image: ImageID?) async throws
     func jobItems(_ job: Int64) async throws -> [IngestItemRecord]

@@ -97,37 +97,49 @@ public final class SQLiteGalleryStore: GalleryStore {
 
     public func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage {
         try await database.write { db in
-            // A concurrent worker may have stored the same bytes since the caller looked.
-            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE collection_id = ? AND sha256 = ?",
-                                                 arguments: [image.collection, image.sha256]) {
-                try Self.recordItem(db, job: job, item: item, outcome: .duplicate, reason: nil, image: existing, faces: 0)
-                return StoredImage(image: existing, faces: [], isDuplicate: true)
-            }
-            try db.execute(sql: """
-                INSERT INTO image (collection_id, sha256, location, source_url, caption, taken_at, width, height,
-                                   byte_count, format, job_id, ingested_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [image.collection, image.sha256, image.origin.location, image.origin.sourceURL,
-                                 image.origin.caption, image.origin.date, image.width, image.height,
-                                 image.byteCount, image.format, job, Date()])
-            let imageID = db.lastInsertedRowID
-            var faceIDs: [FaceID] = []
-            for face in faces {
-                let landmarks = face.face.landmarks.flatMap { [$0.x, $0.y] }.map(String.init).joined(separator: ",")
-                try db.execute(sql: """
-                    INSERT INTO face (image_id, box_left, box_top, box_right, box_bottom, landmarks,
-                                      detector_score, quality, template, crop)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [imageID, face.face.box.left, face.face.box.top, face.face.box.right,
-                                     face.face.box.bottom, landmarks, face.face.detectorScore, face.quality,
-                                     Data(face.template.bytes), Data(face.crop)])
-                let faceID = db.lastInsertedRowID
-                faceIDs.append(faceID)
-                try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'added')", arguments: [faceID])
-            }
-            try Self.recordItem(db, job: job, item: item, outcome: .stored, reason: nil, image: imageID, faces: faces.count)
-            return StoredImage(image: imageID, faces: faceIDs, isDuplicate: false)
+            let stored = try Self.insert(db, image: image, faces: faces, job: job)
+            try Self.recordItem(db, job: job, item: item, outcome: stored.isDuplicate ? .duplicate : .stored,
+                                reason: nil, image: stored.image, faces: stored.faces.count)
+            return stored
         }
+    }
+
+    public func storeImages(_ batch: [(image: NewImage, faces: [NewFace])]) async throws -> [StoredImage] {
+        try await database.write { db in
+            try batch.map { try Self.insert(db, image: $0.image, faces: $0.faces, job: nil) }
+        }
+    }
+
+    /// Inserts an image, its faces and their index-log entries, unless a concurrent writer
+    /// already stored the same bytes in the collection.
+    private static func insert(_ db: Database, image: NewImage, faces: [NewFace], job: Int64?) throws -> StoredImage {
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE collection_id = ? AND sha256 = ?",
+                                             arguments: [image.collection, image.sha256]) {
+            return StoredImage(image: existing, faces: [], isDuplicate: true)
+        }
+        try db.execute(sql: """
+            INSERT INTO image (collection_id, sha256, location, source_url, caption, taken_at, width, height,
+                               byte_count, format, job_id, ingested_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [image.collection, image.sha256, image.origin.location, image.origin.sourceURL,
+                             image.origin.caption, image.origin.date, image.width, image.height,
+                             image.byteCount, image.format, job, Date()])
+        let imageID = db.lastInsertedRowID
+        var faceIDs: [FaceID] = []
+        for face in faces {
+            let landmarks = face.face.landmarks.flatMap { [$0.x, $0.y] }.map(String.init).joined(separator: ",")
+            try db.execute(sql: """
+                INSERT INTO face (image_id, box_left, box_top, box_right, box_bottom, landmarks,
+                                  detector_score, quality, template, crop)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [imageID, face.face.box.left, face.face.box.top, face.face.box.right,
+                                 face.face.box.bottom, landmarks, face.face.detectorScore, face.quality,
+                                 Data(face.template.bytes), Data(face.crop)])
+            let faceID = db.lastInsertedRowID
+            faceIDs.append(faceID)
+            try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'added')", arguments: [faceID])
+        }
+        return StoredImage(image: imageID, faces: faceIDs, isDuplicate: false)
     }
 
     public func recordItem(job: Int64, item: String, outcome: IngestItemOutcome, reason: String?, image: ImageID?) async throws {

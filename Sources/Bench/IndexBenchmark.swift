@@ -1,0 +1,213 @@
+import Foundation
+import LikenessCore
+import LikenessIndex
+
+/// Builds an `InProcessVectorIndex` of synthetic face-like templates and measures it: build
+/// and training time, persist and reopen, single-threaded search latency, and recall@10
+/// against exact brute-force search.
+public enum IndexBenchmark {
+    /// - Parameters:
+    ///   - size: stored templates.
+    ///   - queries: probe templates (new photos of stored identities).
+    ///   - probes: probe counts to measure; nil = the configuration's.
+    ///   - batchSize: entries per insert call, like the gallery's sync pages.
+    public static func run(size: Int, queries: Int, probes: [Int]? = nil,
+                           configuration: InProcessVectorIndex.Configuration = .standard,
+                           batchSize: Int = 10_000, seed: UInt64 = 1) async throws -> IndexBenchmarkReport {
+        let k = 10
+        var clock = Stopwatch()
+        let faces = SyntheticTemplates(count: size, seed: seed)
+        let probeFaces = faces.probes(count: queries, seed: seed &+ 1)
+        let probeTemplates = probeFaces.map(\.template)
+        let generateSeconds = clock.lap()
+        let statistics = faces.distanceStatistics(pairs: 2_000)
+
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("likeness-index-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("faces.index")
+
+        // Build in batches, timing the batches in which the lists changed (training) apart.
+        let index = try InProcessVectorIndex(file: file, configuration: configuration)
+        var buildSeconds = 0.0, trainingSeconds = 0.0, trainings = 0
+        for start in stride(from: 0, to: size, by: batchSize) {
+            let entries = (start ..< min(size, start + batchSize)).map {
+                IndexEntry(id: FaceID($0 + 1), collection: 1, template: faces.template($0))
+            }
+            let listsBefore = index.listCount
+            clock.lap()
+            try index.insert(entries, through: Int64(start + entries.count))
+            let seconds = clock.lap()
+            buildSeconds += seconds
+            if index.listCount != listsBefore {
+                trainingSeconds += seconds
+                trainings += 1
+            }
+        }
+        let residentAfterBuild = ProcessMemory.residentBytes()
+
+        clock.lap()
+        try index.persist()
+        let persistSeconds = clock.lap()
+        let fileBytes = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+
+        // Reopen, as a one-shot CLI search would, and time the first search on it.
+        clock.lap()
+        let reopened = try InProcessVectorIndex(file: file, configuration: configuration)
+        let loadSeconds = clock.lap()
+        _ = try reopened.nearest(to: probeTemplates[0], k: k, in: nil)
+        let firstSearchSeconds = clock.lap()
+        guard reopened.count == size else {
+            throw BenchmarkError("the reopened index holds \(reopened.count) entries, expected \(size)")
+        }
+
+        let exact = faces.vectors.withUnsafeBufferPointer { base in
+            ExactSearch.nearest(queries: probeTemplates.flatMap(\.values), base: base, k: k)
+        }
+        let groundTruthSeconds = clock.lap()
+
+        var searches = [IndexBenchmarkReport.SearchRow]()
+        for probeCount in probes ?? [configuration.probes] {
+            reopened.probes = probeCount
+            var latencies = [Double](), found = 0, samePerson = 0, samePersonFound = 0
+            for ((query, truth), probe) in zip(zip(probeTemplates, exact), probeFaces) {
+                clock.lap()
+                let neighbors = try reopened.nearest(to: query, k: k, in: nil)
+                latencies.append(clock.lap())
+                let returned = Set(neighbors.map(\.id))
+                for row in truth.map(\.index) where returned.contains(FaceID(row + 1)) {
+                    found += 1
+                    if faces.identities[row] == probe.identity { samePersonFound += 1 }
+                }
+                samePerson += truth.filter { faces.identities[$0.index] == probe.identity }.count
+            }
+            latencies.sort()
+            searches.append(.init(probes: probeCount,
+                                  p50Milliseconds: latencies[latencies.count / 2] * 1000,
+                                  p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000,
+                                  recallAt10: Double(found) / Double(queries * k),
+                                  samePersonRecall: Double(samePersonFound) / Double(max(1, samePerson))))
+        }
+
+        return IndexBenchmarkReport(
+            size: size, queries: queries, identities: faces.identityCount, machine: .current,
+            sameDistance: statistics.same, differentDistance: statistics.different,
+            generateSeconds: generateSeconds, buildSeconds: buildSeconds, trainingSeconds: trainingSeconds,
+            trainings: trainings, listCount: reopened.listCount, persistSeconds: persistSeconds,
+            loadSeconds: loadSeconds, firstSearchSeconds: firstSearchSeconds, fileBytes: fileBytes,
+            residentBytesAfterBuild: residentAfterBuild, peakResidentBytes: ProcessMemory.peakResidentBytes(),
+            groundTruthSeconds: groundTruthSeconds, searches: searches)
+    }
+}
+
+public struct IndexBenchmarkReport: Sendable {
+    public struct SearchRow: Sendable {
+        public var probes: Int
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
+        public var recallAt10: Double
+        /// Of the exact top 10 that are the probe's own identity, the fraction found: the
+        /// matches an investigator is after (the rest of the top 10 are other people).
+        public var samePersonRecall: Double
+    }
+
+    public var size: Int
+    public var queries: Int
+    public var identities: Int
+    public var machine: Machine
+    public var sameDistance: (mean: Double, sd: Double)
+    public var differentDistance: (mean: Double, sd: Double)
+    public var generateSeconds: Double
+    /// All insert calls, including those that trained.
+    public var buildSeconds: Double
+    /// The insert calls that (re)trained centroids, including reassigning every entry.
+    public var trainingSeconds: Double
+    public var trainings: Int
+    public var listCount: Int
+    public var persistSeconds: Double
+    /// Opening the persisted file.
+    public var loadSeconds: Double
+    /// The first search after opening, which pages in the lists it probes.
+    public var firstSearchSeconds: Double
+    public var fileBytes: Int
+    public var residentBytesAfterBuild: Int
+    public var peakResidentBytes: Int
+    public var groundTruthSeconds: Double
+    public var searches: [SearchRow]
+
+    public func table() -> String {
+        func seconds(_ value: Double) -> String { String(format: "%.2f s", value) }
+        func milliseconds(_ value: Double) -> String { String(format: "%.2f ms", value) }
+        func megabytes(_ value: Int) -> String { String(format: "%.0f MB", Double(value) / 1_000_000) }
+        func distance(_ value: (mean: Double, sd: Double)) -> String { String(format: "%.3f ± %.3f", value.mean, value.sd) }
+        var rows: [(String, String)] = [
+            ("machine", "\(machine.cpuModel), \(machine.cores) cores"),
+            ("templates", "\(size) (\(identities) identities), \(queries) queries"),
+            ("same / different person", "\(distance(sameDistance)) / \(distance(differentDistance))"),
+            ("generate", seconds(generateSeconds)),
+            ("build (insert)", "\(seconds(buildSeconds)), \(Int(Double(size) / buildSeconds)) /s"),
+            ("  of which training", "\(seconds(trainingSeconds)) in \(trainings) training(s)"),
+            ("lists (nlist)", "\(listCount)"),
+            ("persist", seconds(persistSeconds)),
+            ("file size", megabytes(fileBytes)),
+            ("load (open)", milliseconds(loadSeconds * 1000)),
+            ("first search after load", milliseconds(firstSearchSeconds * 1000)),
+            ("resident after build", megabytes(residentBytesAfterBuild)),
+            ("peak resident", megabytes(peakResidentBytes)),
+            ("exact ground truth", seconds(groundTruthSeconds)),
+        ]
+        for search in searches {
+            rows.append(("nprobe \(search.probes)", String(
+                format: "p50 %.2f ms, p99 %.2f ms, recall@10 %.4f, same-person recall %.4f",
+                search.p50Milliseconds, search.p99Milliseconds, search.recallAt10, search.samePersonRecall)))
+        }
+        let width = rows.map(\.0.count).max()!
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}
+
+/// The machine a benchmark ran on.
+public struct Machine: Sendable {
+    public var cores: Int
+    public var cpuModel: String
+
+    public static var current: Machine {
+        let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuInfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        return Machine(cores: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model)
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// This process's memory use, from /proc/self/status (0 where unavailable).
+enum ProcessMemory {
+    static func residentBytes() -> Int { statusField("VmRSS:") }
+    static func peakResidentBytes() -> Int { statusField("VmHWM:") }
+
+    private static func statusField(_ name: String) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return kilobytes * 1024
+    }
+}
+
+/// Wall-clock intervals.
+struct Stopwatch {
+    private var last = DispatchTime.now()
+
+    /// Seconds since the previous lap (or creation), starting a new lap.
+    @discardableResult
+    mutating func lap() -> Double {
+        let now = DispatchTime.now()
+        defer { last = now }
+        return Double(now.uptimeNanoseconds - last.uptimeNanoseconds) / 1e9
+    }
+}

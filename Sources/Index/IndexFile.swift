@@ -1,0 +1,253 @@
+import Foundation
+import LikenessCore
+
+// The file is little-endian and mapped straight into memory, which needs a little-endian host.
+#if !_endian(little)
+#error("the index file format assumes a little-endian host")
+#endif
+
+/// The index file is unreadable or not an index file.
+public struct IndexFileError: Error, CustomStringConvertible {
+    public let file: URL
+    public let problem: String
+
+    public var description: String {
+        "vector index file \(file.path) is unusable: \(problem). Rebuild it with `likeness reindex`."
+    }
+}
+
+/// The on-disk form of `InvertedLists`, one little-endian file laid out so it can be mapped
+/// and used in place (opening a million-entry index reads nothing but the header, sizes and
+/// centroids; search pages in only the lists it probes):
+///
+///     header        64 bytes: magic "LKNSIVF\0", version u32, dimension u32, list count u32,
+///                   centroid count u32 (0 = untrained, else = list count), entry count u64,
+///                   applied sequence i64, entry count at training u64, 16 reserved zero bytes
+///     list sizes    u64 per list
+///     centroids     128 f32 per centroid
+///     ids           i64 per entry, list after list
+///     collections   i64 per entry, list after list
+///     (zero padding to a multiple of 64)
+///     vectors       128 f32 per entry, list after list
+enum IndexFile {
+    static let magic: [UInt8] = Array("LKNSIVF\0".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 64
+
+    /// The contents of the file at `url`, or nil if there is no file.
+    static func load(_ url: URL) throws -> InvertedLists? {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw IndexFileError(file: url, problem: "cannot open it (\(String(cString: strerror(errno))))")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw IndexFileError(file: url, problem: "cannot read its size (\(String(cString: strerror(errno))))")
+        }
+        let size = Int(status.st_size)
+        guard size >= headerSize else {
+            throw IndexFileError(file: url, problem: "it is \(size) bytes, shorter than the \(headerSize)-byte header")
+        }
+        let mapping = try FileMapping(descriptor: descriptor, size: size, file: url)
+        return try parse(mapping, file: url)
+    }
+
+    private static func parse(_ mapping: FileMapping, file: URL) throws -> InvertedLists {
+        let bytes = mapping.bytes
+        func corrupt(_ problem: String) -> IndexFileError { IndexFileError(file: file, problem: problem) }
+        func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
+        guard Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with the index file magic") }
+        let fileVersion = field(8, UInt32.self)
+        guard fileVersion == version else { throw corrupt("it has format version \(fileVersion); this build reads \(version)") }
+        let fileDimension = field(12, UInt32.self)
+        guard fileDimension == dimension else { throw corrupt("it holds \(fileDimension)-d vectors, not \(dimension)-d") }
+        let listCount = Int(field(16, UInt32.self)), centroidCount = Int(field(20, UInt32.self))
+        let entryCount = field(24, UInt64.self), appliedSequence = field(32, Int64.self)
+        let trainedAtCount = field(40, UInt64.self)
+        guard listCount >= 1, centroidCount == 0 ? listCount == 1 : centroidCount == listCount else {
+            throw corrupt("its header claims \(listCount) lists and \(centroidCount) centroids")
+        }
+        guard appliedSequence >= 0, entryCount <= UInt64(Int32.max), trainedAtCount <= UInt64(Int.max) else {
+            throw corrupt("its header holds impossible counts")
+        }
+        let count = Int(entryCount)
+        let layout = Layout(listCount: listCount, centroidCount: centroidCount, entryCount: count)
+        guard bytes.count >= layout.centroids else {
+            throw corrupt("it is truncated: \(bytes.count) bytes, shorter than its list sizes")
+        }
+        let sizes = (0..<listCount).map { field(layout.listSizes + $0 * 8, UInt64.self) }
+        guard sizes.allSatisfy({ $0 <= entryCount }), sizes.reduce(0, +) == entryCount else {
+            throw corrupt("its list sizes do not add up to its \(entryCount) entries")
+        }
+        guard bytes.count == layout.total else {
+            throw corrupt("it is \(bytes.count) bytes but its header describes \(layout.total) (truncated or overwritten)")
+        }
+
+        let base = bytes.baseAddress!
+        let centroids = Array(UnsafeBufferPointer(
+            start: (base + layout.centroids).bindMemory(to: Float.self, capacity: centroidCount * dimension),
+            count: centroidCount * dimension))
+        let ids = (base + layout.ids).bindMemory(to: FaceID.self, capacity: count)
+        let collections = (base + layout.collections).bindMemory(to: CollectionID.self, capacity: count)
+        let vectors = (base + layout.vectors).bindMemory(to: Float.self, capacity: count * dimension)
+        var lists = [InvertedList]()
+        lists.reserveCapacity(listCount)
+        var start = 0
+        for size in sizes.map(Int.init) {
+            lists.append(InvertedList(
+                ids: ListColumn(mapped: UnsafeBufferPointer(start: ids + start, count: size)),
+                collections: ListColumn(mapped: UnsafeBufferPointer(start: collections + start, count: size)),
+                vectors: ListColumn(mapped: UnsafeBufferPointer(start: vectors + start * dimension, count: size * dimension))))
+            start += size
+        }
+        return InvertedLists(centroids: centroids, lists: lists, appliedSequence: appliedSequence,
+                             trainedAtCount: Int(trainedAtCount), mapping: mapping)
+    }
+
+    /// Writes `contents` to `url` atomically: to a temporary file in the same directory,
+    /// fsynced, then renamed over the old file, so a crash mid-write leaves the old file whole.
+    static func write(_ contents: InvertedLists, to url: URL) throws {
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        func failure(_ action: String) -> IndexFileError {
+            IndexFileError(file: url, problem: "\(action) failed (\(String(cString: strerror(errno))))")
+        }
+        // Owner-only: the file holds biometric templates.
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw failure("creating \(temporary.path)") }
+        var renamed = false
+        defer {
+            close(descriptor)
+            if !renamed { unlink(temporary.path) }
+        }
+
+        let layout = Layout(listCount: contents.lists.count, centroidCount: contents.centroids.count / dimension,
+                            entryCount: contents.count)
+        var output = BufferedOutput(descriptor: descriptor, file: url)
+        var header = [UInt8](repeating: 0, count: headerSize)
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { header.replaceSubrange(offset ..< offset + $0.count, with: $0) }
+        }
+        header.replaceSubrange(0..<8, with: magic)
+        put(version, at: 8)
+        put(UInt32(dimension), at: 12)
+        put(UInt32(contents.lists.count), at: 16)
+        put(UInt32(contents.centroids.count / dimension), at: 20)
+        put(UInt64(contents.count), at: 24)
+        put(contents.appliedSequence, at: 32)
+        put(UInt64(contents.trainedAtCount), at: 40)
+        try output.write(header)
+        try output.write(contents.lists.map { UInt64($0.count).littleEndian })
+        try output.write(contents.centroids)
+        for list in contents.lists { try list.ids.withUnsafeBufferPointer { try output.write($0) } }
+        for list in contents.lists { try list.collections.withUnsafeBufferPointer { try output.write($0) } }
+        try output.write([UInt8](repeating: 0, count: layout.vectors - layout.vectorPaddingStart))
+        for list in contents.lists { try list.vectors.withUnsafeBufferPointer { try output.write($0) } }
+        try output.flush()
+        guard output.written == layout.total else {
+            throw IndexFileError(file: url, problem: "wrote \(output.written) bytes, expected \(layout.total)")
+        }
+        guard fsync(descriptor) == 0 else { throw failure("fsync of \(temporary.path)") }
+        guard rename(temporary.path, url.path) == 0 else { throw failure("renaming \(temporary.path) over it") }
+        renamed = true
+        // Make the rename itself durable.
+        let directoryDescriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+
+    /// Byte offsets of the file's sections.
+    private struct Layout {
+        let listSizes = headerSize
+        let centroids: Int
+        let ids: Int
+        let collections: Int
+        let vectorPaddingStart: Int
+        let vectors: Int
+        let total: Int
+
+        init(listCount: Int, centroidCount: Int, entryCount: Int) {
+            centroids = listSizes + listCount * 8
+            ids = centroids + centroidCount * dimension * 4
+            collections = ids + entryCount * 8
+            vectorPaddingStart = collections + entryCount * 8
+            vectors = (vectorPaddingStart + 63) / 64 * 64
+            total = vectors + entryCount * dimension * 4
+        }
+    }
+}
+
+/// A read-only private mapping of a whole file, unmapped when the last user lets go.
+final class FileMapping: @unchecked Sendable {
+    // Immutable after init and never written through: safe to share between threads.
+    let bytes: UnsafeRawBufferPointer
+
+    init(descriptor: Int32, size: Int, file: URL) throws {
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw IndexFileError(file: file, problem: "cannot map it into memory (\(String(cString: strerror(errno))))")
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+    }
+}
+
+/// Coalesces the many small column writes (a few per list) into large `write` calls.
+private struct BufferedOutput {
+    let descriptor: Int32
+    let file: URL
+    private var buffer: [UInt8] = []
+    private(set) var written = 0
+    private static let capacity = 1 << 22
+
+    init(descriptor: Int32, file: URL) {
+        self.descriptor = descriptor
+        self.file = file
+        buffer.reserveCapacity(Self.capacity)
+    }
+
+    mutating func write<Element: BitwiseCopyable>(_ elements: [Element]) throws {
+        try elements.withUnsafeBufferPointer { try write($0) }
+    }
+
+    mutating func write<Element: BitwiseCopyable>(_ elements: UnsafeBufferPointer<Element>) throws {
+        let bytes = UnsafeRawBufferPointer(elements)
+        if buffer.count + bytes.count > Self.capacity { try flush() }
+        if bytes.count >= Self.capacity {
+            try writeFully(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    mutating func flush() throws {
+        try buffer.withUnsafeBytes { try writeFully($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let result = writeToDescriptor(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw IndexFileError(file: file, problem: "writing failed (\(String(cString: strerror(errno))))")
+            }
+            offset += result
+        }
+        written += bytes.count
+    }
+}
+
+/// POSIX `write`, which `BufferedOutput.write` would shadow.
+private func writeToDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}

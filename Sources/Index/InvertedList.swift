@@ -1,0 +1,101 @@
+import LikenessCore
+
+/// One column of an inverted list. As loaded it is a read-only view into the mapped index
+/// file, so opening a large index reads nothing up front; the first change to the list copies
+/// it into an array the list owns (copy-on-write per list).
+struct ListColumn<Element: BitwiseCopyable> {
+    private var mapped: UnsafeBufferPointer<Element>?
+    private var owned: [Element] = []
+
+    init() {}
+
+    /// A view of `elements`, which must stay valid while this column uses them (the index
+    /// keeps the file mapping alive).
+    init(mapped elements: UnsafeBufferPointer<Element>) {
+        mapped = elements
+    }
+
+    var count: Int { mapped?.count ?? owned.count }
+
+    func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<Element>) throws -> Result) rethrows -> Result {
+        if let mapped { return try body(mapped) }
+        return try owned.withUnsafeBufferPointer(body)
+    }
+
+    mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+        takeOwnership()
+        owned.append(contentsOf: elements)
+    }
+
+    /// Moves the last `width` elements over the `width` elements at `start` and shrinks the
+    /// column. The vacated tail is zeroed first: a removed template must not linger in
+    /// spare capacity (erasure of biometric data depends on it).
+    mutating func swapRemove(at start: Int, width: Int) {
+        takeOwnership()
+        let last = owned.count - width
+        owned.withUnsafeMutableBufferPointer { elements in
+            if start != last {
+                (elements.baseAddress! + start).update(from: elements.baseAddress! + last, count: width)
+            }
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(elements)[
+                (last * MemoryLayout<Element>.stride)...]).initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        owned.removeLast(width)
+    }
+
+    private mutating func takeOwnership() {
+        guard let elements = mapped else { return }
+        owned = Array(elements)
+        mapped = nil
+    }
+}
+
+/// The entries assigned to one centroid (or all entries while the index is untrained), as
+/// parallel columns: entry `i` is `ids[i]`, `collections[i]` and the 128 floats at
+/// `vectors[i * 128 ..< (i + 1) * 128]`. Columns keep the scan a straight walk through memory.
+struct InvertedList {
+    var ids = ListColumn<FaceID>()
+    var collections = ListColumn<CollectionID>()
+    var vectors = ListColumn<Float>()
+
+    var count: Int { ids.count }
+
+    mutating func append(id: FaceID, collection: CollectionID, vector: UnsafeBufferPointer<Float>) {
+        withUnsafePointer(to: id) { ids.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
+        withUnsafePointer(to: collection) { collections.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
+        vectors.append(contentsOf: vector)
+    }
+
+    /// Removes the entry at `slot` by moving the last entry into it. Returns the id of the
+    /// moved entry (nil if the removed one was last), whose location the caller must update.
+    mutating func swapRemove(at slot: Int) -> FaceID? {
+        let last = count - 1
+        let moved = slot == last ? nil : ids.withUnsafeBufferPointer { $0[last] }
+        ids.swapRemove(at: slot, width: 1)
+        collections.swapRemove(at: slot, width: 1)
+        vectors.swapRemove(at: slot * dimension, width: dimension)
+        return moved
+    }
+
+    /// Scans every entry, offering those in `collections` (nil = all) to `best` by squared distance.
+    func scan(query: UnsafePointer<Float>, collections filter: Set<CollectionID>?, into best: inout BoundedNearest<FaceID>) {
+        ids.withUnsafeBufferPointer { ids in
+            collections.withUnsafeBufferPointer { collections in
+                vectors.withUnsafeBufferPointer { vectors in
+                    guard var vector = vectors.baseAddress else { return }
+                    var worst = best.worst
+                    for slot in 0..<ids.count {
+                        let distance = squaredDistance(query, vector)
+                        vector += dimension
+                        // Distance first: it rejects almost everything, so the hash lookup
+                        // of the collection filter runs only for would-be results.
+                        guard distance < worst else { continue }
+                        if let filter, !filter.contains(collections[slot]) { continue }
+                        best.offer(distance, ids[slot])
+                        worst = best.worst
+                    }
+                }
+            }
+        }
+    }
+}

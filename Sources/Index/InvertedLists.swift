@@ -1,0 +1,193 @@
+import LikenessCore
+
+/// The contents of an IVF-Flat index: centroids, and for each centroid the list of entries
+/// nearest to it, vectors stored exactly. Untrained (small) it is a single list searched
+/// exhaustively. Not thread-safe; `InProcessVectorIndex` guards it.
+struct InvertedLists {
+    /// Where an entry lives: `lists[list]`, at `slot`.
+    struct Location {
+        var list: Int32
+        var slot: Int32
+    }
+
+    /// Row `i` (128 floats) is the centroid of `lists[i]`; empty while untrained.
+    private(set) var centroids: [Float] = []
+    private(set) var lists: [InvertedList] = [InvertedList()]
+    private(set) var count = 0
+    var appliedSequence: Int64 = 0
+    /// How many entries there were when the centroids were last trained (0 = never).
+    private(set) var trainedAtCount = 0
+    /// The mapped index file that unchanged lists are views into; kept alive with them.
+    private var mapping: FileMapping?
+    /// Each id's location. Searching never needs it and building it for a million entries
+    /// takes a noticeable share of a one-shot CLI search, so it is built on the first change.
+    private var locations: [FaceID: Location] = [:]
+    private var hasLocations = true
+
+    init() {}
+
+    /// Contents loaded from an index file whose lists are views into `mapping`.
+    init(centroids: [Float], lists: [InvertedList], appliedSequence: Int64, trainedAtCount: Int, mapping: FileMapping) {
+        self.centroids = centroids
+        self.lists = lists
+        self.count = lists.reduce(0) { $0 + $1.count }
+        self.appliedSequence = appliedSequence
+        self.trainedAtCount = trainedAtCount
+        self.mapping = mapping
+        hasLocations = false
+    }
+
+    var isTrained: Bool { !centroids.isEmpty }
+
+    // MARK: Changes
+
+    mutating func insert(_ entries: [IndexEntry]) {
+        guard !entries.isEmpty else { return }
+        buildLocationsIfNeeded()
+        var vectors = [Float]()
+        vectors.reserveCapacity(entries.count * dimension)
+        for entry in entries { vectors.append(contentsOf: entry.template.values) }
+        let assignment = isTrained
+            ? vectors.withUnsafeBufferPointer { v in centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) } }
+            : [Int32](repeating: 0, count: entries.count)
+        vectors.withUnsafeBufferPointer { vectors in
+            for (index, entry) in entries.enumerated() {
+                if let existing = locations[entry.id] { removeEntry(at: existing) }
+                let list = Int(assignment[index])
+                locations[entry.id] = Location(list: Int32(list), slot: Int32(lists[list].count))
+                lists[list].append(id: entry.id, collection: entry.collection,
+                                   vector: UnsafeBufferPointer(rebasing: vectors[index * dimension ..< (index + 1) * dimension]))
+                count += 1
+            }
+        }
+    }
+
+    mutating func remove(_ ids: [FaceID]) {
+        guard !ids.isEmpty else { return }
+        buildLocationsIfNeeded()
+        for id in ids {
+            guard let location = locations.removeValue(forKey: id) else { continue }
+            removeEntry(at: location)
+        }
+    }
+
+    private mutating func removeEntry(at location: Location) {
+        let list = Int(location.list), slot = Int(location.slot)
+        if let moved = lists[list].swapRemove(at: slot) {
+            locations[moved] = location
+        }
+        count -= 1
+    }
+
+    private mutating func buildLocationsIfNeeded() {
+        guard !hasLocations else { return }
+        locations = [:]
+        locations.reserveCapacity(count)
+        for (list, entries) in lists.enumerated() {
+            entries.ids.withUnsafeBufferPointer { ids in
+                for (slot, id) in ids.enumerated() {
+                    locations[id] = Location(list: Int32(list), slot: Int32(slot))
+                }
+            }
+        }
+        hasLocations = true
+    }
+
+    /// After persisting: every list becomes a view of the file just written, which holds the
+    /// same entries in the same slots (so locations stay valid). Frees the owned copies and
+    /// drops the mapping of the previous file.
+    mutating func adoptStorage(of written: InvertedLists) {
+        precondition(written.count == count && written.lists.count == lists.count, "the written file holds these lists")
+        lists = written.lists
+        mapping = written.mapping
+    }
+
+    // MARK: Training
+
+    /// Trains `listCount` centroids by k-means on a sample and moves every entry to the list
+    /// of its nearest centroid.
+    mutating func train(listCount: Int, pointsPerList: Int, iterations: Int) {
+        let listCount = min(listCount, count)
+        guard listCount > 1 else { return }
+        var generator = SplitMix64(seed: UInt64(count))
+        let sample = sampleVectors(count: min(count, listCount * pointsPerList), using: &generator)
+        centroids = sample.withUnsafeBufferPointer {
+            KMeans.train(points: $0, clusters: listCount, iterations: iterations, using: &generator)
+        }
+        // Old lists are released one by one as their entries move, so the peak memory is
+        // one copy of the entries plus a list, not two copies.
+        var old = lists
+        lists = Array(repeating: InvertedList(), count: listCount)
+        while let list = old.popLast() {
+            let assignment = list.vectors.withUnsafeBufferPointer { v in
+                centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) }
+            }
+            list.ids.withUnsafeBufferPointer { ids in
+                list.collections.withUnsafeBufferPointer { collections in
+                    list.vectors.withUnsafeBufferPointer { vectors in
+                        for slot in 0..<ids.count {
+                            lists[Int(assignment[slot])].append(
+                                id: ids[slot], collection: collections[slot],
+                                vector: UnsafeBufferPointer(rebasing: vectors[slot * dimension ..< (slot + 1) * dimension]))
+                        }
+                    }
+                }
+            }
+        }
+        mapping = nil
+        trainedAtCount = count
+        hasLocations = false
+        buildLocationsIfNeeded()
+    }
+
+    /// `sampleCount` distinct entries' vectors, chosen uniformly, as rows of one array.
+    private func sampleVectors(count sampleCount: Int, using generator: inout some RandomNumberGenerator) -> [Float] {
+        let chosen = (0..<count).shuffled(using: &generator).prefix(sampleCount).sorted()
+        var sample = [Float]()
+        sample.reserveCapacity(sampleCount * dimension)
+        var next = chosen.startIndex, listStart = 0
+        for list in lists {
+            list.vectors.withUnsafeBufferPointer { vectors in
+                while next < chosen.endIndex, chosen[next] < listStart + list.count {
+                    let slot = chosen[next] - listStart
+                    sample.append(contentsOf: vectors[slot * dimension ..< (slot + 1) * dimension])
+                    next += 1
+                }
+            }
+            listStart += list.count
+        }
+        return sample
+    }
+
+    // MARK: Search
+
+    /// The `k` nearest entries in `filter` (nil = all). Trained, it scans the `probes` lists
+    /// whose centroids are nearest the query; if a selective filter leaves those short of
+    /// `k` matches, it keeps probing outward until it has `k` or has scanned everything.
+    func nearest(to query: UnsafePointer<Float>, k: Int, in filter: Set<CollectionID>?, probes: Int) -> [Neighbor] {
+        guard k > 0 else { return [] }
+        var best = BoundedNearest<FaceID>(capacity: k)
+        if isTrained {
+            let centroidDistances = centroids.withUnsafeBufferPointer { centroids in
+                (0..<lists.count).map { squaredDistance(query, centroids.baseAddress! + $0 * dimension) }
+            }
+            var nearestLists = BoundedNearest<Int>(capacity: min(probes, lists.count))
+            for (list, distance) in centroidDistances.enumerated() where distance < nearestLists.worst {
+                nearestLists.offer(distance, list)
+            }
+            for list in nearestLists.items {
+                lists[list].scan(query: query, collections: filter, into: &best)
+            }
+            if !best.isFull, nearestLists.items.count < lists.count {
+                let probed = Set(nearestLists.items)
+                let further = lists.indices.filter { !probed.contains($0) }.sorted { centroidDistances[$0] < centroidDistances[$1] }
+                for list in further where !best.isFull {
+                    lists[list].scan(query: query, collections: filter, into: &best)
+                }
+            }
+        } else {
+            lists[0].scan(query: query, collections: filter, into: &best)
+        }
+        return zip(best.items, best.keys).map { Neighbor(id: $0, distance: $1.squareRoot()) }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import LikenessCore
+import LikenessIndex
+import TestSupport
+import Testing
+
+/// A configuration that trains early, so small tests exercise the inverted lists.
+let trainsEarly = InProcessVectorIndex.Configuration(
+    trainingThreshold: 1_000, listsPerSqrtCount: 2, retrainingGrowth: 4,
+    trainingPointsPerList: 32, kMeansIterations: 8, probes: 8)
+
+func indexFile() throws -> URL {
+    try Fixtures.scratchDirectory("likeness-index").appendingPathComponent("faces.index")
+}
+
+func ids(_ neighbors: [Neighbor]) -> [FaceID] { neighbors.map(\.id) }
+
+@Test func smallIndexSearchesExactly() async throws {
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 2_000, seed: 1))
+    let index = try InProcessVectorIndex(file: try indexFile())
+    try await index.insert(entries, through: 1)
+    #expect(index.listCount == 1)
+    for query in TestTemplates.clustered(count: 20, seed: 2) {
+        let found = try await index.nearest(to: query, k: 10, in: nil)
+        let exact = TestTemplates.bruteForce(query, among: entries, k: 10)
+        #expect(ids(found) == ids(exact))
+        for (a, b) in zip(found, exact) { #expect(abs(a.distance - b.distance) < 1e-4) }
+    }
+}
+
+@Test func trainedIndexFindsNearly() async throws {
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 6_000, seed: 3))
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
+    for start in stride(from: 0, to: entries.count, by: 500) {
+        try await index.insert(Array(entries[start ..< start + 500]), through: Int64(start + 500))
+    }
+    #expect(index.listCount > 50)
+    let queries = TestTemplates.clustered(count: 50, seed: 4)
+    var found = 0
+    for query in queries {
+        let result = Set(ids(try await index.nearest(to: query, k: 10, in: nil)))
+        found += TestTemplates.bruteForce(query, among: entries, k: 10).filter { result.contains($0.id) }.count
+    }
+    #expect(Double(found) / Double(queries.count * 10) >= 0.9)
+
+    // Probing every list is exhaustive, hence exact.
+    index.probes = index.listCount
+    for query in queries.prefix(10) {
+        #expect(ids(try await index.nearest(to: query, k: 10, in: nil)) == ids(TestTemplates.bruteForce(query, among: entries, k: 10)))
+    }
+}
+
+@Test(arguments: [InProcessVectorIndex.Configuration.standard, trainsEarly])
+func filtersByCollection(configuration: InProcessVectorIndex.Configuration) async throws {
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 5)) { CollectionID($0 % 5 + 1) }
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
+    try await index.insert(entries, through: 1)
+    index.probes = index.listCount  // exhaustive, so the results can be compared exactly
+    let wanted: Set<CollectionID> = [2, 4]
+    for query in TestTemplates.clustered(count: 10, seed: 6) {
+        let found = try await index.nearest(to: query, k: 10, in: wanted)
+        #expect(found.count == 10)
+        #expect(found.allSatisfy { wanted.contains(entries[Int($0.id) - 1].collection) })
+        #expect(ids(found) == ids(TestTemplates.bruteForce(query, among: entries, k: 10, in: wanted)))
+    }
+}
+
+@Test func selectiveFilterStillFindsAllMatchesWhenTrained() async throws {
+    // Three faces in collection 9 among thousands: the default probes miss most lists, so
+    // the search must keep probing until it has found them.
+    var entries = TestTemplates.entries(TestTemplates.clustered(count: 4_000, seed: 7))
+    for row in [10, 2_000, 3_999] { entries[row].collection = 9 }
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
+    try await index.insert(entries, through: 1)
+    #expect(index.listCount > 1)
+    let found = try await index.nearest(to: entries[0].template, k: 10, in: [9])
+    #expect(Set(ids(found)) == [11, 2_001, 4_000])
+}
+
+@Test(arguments: [InProcessVectorIndex.Configuration.standard, trainsEarly])
+func insertingAnExistingIDReplacesIt(configuration: InProcessVectorIndex.Configuration) async throws {
+    let templates = TestTemplates.clustered(count: 2_001, seed: 8)
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
+    try await index.insert(TestTemplates.entries(Array(templates.prefix(2_000))), through: 1)
+    let replacement = IndexEntry(id: 1, collection: 3, template: templates[2_000])
+    try await index.insert([replacement], through: 2)
+    #expect(await index.count == 2_000)
+    let atNew = try await index.nearest(to: templates[2_000], k: 1, in: nil)
+    #expect(atNew == [Neighbor(id: 1, distance: 0)])
+    #expect(try await index.nearest(to: templates[0], k: 5, in: nil).allSatisfy { $0.id != 1 })
+    #expect(try await index.nearest(to: templates[2_000], k: 1, in: [1]).first?.id != 1)
+}
+
+@Test(arguments: [InProcessVectorIndex.Configuration.standard, trainsEarly])
+func removedIDsAreNeverReturned(configuration: InProcessVectorIndex.Configuration) async throws {
+    let file = try indexFile()
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 9))
+    let index = try InProcessVectorIndex(file: file, configuration: configuration)
+    try await index.insert(entries, through: 1)
+    let removed = Set(stride(from: 1, through: 3_000, by: 7).map(FaceID.init))
+    try await index.remove(Array(removed) + [99_999], through: 2)
+    #expect(await index.count == 3_000 - removed.count)
+    #expect(await index.appliedSequence == 2)
+
+    // Also after a round trip through the file, whose lists start out mapped.
+    try await index.persist()
+    let reopened = try InProcessVectorIndex(file: file, configuration: configuration)
+    try await reopened.remove([2, 3], through: 3)
+    for candidate in [index, reopened] {
+        candidate.probes = candidate.listCount
+        for entry in entries.prefix(300) {
+            let found = try await candidate.nearest(to: entry.template, k: 20, in: nil)
+            #expect(found.allSatisfy { !removed.contains($0.id) })
+        }
+    }
+    #expect(try await reopened.nearest(to: entries[1].template, k: 20, in: nil).allSatisfy { $0.id != 2 })
+}
+
+@Test(arguments: [InProcessVectorIndex.Configuration.standard, trainsEarly])
+func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Configuration) async throws {
+    let file = try indexFile()
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 5_000, seed: 10)) { CollectionID($0 % 3) }
+    let index = try InProcessVectorIndex(file: file, configuration: configuration)
+    try await index.insert(entries, through: 41)
+    try await index.remove([5, 6], through: 42)
+    try await index.persist()
+
+    let reopened = try InProcessVectorIndex(file: file, configuration: configuration)
+    #expect(await reopened.appliedSequence == 42)
+    #expect(await reopened.count == 4_998)
+    #expect(reopened.listCount == index.listCount)
+    for query in TestTemplates.clustered(count: 20, seed: 11) {
+        #expect(try await reopened.nearest(to: query, k: 10, in: nil) == (try await index.nearest(to: query, k: 10, in: nil)))
+        #expect(try await reopened.nearest(to: query, k: 5, in: [1]) == (try await index.nearest(to: query, k: 5, in: [1])))
+    }
+
+    // The reopened index keeps working: a change, another persist and reopen.
+    try await reopened.insert(TestTemplates.entries(TestTemplates.clustered(count: 10, seed: 12), firstID: 10_000), through: 43)
+    try await reopened.persist()
+    let again = try InProcessVectorIndex(file: file, configuration: configuration)
+    #expect(await again.count == 5_008)
+    #expect(await again.appliedSequence == 43)
+}
+
+@Test func removedTemplateBytesLeaveTheFile() async throws {
+    let file = try indexFile()
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 13))
+    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    try await index.insert(entries, through: 1)
+    try await index.persist()
+    let victim = entries[1_234]
+    let windows = stride(from: 0, to: 512 - 16 + 1, by: 4).map { Array(victim.template.bytes[$0 ..< $0 + 16]) }
+    // Sanity check of the check itself: the template is in the file before removal.
+    #expect(contains(try Data(contentsOf: file), victim.template.bytes))
+
+    try await index.remove([victim.id], through: 2)
+    try await index.persist()
+    let bytes = try Data(contentsOf: file)
+    for window in windows {
+        #expect(!contains(bytes, window))
+    }
+}
+
+private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
+    data.range(of: Data(pattern)) != nil
+}
+
+@Test func removeAllEmptiesAndResetsTheSequence() async throws {
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 1_500, seed: 14)), through: 7)
+    try await index.removeAll()
+    #expect(await index.count == 0)
+    #expect(await index.appliedSequence == 0)
+    #expect(try await index.nearest(to: TestTemplates.clustered(count: 1, seed: 15)[0], k: 5, in: nil).isEmpty)
+}
+
+@Test func appliedSequenceOnlyMovesForward() async throws {
+    let index = try InProcessVectorIndex(file: try indexFile())
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 3, seed: 16)), through: 5)
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 3, seed: 17), firstID: 10), through: 0)
+    #expect(await index.appliedSequence == 5)
+}
+
+@Test func damagedFilesAreRejectedNamingTheFile() async throws {
+    let file = try indexFile()
+    let index = try InProcessVectorIndex(file: file)
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 100, seed: 18)), through: 1)
+    try await index.persist()
+    let good = try Data(contentsOf: file)
+
+    var wrongMagic = good
+    wrongMagic[0] = UInt8(ascii: "X")
+    var wrongCount = good
+    wrongCount[24] &+= 1
+    let damaged: [(String, Data)] = [
+        ("empty", Data()),
+        ("truncated header", good.prefix(40)),
+        ("truncated vectors", good.prefix(good.count - 512)),
+        ("trailing bytes", good + Data(count: 8)),
+        ("wrong magic", wrongMagic),
+        ("wrong entry count", wrongCount),
+    ]
+    for (label, bytes) in damaged {
+        try bytes.write(to: file)
+        let error = #expect(throws: IndexFileError.self, "\(label)") { try InProcessVectorIndex(file: file) }
+        #expect(error?.description.contains(file.path) == true, "\(label)")
+    }
+}
+
+@Test func searchesRunDuringInsertsAndTraining() async throws {
+    let templates = TestTemplates.clustered(count: 8_000, seed: 19)
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
+    try await index.insert(TestTemplates.entries(Array(templates.prefix(500))), through: 1)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            for start in stride(from: 500, to: templates.count, by: 250) {
+                try await index.insert(TestTemplates.entries(Array(templates[start ..< start + 250]), firstID: FaceID(start + 1)),
+                                       through: Int64(start))
+                if start % 2_000 == 0 { try await index.remove([FaceID(start)], through: Int64(start)) }
+            }
+        }
+        for searcher in 0..<3 {
+            group.addTask {
+                for query in TestTemplates.clustered(count: 300, seed: UInt64(20 + searcher)) {
+                    let found = try await index.nearest(to: query, k: 10, in: nil)
+                    #expect(found.count == 10)
+                    #expect(zip(found, found.dropFirst()).allSatisfy { $0.distance <= $1.distance })
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    #expect(await index.count == 8_000 - 3)
+    #expect(index.listCount > 1)
+}
