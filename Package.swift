@@ -66,6 +66,8 @@ let package = Package(
         .testTarget(name: "IndexTests", dependencies: ["LikenessIndex", "LikenessCore", "TestSupport"],
                     path: "Tests/Index"),
         .testTarget(name: "StoreTests", dependencies: ["LikenessStore", "TestSupport"], path: "Tests/Store"),
+        .testTarget(name: "GalleryTests", dependencies: ["LikenessGallery", "LikenessStore", "LikenessIndex", "TestSupport"],
+                    path: "Tests/Gallery"),
         .testTarget(name: "IngestTests",
                     dependencies: ["LikenessIngest", "LikenessGallery", "LikenessStore", "TestSupport"],
                     path: "Tests/Ingest"),

@@ -13,7 +13,7 @@ public final class DlibFaceEngine: FaceEngine {
         var message = [CChar](repeating: 0, count: 1024)
         guard let engine = lk_engine_create(models.landmarks, models.recognition,
                                             loadDetectorCNN ? models.mmodDetector : nil,
-                                            &message, message.count)
+                                            models.hogDetectorCache, &message, message.count)
         else { throw FaceEngineError(description: String(shimMessage: message)) }
         self.engine = engine
     }

@@ -26,7 +26,13 @@ public final class FaceSearcher: Sendable {
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
         let policy = self.policy
         let (faces, template) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?) in
-            let faces = try engine.detectFaces(in: probe, policy: policy)
+            var faces: [DetectedFace] = []
+            if policy == .standard {
+                faces = try engine.detectFaces(in: probe, policy: .quickProbe)
+            }
+            if faces.isEmpty || chosen.map({ $0 >= faces.count }) == true {
+                faces = try engine.detectFaces(in: probe, policy: policy)
+            }
             let index = chosen ?? 0
             guard faces.indices.contains(index) else { return (faces, nil) }
             return (faces, try engine.templates(for: [faces[index]], in: probe)[0])

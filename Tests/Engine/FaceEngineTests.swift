@@ -54,10 +54,12 @@ import TestSupport
         for file in real.files {
             try FileManager.default.copyItem(atPath: file.path, toPath: copy.appendingPathComponent(file.name).path)
         }
+        _ = try FaceModels.locate(directory: copy.path)  // verified, and stamped as such
         let landmarks = copy.appendingPathComponent(real.files[0].name)
         var bytes = try Data(contentsOf: landmarks)
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: landmarks)
+        // Same size, new contents: the stamp no longer matches, so the file is hashed again.
         let error = try #require(throws: FaceModelsError.self) { try FaceModels.locate(directory: copy.path) }
         #expect(error.description.contains("damaged"))
     }

@@ -8,6 +8,7 @@ within 1e-4 per component (Tests/Engine/ReferenceParityTests.swift).
 
 Usage: .venv/bin/python scripts/reference/face_recognition_fixtures.py OUT.json PHOTO...
 """
+import importlib.metadata
 import json
 import os
 import sys
@@ -39,7 +40,7 @@ def main():
     out, photos = sys.argv[1], sys.argv[2:]
     records = [describe(p) for p in sorted(photos)]
     with open(out, "w") as f:
-        json.dump({"generator": "face_recognition " + face_recognition.__version__,
+        json.dump({"generator": "face_recognition " + importlib.metadata.version("face_recognition"),
                    "photos": records}, f, indent=1)
     print(f"{out}: {sum(len(r['faces']) for r in records)} faces in {len(records)} photos")
 

@@ -7,6 +7,7 @@ num_jitters=1, the 5-point "small" landmark model). Sequential, one process. Pri
 
 Usage: .venv/bin/python scripts/reference/reference_ingest.py FOLDER
 """
+import importlib.metadata
 import json
 import os
 import sys
@@ -39,7 +40,7 @@ def main():
             failed += 1
             print(f"{path}: {error}", file=sys.stderr)
     seconds = time.perf_counter() - started
-    print(json.dumps({"pipeline": "face_recognition " + face_recognition.__version__, "images": images,
+    print(json.dumps({"pipeline": "face_recognition " + importlib.metadata.version("face_recognition"), "images": images,
                       "faces": faces, "failed": failed, "seconds": round(seconds, 3),
                       "images_per_second": round((images + failed) / seconds, 3)}))
 

@@ -8,8 +8,11 @@
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
 
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <exception>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,10 +99,36 @@ full_object_detection shape_of(const lk_detection &box, const lk_point *points) 
     return full_object_detection(rect_of(box), parts);
 }
 
+// The frontal face detector from the binary cache, else built (slowly) and cached for next time.
+frontal_face_detector load_hog(const char *cache_path) {
+    frontal_face_detector detector;
+    if (cache_path) {
+        try {
+            deserialize(cache_path) >> detector;
+            return detector;
+        } catch (const std::exception &) {
+            // Missing or unreadable cache: rebuild it below.
+        }
+    }
+    detector = get_frontal_face_detector();
+    if (cache_path) {
+        // Another engine may be writing the same cache: write aside, then rename into place.
+        const std::string temporary = std::string(cache_path) + ".tmp" + std::to_string(::getpid()) + "-" +
+                                      std::to_string(reinterpret_cast<uintptr_t>(&detector));
+        try {
+            serialize(temporary) << detector;
+            std::rename(temporary.c_str(), cache_path);
+        } catch (const std::exception &) {
+            std::remove(temporary.c_str());  // a cache we cannot write only costs time
+        }
+    }
+    return detector;
+}
+
 }  // namespace
 
 struct lk_engine {
-    frontal_face_detector hog = get_frontal_face_detector();
+    frontal_face_detector hog;
     shape_predictor landmarks;
     recognition_net recognition;
     std::unique_ptr<mmod_net> mmod;
@@ -107,15 +136,20 @@ struct lk_engine {
 
 extern "C" lk_engine *lk_engine_create(const char *shape_predictor_path,
                                        const char *recognition_model_path,
-                                       const char *mmod_path, char *error,
-                                       size_t error_capacity) {
+                                       const char *mmod_path, const char *hog_cache_path,
+                                       char *error, size_t error_capacity) {
     if (openblas_set_num_threads) openblas_set_num_threads(1);
-    const char *loading = shape_predictor_path;
+    const char *loading = recognition_model_path;
     try {
         auto engine = std::make_unique<lk_engine>();
-        deserialize(shape_predictor_path) >> engine->landmarks;
-        loading = recognition_model_path;
+        // The two largest loads overlap: a search's start-up is mostly model loading.
+        auto landmarks = std::async(std::launch::async, [&] {
+            deserialize(shape_predictor_path) >> engine->landmarks;
+        });
+        engine->hog = load_hog(hog_cache_path);
         deserialize(recognition_model_path) >> engine->recognition;
+        loading = shape_predictor_path;
+        landmarks.get();
         if (mmod_path) {
             loading = mmod_path;
             engine->mmod = std::make_unique<mmod_net>();
