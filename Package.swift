@@ -57,6 +57,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
+        .target(name: "LikenessEvaluation", dependencies: ["LikenessCore"], path: "Sources/Evaluation"),
         .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"], path: "Sources/Bench"),
 
         .target(name: "TestSupport",
@@ -65,6 +66,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"], path: "Tests/Engine"),
         .testTarget(name: "IndexTests", dependencies: ["LikenessIndex", "LikenessCore", "TestSupport"],
                     path: "Tests/Index"),
+        .testTarget(name: "EvaluationTests", dependencies: ["LikenessEvaluation", "LikenessCore"],
+                    path: "Tests/Evaluation"),
         .testTarget(name: "StoreTests", dependencies: ["LikenessStore", "TestSupport"], path: "Tests/Store"),
         .testTarget(name: "GalleryTests", dependencies: ["LikenessGallery", "LikenessStore", "LikenessIndex", "TestSupport"],
                     path: "Tests/Gallery"),
