@@ -53,7 +53,7 @@ let package = Package(
                 path: "Sources/Search"),
         .executableTarget(name: "LikenessCLI",
                           dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessIndex",
-                                         "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessBench",
+                                         "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessEvaluation", "LikenessBench",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LikenessCore
 import LikenessGallery
+import LikenessStore
 
 @main
 struct Likeness: AsyncParsableCommand {
@@ -13,7 +15,8 @@ struct Likeness: AsyncParsableCommand {
             leads, not identifications: a trained person must review them before any action.
             """,
         subcommands: [ModelsCommand.self, CollectionCommand.self, IngestCommand.self, SearchCommand.self,
-                      VerifyCommand.self, DetectCommand.self, ReindexCommand.self, BenchCommand.self])
+                      VerifyCommand.self, DetectCommand.self, ReindexCommand.self, EvalCommand.self,
+                      CalibrateCommand.self, BenchCommand.self])
 }
 
 /// `--data DIR`, shared by every command that reads or writes a gallery.
@@ -23,6 +26,13 @@ struct DataOptions: ParsableArguments {
 
     var directory: DataDirectory {
         data.map { DataDirectory(URL(fileURLWithPath: $0)) } ?? .default()
+    }
+
+    /// The bands `likeness calibrate` stored in this data directory, else the documented defaults.
+    /// Reads an existing gallery only: comparing two photos creates no data directory.
+    func calibratedBands() async throws -> BandThresholds {
+        guard FileManager.default.fileExists(atPath: directory.database.path) else { return .standard }
+        return try await SQLiteGalleryStore(path: directory.database.path).bandThresholds() ?? .standard
     }
 }
 

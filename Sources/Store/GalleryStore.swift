@@ -36,6 +36,11 @@ public protocol GalleryStore: Sendable {
     func templates(after id: FaceID, limit: Int) async throws -> [StoredTemplate]
     func latestIndexSequence() async throws -> Int64
 
+    // Calibration
+    /// The score bands `likeness calibrate` measured for this gallery, if any.
+    func bandThresholds() async throws -> BandThresholds?
+    func setBandThresholds(_ thresholds: BandThresholds) async throws
+
     // Search results
     func matchDetails(for ids: [FaceID]) async throws -> [FaceID: MatchDetails]
     func counts() async throws -> GalleryCounts

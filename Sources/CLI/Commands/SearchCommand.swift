@@ -35,7 +35,7 @@ struct SearchCommand: AsyncParsableCommand {
             defer { pool.shutdown() }
             let gallery = try await Gallery.openEmbedded(at: data.directory.root)
             let scope = try await collectionIDs(collections, in: gallery)
-            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: .standard)
+            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard)
             for probe in probes {
                 do {
                     let image = try ImageCodec.decode(file: probe)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LikenessCore
 import LikenessEngine
+import LikenessStore
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "The first photo.") var first: String
     @Argument(help: "The second photo.") var second: String
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var data: DataOptions
 
     func run() async throws {
         try await failingWithExitCode2 {
@@ -25,7 +27,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 }
                 return try engine.templates(for: [face], in: image)[0]
             }
-            let bands = BandThresholds.standard
+            let bands = try await data.calibratedBands()
             let distance = templates[0].distance(to: templates[1])
             let band = bands.band(forDistance: distance)
             let verdict = distance <= bands.possible ? "same" : "different"

@@ -204,6 +204,22 @@ public final class SQLiteGalleryStore: GalleryStore {
         try await database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM index_log") ?? 0 }
     }
 
+    // MARK: Calibration
+
+    public func bandThresholds() async throws -> BandThresholds? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'band_thresholds'")
+                .map { try JSONDecoder().decode(BandThresholds.self, from: Data($0.utf8)) }
+        }
+    }
+
+    public func setBandThresholds(_ thresholds: BandThresholds) async throws {
+        let json = String(decoding: try JSONEncoder().encode(thresholds), as: UTF8.self)
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('band_thresholds', ?)", arguments: [json])
+        }
+    }
+
     // MARK: Search results
 
     public func matchDetails(for ids: [FaceID]) async throws -> [FaceID: MatchDetails] {

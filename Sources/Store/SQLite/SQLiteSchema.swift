@@ -73,6 +73,12 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: settings") { db in
+            try db.execute(sql: """
+                -- Gallery-wide settings as JSON values, e.g. the calibrated score bands.
+                CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct EvalCommandTests {
+    @Test func evaluatesTheLabelledFixturesAndCalibratesTheBands() throws {
+        let labels = Fixtures.root.appendingPathComponent("faces/labels.jsonl").path
+        let eval = try Subprocess.likeness("eval", labels, "--json", "--report", try Fixtures.scratchDirectory().path)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let verification = try #require(report["verification"] as? [String: Any])
+        let identification = try #require(report["identification"] as? [String: Any])
+        let detection = try #require(report["detection"] as? [String: Any])
+        #expect((verification["pairs"] as? Int ?? 0) > 20)
+        #expect((verification["auc"] as? Double ?? 0) > 0.95)
+        #expect((verification["best_accuracy"] as? Double ?? 0) >= (verification["accuracy"] as? Double ?? 1))
+        #expect(identification["probes"] as? Int == 18)
+        #expect(identification["rank1"] as? Double == 1)
+        #expect(detection["images"] as? Int == 19)
+
+        let data = try Fixtures.scratchDirectory("likeness-cli").path
+        let calibrate = try Subprocess.likeness("calibrate", labels, "--target-fmr", "0.01", "--data", data)
+        #expect(calibrate.status == 0, "\(calibrate.stderr)")
+        #expect(calibrate.stdout.contains("Stored bands"))
+        let verify = try Subprocess.likeness("verify", Fixtures.face("img5.jpg"), Fixtures.face("img6.jpg"), "--json", "--data", data)
+        let verdict = try #require(JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+        // The stored threshold, not the default 0.50, decides.
+        #expect(verdict["threshold"] as? Double != 0.5)
+        #expect(verdict["verdict"] as? String == "same")
+    }
+}
