@@ -10,8 +10,9 @@ public enum IndexBenchmark {
     ///   - size: stored templates.
     ///   - queries: probe templates (new photos of stored identities).
     ///   - probes: probe counts to measure; nil = the configuration's.
+    ///   - refineFactors: re-ranking factors to measure with each probe count; nil = the configuration's.
     ///   - batchSize: entries per insert call, like the gallery's sync pages.
-    public static func run(size: Int, queries: Int, probes: [Int]? = nil,
+    public static func run(size: Int, queries: Int, probes: [Int]? = nil, refineFactors: [Int]? = nil,
                            configuration: InProcessVectorIndex.Configuration = .standard,
                            batchSize: Int = 10_000, seed: UInt64 = 1) async throws -> IndexBenchmarkReport {
         let k = 10
@@ -68,8 +69,12 @@ public enum IndexBenchmark {
         let groundTruthSeconds = clock.lap()
 
         var searches = [IndexBenchmarkReport.SearchRow]()
-        for probeCount in probes ?? [configuration.probes] {
-            reopened.probes = probeCount
+        let settings = (probes ?? [configuration.probes]).flatMap { probeCount in
+            (refineFactors ?? [configuration.refineFactor]).map { (probes: probeCount, refineFactor: $0) }
+        }
+        for setting in settings {
+            reopened.probes = setting.probes
+            reopened.refineFactor = setting.refineFactor
             var latencies = [Double](), found = 0, samePerson = 0, samePersonFound = 0
             for ((query, truth), probe) in zip(zip(probeTemplates, exact), probeFaces) {
                 clock.lap()
@@ -83,7 +88,7 @@ public enum IndexBenchmark {
                 samePerson += truth.filter { faces.identities[$0.index] == probe.identity }.count
             }
             latencies.sort()
-            searches.append(.init(probes: probeCount,
+            searches.append(.init(probes: setting.probes, refineFactor: setting.refineFactor,
                                   p50Milliseconds: latencies[latencies.count / 2] * 1000,
                                   p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000,
                                   recallAt10: Double(found) / Double(queries * k),
@@ -104,6 +109,8 @@ public enum IndexBenchmark {
 public struct IndexBenchmarkReport: Sendable {
     public struct SearchRow: Sendable {
         public var probes: Int
+        /// Candidates re-ranked exactly per neighbour asked for (moot while untrained).
+        public var refineFactor: Int
         public var p50Milliseconds: Double
         public var p99Milliseconds: Double
         public var recallAt10: Double
@@ -158,7 +165,7 @@ public struct IndexBenchmarkReport: Sendable {
             ("exact ground truth", seconds(groundTruthSeconds)),
         ]
         for search in searches {
-            rows.append(("nprobe \(search.probes)", String(
+            rows.append(("nprobe \(search.probes), refine ×\(search.refineFactor)", String(
                 format: "p50 %.2f ms, p99 %.2f ms, recall@10 %.4f, same-person recall %.4f",
                 search.p50Milliseconds, search.p99Milliseconds, search.recallAt10, search.samePersonRecall)))
         }

@@ -1,15 +1,18 @@
 import Foundation
 import LikenessCore
 
-/// The embedded vector index: IVF-Flat (an inverted file of exact vectors) in this process,
-/// persisted to one file.
+/// The embedded vector index: an inverted file (IVF) in this process, persisted to one file.
+/// Each entry is stored exactly and, once trained, also as 8-bit scalar-quantization codes
+/// (SQ8: a quarter of the bytes, which is what a memory-bound scan pays for).
 ///
 /// Below `Configuration.trainingThreshold` entries it is a single list searched exhaustively,
 /// so results are exact. Past it, k-means centroids split the entries into lists and a search
-/// scans only the `probes` lists nearest the query; the centroids are retrained whenever the
-/// index has grown `retrainingGrowth`-fold since they were trained. Training runs inside the
-/// insert that crosses the line and blocks searches meanwhile: ~2 s at 40k entries, about a
-/// minute at 640k (3 trainings took 73 s of an 86 s build of a million entries).
+/// scans the codes of only the `probes` lists nearest the query, then re-ranks the
+/// `k × refineFactor` best of those by exact distance, which is also the distance it returns.
+/// The centroids and the quantizer are retrained whenever the index has grown
+/// `retrainingGrowth`-fold since they were trained. Training runs inside the insert that
+/// crosses the line and blocks searches meanwhile: ~2 s at 40k entries, over a minute at 640k
+/// (3 trainings took 98 s of a 117 s build of a million entries, on a busy machine).
 ///
 /// Thread-safe: searches share a reader-writer lock and run in parallel; changes take it
 /// exclusively. That lock guards every mutable stored property, which is what makes the
@@ -27,38 +30,48 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         public var kMeansIterations: Int
         /// Lists scanned per search: the recall/speed trade-off.
         public var probes: Int
+        /// A search for `k` neighbours re-ranks the `k × refineFactor` nearest by quantized
+        /// distance exactly: enough that quantization error rarely costs a true neighbour.
+        public var refineFactor: Int
 
         public init(trainingThreshold: Int, listsPerSqrtCount: Double, retrainingGrowth: Int,
-                    trainingPointsPerList: Int, kMeansIterations: Int, probes: Int) {
+                    trainingPointsPerList: Int, kMeansIterations: Int, probes: Int, refineFactor: Int) {
             precondition(trainingThreshold > 0 && listsPerSqrtCount > 0 && retrainingGrowth > 1
-                         && trainingPointsPerList > 0 && kMeansIterations > 0 && probes > 0)
+                         && trainingPointsPerList > 0 && kMeansIterations > 0 && probes > 0 && refineFactor > 0)
             self.trainingThreshold = trainingThreshold
             self.listsPerSqrtCount = listsPerSqrtCount
             self.retrainingGrowth = retrainingGrowth
             self.trainingPointsPerList = trainingPointsPerList
             self.kMeansIterations = kMeansIterations
             self.probes = probes
+            self.refineFactor = refineFactor
         }
 
         /// Measured with `IndexBenchmark` at 1,000,000 synthetic face-like templates (see
         /// SyntheticTemplates; trained at 640k entries into 6,400 lists), one query at a time
-        /// on a 2-core AMD EPYC, release build:
+        /// on a 2-core AMD EPYC, release build, while another build kept the second core busy
+        /// (repeated runs of the default ranged 3.6–4.9 ms p50, so a quiet machine does better):
         ///
-        ///     probes   p50 ms   p99 ms   recall@10   same-person recall
-        ///     192       3.8      5.7      0.906       0.932
-        ///     256       4.6      6.8      0.934       0.952
-        ///     384       6.3      9.8      0.969       0.974
-        ///     512       8.2     12.9      0.981       0.983
-        ///     768      11.4     20.1      0.993       0.994
+        ///     probes   refine   p50 ms   p99 ms   recall@10   same-person recall
+        ///     256      ×10       1.6      5.5      0.934       0.952
+        ///     384      ×10       2.5      6.6      0.969       0.974
+        ///     512      ×10       2.7      6.9      0.981       0.983
+        ///     768      ×2        4.5      9.6      0.993       0.994
+        ///     768      ×10       4.9      9.8      0.993       0.994
+        ///     768      ×50       5.4     11.4      0.993       0.994
+        ///     1024     ×10     4.9–6.0    9.5      0.997       0.996
         ///
-        /// Missing a true match costs an investigation more than 10 ms does, so the default
-        /// takes recall@10 ≥ 0.99. The scan is memory-bound (~60 ns per 512-byte vector), which
-        /// is why no setting reaches both 0.99 and 5 ms here. 8·√n lists found 0.934 at 4% of
-        /// the entries scanned where 4·√n found 0.887, for twice the training time. The first
-        /// training at 32,768 entries keeps search below it exact (0.7 ms at 30k) and takes ~2 s.
+        /// Missing a true match costs an investigation more than a few ms does, so the default
+        /// takes recall@10 ≥ 0.99. The scan is memory-bound: scanning exact 512-byte vectors
+        /// (~60 ns each) took 11.4 ms p50 for the same 0.993 at 768 probes; 128-byte codes cut
+        /// that to a third. Recall matches the exact scan's at every probe count from refine ×2
+        /// up, so quantization loses no true neighbours here; ×10 keeps a margin for real
+        /// descriptors for ~0.1 ms. 8·√n lists found 0.934 at 4% of the entries scanned where
+        /// 4·√n found 0.887, for twice the training time. The first training at 32,768 entries
+        /// keeps search below it exact (0.7 ms at 30k) and takes ~2 s.
         public static let standard = Configuration(
             trainingThreshold: 32_768, listsPerSqrtCount: 8, retrainingGrowth: 4,
-            trainingPointsPerList: 32, kMeansIterations: 10, probes: 768)
+            trainingPointsPerList: 32, kMeansIterations: 10, probes: 768, refineFactor: 10)
     }
 
     public let file: URL
@@ -87,6 +100,16 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         set {
             precondition(newValue > 0, "a search probes at least one list")
             lock.writing { configuration.probes = newValue }
+        }
+    }
+
+    /// Candidates per requested neighbour re-ranked by exact distance; more is slower and
+    /// loses fewer true neighbours to quantization error.
+    public var refineFactor: Int {
+        get { lock.reading { configuration.refineFactor } }
+        set {
+            precondition(newValue > 0, "a search re-ranks at least k candidates")
+            lock.writing { configuration.refineFactor = newValue }
         }
     }
 
@@ -126,7 +149,8 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public func nearest(to query: FaceTemplate, k: Int, in collections: Set<CollectionID>?) throws -> [Neighbor] {
         query.values.withUnsafeBufferPointer { query in
             lock.reading {
-                contents.nearest(to: query.baseAddress!, k: k, in: collections, probes: configuration.probes)
+                contents.nearest(to: query.baseAddress!, k: k, in: collections, probes: configuration.probes,
+                                 refineFactor: configuration.refineFactor)
             }
         }
     }

@@ -22,16 +22,21 @@ public struct IndexFileError: Error, CustomStringConvertible {
 ///
 ///     header        64 bytes: magic "LKNSIVF\0", version u32, dimension u32, list count u32,
 ///                   centroid count u32 (0 = untrained, else = list count), entry count u64,
-///                   applied sequence i64, entry count at training u64, 16 reserved zero bytes
+///                   applied sequence i64, entry count at training u64, quantizer step f32
+///                   (0 = untrained), 12 reserved zero bytes
 ///     list sizes    u64 per list
 ///     centroids     128 f32 per centroid
+///     quantizer     128 f32 minimums (trained only)
 ///     ids           i64 per entry, list after list
 ///     collections   i64 per entry, list after list
 ///     (zero padding to a multiple of 64)
 ///     vectors       128 f32 per entry, list after list
+///     codes         128 u8 per entry, list after list (trained only)
+///
+/// Version 1 had no quantizer and no codes.
 enum IndexFile {
     static let magic: [UInt8] = Array("LKNSIVF\0".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 64
 
     /// The contents of the file at `url`, or nil if there is no file.
@@ -68,8 +73,13 @@ enum IndexFile {
         let listCount = Int(field(16, UInt32.self)), centroidCount = Int(field(20, UInt32.self))
         let entryCount = field(24, UInt64.self), appliedSequence = field(32, Int64.self)
         let trainedAtCount = field(40, UInt64.self)
+        let step = Float(bitPattern: field(48, UInt32.self))
         guard listCount >= 1, centroidCount == 0 ? listCount == 1 : centroidCount == listCount else {
             throw corrupt("its header claims \(listCount) lists and \(centroidCount) centroids")
+        }
+        let isTrained = centroidCount > 0
+        guard isTrained ? step > 0 && step.isFinite : step == 0 else {
+            throw corrupt("its quantizer step \(step) does not fit \(isTrained ? "a trained" : "an untrained") index")
         }
         guard appliedSequence >= 0, entryCount <= UInt64(Int32.max), trainedAtCount <= UInt64(Int.max) else {
             throw corrupt("its header holds impossible counts")
@@ -91,9 +101,16 @@ enum IndexFile {
         let centroids = Array(UnsafeBufferPointer(
             start: (base + layout.centroids).bindMemory(to: Float.self, capacity: centroidCount * dimension),
             count: centroidCount * dimension))
+        let quantizer = isTrained ? ScalarQuantizer(
+            minimums: Array(UnsafeBufferPointer(
+                start: (base + layout.quantizerMinimums).bindMemory(to: Float.self, capacity: dimension), count: dimension)),
+            step: step) : nil
+        guard quantizer?.minimums.allSatisfy(\.isFinite) ?? true else { throw corrupt("its quantizer holds non-finite values") }
         let ids = (base + layout.ids).bindMemory(to: FaceID.self, capacity: count)
         let collections = (base + layout.collections).bindMemory(to: CollectionID.self, capacity: count)
         let vectors = (base + layout.vectors).bindMemory(to: Float.self, capacity: count * dimension)
+        let codes = (base + layout.codes).bindMemory(to: UInt8.self, capacity: layout.codeCount)
+        let codesPerEntry = isTrained ? dimension : 0
         var lists = [InvertedList]()
         lists.reserveCapacity(listCount)
         var start = 0
@@ -101,10 +118,11 @@ enum IndexFile {
             lists.append(InvertedList(
                 ids: ListColumn(mapped: UnsafeBufferPointer(start: ids + start, count: size)),
                 collections: ListColumn(mapped: UnsafeBufferPointer(start: collections + start, count: size)),
-                vectors: ListColumn(mapped: UnsafeBufferPointer(start: vectors + start * dimension, count: size * dimension))))
+                vectors: ListColumn(mapped: UnsafeBufferPointer(start: vectors + start * dimension, count: size * dimension)),
+                codes: ListColumn(mapped: UnsafeBufferPointer(start: codes + start * codesPerEntry, count: size * codesPerEntry))))
             start += size
         }
-        return InvertedLists(centroids: centroids, lists: lists, appliedSequence: appliedSequence,
+        return InvertedLists(centroids: centroids, quantizer: quantizer, lists: lists, appliedSequence: appliedSequence,
                              trainedAtCount: Int(trainedAtCount), mapping: mapping)
     }
 
@@ -140,13 +158,16 @@ enum IndexFile {
         put(UInt64(contents.count), at: 24)
         put(contents.appliedSequence, at: 32)
         put(UInt64(contents.trainedAtCount), at: 40)
+        put((contents.quantizer?.step ?? 0).bitPattern, at: 48)
         try output.write(header)
         try output.write(contents.lists.map { UInt64($0.count).littleEndian })
         try output.write(contents.centroids)
+        if let quantizer = contents.quantizer { try output.write(quantizer.minimums) }
         for list in contents.lists { try list.ids.withUnsafeBufferPointer { try output.write($0) } }
         for list in contents.lists { try list.collections.withUnsafeBufferPointer { try output.write($0) } }
         try output.write([UInt8](repeating: 0, count: layout.vectors - layout.vectorPaddingStart))
         for list in contents.lists { try list.vectors.withUnsafeBufferPointer { try output.write($0) } }
+        for list in contents.lists { try list.codes.withUnsafeBufferPointer { try output.write($0) } }
         try output.flush()
         guard output.written == layout.total else {
             throw IndexFileError(file: url, problem: "wrote \(output.written) bytes, expected \(layout.total)")
@@ -166,19 +187,27 @@ enum IndexFile {
     private struct Layout {
         let listSizes = headerSize
         let centroids: Int
+        let quantizerMinimums: Int
         let ids: Int
         let collections: Int
         let vectorPaddingStart: Int
         let vectors: Int
+        let codes: Int
+        /// Code bytes in the file: 128 per entry if trained, else none.
+        let codeCount: Int
         let total: Int
 
         init(listCount: Int, centroidCount: Int, entryCount: Int) {
+            let isTrained = centroidCount > 0
             centroids = listSizes + listCount * 8
-            ids = centroids + centroidCount * dimension * 4
+            quantizerMinimums = centroids + centroidCount * dimension * 4
+            ids = quantizerMinimums + (isTrained ? dimension * 4 : 0)
             collections = ids + entryCount * 8
             vectorPaddingStart = collections + entryCount * 8
             vectors = (vectorPaddingStart + 63) / 64 * 64
-            total = vectors + entryCount * dimension * 4
+            codes = vectors + entryCount * dimension * 4
+            codeCount = isTrained ? entryCount * dimension : 0
+            total = codes + codeCount
         }
     }
 }

@@ -51,19 +51,25 @@ struct ListColumn<Element: BitwiseCopyable> {
 }
 
 /// The entries assigned to one centroid (or all entries while the index is untrained), as
-/// parallel columns: entry `i` is `ids[i]`, `collections[i]` and the 128 floats at
-/// `vectors[i * 128 ..< (i + 1) * 128]`. Columns keep the scan a straight walk through memory.
+/// parallel columns: entry `i` is `ids[i]`, `collections[i]`, the 128 floats at
+/// `vectors[i * 128 ..< (i + 1) * 128]` and, once the index is trained, their 128 SQ8 codes at
+/// `codes[i * 128 ..< (i + 1) * 128]`. Columns keep the scan a straight walk through memory.
 struct InvertedList {
     var ids = ListColumn<FaceID>()
     var collections = ListColumn<CollectionID>()
+    /// The exact vectors: what re-ranking, persistence and rebuilding the codes start from.
     var vectors = ListColumn<Float>()
+    /// The quantized vectors the trained search scans; empty while untrained.
+    var codes = ListColumn<UInt8>()
 
     var count: Int { ids.count }
 
-    mutating func append(id: FaceID, collection: CollectionID, vector: UnsafeBufferPointer<Float>) {
+    /// Appends an entry; `code` is nil exactly when the index is untrained.
+    mutating func append(id: FaceID, collection: CollectionID, vector: UnsafeBufferPointer<Float>, code: UnsafeBufferPointer<UInt8>?) {
         withUnsafePointer(to: id) { ids.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
         withUnsafePointer(to: collection) { collections.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
         vectors.append(contentsOf: vector)
+        if let code { codes.append(contentsOf: code) }
     }
 
     /// Removes the entry at `slot` by moving the last entry into it. Returns the id of the
@@ -74,10 +80,12 @@ struct InvertedList {
         ids.swapRemove(at: slot, width: 1)
         collections.swapRemove(at: slot, width: 1)
         vectors.swapRemove(at: slot * dimension, width: dimension)
+        if codes.count > 0 { codes.swapRemove(at: slot * dimension, width: dimension) }
         return moved
     }
 
-    /// Scans every entry, offering those in `collections` (nil = all) to `best` by squared distance.
+    /// Scans every entry exactly, offering those in `collections` (nil = all) to `best` by
+    /// squared distance.
     func scan(query: UnsafePointer<Float>, collections filter: Set<CollectionID>?, into best: inout BoundedNearest<FaceID>) {
         ids.withUnsafeBufferPointer { ids in
             collections.withUnsafeBufferPointer { collections in
@@ -93,6 +101,31 @@ struct InvertedList {
                         if let filter, !filter.contains(collections[slot]) { continue }
                         best.offer(distance, ids[slot])
                         worst = best.worst
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scans every entry's codes, offering the locations of those in `collections` (nil = all)
+    /// to `candidates` by approximate squared distance (in code steps squared). This list is
+    /// `lists[list]`; `distances` is scratch space, used a block of its size at a time.
+    func scanCodes(query: UnsafePointer<UInt8>, list: Int32, collections filter: Set<CollectionID>?,
+                   distances: UnsafeMutableBufferPointer<UInt32>, into candidates: inout BoundedNearest<InvertedLists.Location>) {
+        codes.withUnsafeBufferPointer { codes in
+            collections.withUnsafeBufferPointer { collections in
+                var worst = candidates.worst
+                for blockStart in stride(from: 0, to: count, by: distances.count) {
+                    let block = UnsafeMutableBufferPointer(rebasing: distances[0 ..< min(distances.count, count - blockStart)])
+                    squaredCodeDistances(query, codes.baseAddress! + blockStart * dimension, into: block)
+                    for (offset, codeDistance) in block.enumerated() {
+                        // Exact in Float: code distances stay below 2²⁴.
+                        let distance = Float(codeDistance)
+                        guard distance < worst else { continue }
+                        let slot = blockStart + offset
+                        if let filter, !filter.contains(collections[slot]) { continue }
+                        candidates.offer(distance, InvertedLists.Location(list: list, slot: Int32(slot)))
+                        worst = candidates.worst
                     }
                 }
             }

@@ -1,8 +1,9 @@
 import LikenessCore
 
-/// The contents of an IVF-Flat index: centroids, and for each centroid the list of entries
-/// nearest to it, vectors stored exactly. Untrained (small) it is a single list searched
-/// exhaustively. Not thread-safe; `InProcessVectorIndex` guards it.
+/// The contents of an IVF index: centroids, and for each centroid the list of entries nearest
+/// to it, each stored exactly and as SQ8 codes for the scan. Untrained (small) it is a single
+/// list searched exhaustively and exactly, without codes. Not thread-safe;
+/// `InProcessVectorIndex` guards it.
 struct InvertedLists {
     /// Where an entry lives: `lists[list]`, at `slot`.
     struct Location {
@@ -12,6 +13,8 @@ struct InvertedLists {
 
     /// Row `i` (128 floats) is the centroid of `lists[i]`; empty while untrained.
     private(set) var centroids: [Float] = []
+    /// Codes the entries for the scan; trained with the centroids, nil while untrained.
+    private(set) var quantizer: ScalarQuantizer?
     private(set) var lists: [InvertedList] = [InvertedList()]
     private(set) var count = 0
     var appliedSequence: Int64 = 0
@@ -27,8 +30,11 @@ struct InvertedLists {
     init() {}
 
     /// Contents loaded from an index file whose lists are views into `mapping`.
-    init(centroids: [Float], lists: [InvertedList], appliedSequence: Int64, trainedAtCount: Int, mapping: FileMapping) {
+    init(centroids: [Float], quantizer: ScalarQuantizer?, lists: [InvertedList], appliedSequence: Int64,
+         trainedAtCount: Int, mapping: FileMapping) {
+        precondition((quantizer != nil) == !centroids.isEmpty, "trained lists have both centroids and a quantizer")
         self.centroids = centroids
+        self.quantizer = quantizer
         self.lists = lists
         self.count = lists.reduce(0) { $0 + $1.count }
         self.appliedSequence = appliedSequence
@@ -50,14 +56,19 @@ struct InvertedLists {
         let assignment = isTrained
             ? vectors.withUnsafeBufferPointer { v in centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) } }
             : [Int32](repeating: 0, count: entries.count)
+        let codes = vectors.withUnsafeBufferPointer { quantizer?.encode($0) } ?? []
         vectors.withUnsafeBufferPointer { vectors in
-            for (index, entry) in entries.enumerated() {
-                if let existing = locations[entry.id] { removeEntry(at: existing) }
-                let list = Int(assignment[index])
-                locations[entry.id] = Location(list: Int32(list), slot: Int32(lists[list].count))
-                lists[list].append(id: entry.id, collection: entry.collection,
-                                   vector: UnsafeBufferPointer(rebasing: vectors[index * dimension ..< (index + 1) * dimension]))
-                count += 1
+            codes.withUnsafeBufferPointer { codes in
+                for (index, entry) in entries.enumerated() {
+                    if let existing = locations[entry.id] { removeEntry(at: existing) }
+                    let list = Int(assignment[index])
+                    locations[entry.id] = Location(list: Int32(list), slot: Int32(lists[list].count))
+                    let row = index * dimension ..< (index + 1) * dimension
+                    lists[list].append(id: entry.id, collection: entry.collection,
+                                       vector: UnsafeBufferPointer(rebasing: vectors[row]),
+                                       code: codes.isEmpty ? nil : UnsafeBufferPointer(rebasing: codes[row]))
+                    count += 1
+                }
             }
         }
     }
@@ -104,8 +115,8 @@ struct InvertedLists {
 
     // MARK: Training
 
-    /// Trains `listCount` centroids by k-means on a sample and moves every entry to the list
-    /// of its nearest centroid.
+    /// Trains `listCount` centroids by k-means, and the quantizer, on a sample, and moves every
+    /// entry to the list of its nearest centroid, coding it afresh.
     mutating func train(listCount: Int, pointsPerList: Int, iterations: Int) {
         let listCount = min(listCount, count)
         guard listCount > 1 else { return }
@@ -114,6 +125,8 @@ struct InvertedLists {
         centroids = sample.withUnsafeBufferPointer {
             KMeans.train(points: $0, clusters: listCount, iterations: iterations, using: &generator)
         }
+        let quantizer = sample.withUnsafeBufferPointer { ScalarQuantizer(fittedTo: $0) }
+        self.quantizer = quantizer
         // Old lists are released one by one as their entries move, so the peak memory is
         // one copy of the entries plus a list, not two copies.
         var old = lists
@@ -122,13 +135,18 @@ struct InvertedLists {
             let assignment = list.vectors.withUnsafeBufferPointer { v in
                 centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) }
             }
+            let codes = list.vectors.withUnsafeBufferPointer { quantizer.encode($0) }
             list.ids.withUnsafeBufferPointer { ids in
                 list.collections.withUnsafeBufferPointer { collections in
                     list.vectors.withUnsafeBufferPointer { vectors in
-                        for slot in 0..<ids.count {
-                            lists[Int(assignment[slot])].append(
-                                id: ids[slot], collection: collections[slot],
-                                vector: UnsafeBufferPointer(rebasing: vectors[slot * dimension ..< (slot + 1) * dimension]))
+                        codes.withUnsafeBufferPointer { codes in
+                            for slot in 0..<ids.count {
+                                let row = slot * dimension ..< (slot + 1) * dimension
+                                lists[Int(assignment[slot])].append(
+                                    id: ids[slot], collection: collections[slot],
+                                    vector: UnsafeBufferPointer(rebasing: vectors[row]),
+                                    code: UnsafeBufferPointer(rebasing: codes[row]))
+                            }
                         }
                     }
                 }
@@ -161,29 +179,38 @@ struct InvertedLists {
 
     // MARK: Search
 
-    /// The `k` nearest entries in `filter` (nil = all). Trained, it scans the `probes` lists
-    /// whose centroids are nearest the query; if a selective filter leaves those short of
-    /// `k` matches, it keeps probing outward until it has `k` or has scanned everything.
-    func nearest(to query: UnsafePointer<Float>, k: Int, in filter: Set<CollectionID>?, probes: Int) -> [Neighbor] {
+    /// The `k` nearest entries in `filter` (nil = all), with exact distances. Untrained, it
+    /// scans the single list exactly. Trained, it scans the codes of the `probes` lists whose
+    /// centroids are nearest the query, keeps the `k × refineFactor` nearest by approximate
+    /// distance, and ranks those by exact distance. If a selective filter leaves the probed
+    /// lists short of `k` matches, it keeps probing outward until it has `k` or has scanned
+    /// everything.
+    func nearest(to query: UnsafePointer<Float>, k: Int, in filter: Set<CollectionID>?, probes: Int, refineFactor: Int) -> [Neighbor] {
         guard k > 0 else { return [] }
         var best = BoundedNearest<FaceID>(capacity: k)
-        if isTrained {
+        if let quantizer {
             let centroidDistances = centroids.withUnsafeBufferPointer { centroids in
                 (0..<lists.count).map { squaredDistance(query, centroids.baseAddress! + $0 * dimension) }
             }
-            var nearestLists = BoundedNearest<Int>(capacity: min(probes, lists.count))
-            for (list, distance) in centroidDistances.enumerated() where distance < nearestLists.worst {
-                nearestLists.offer(distance, list)
-            }
-            for list in nearestLists.items {
-                lists[list].scan(query: query, collections: filter, into: &best)
-            }
-            if !best.isFull, nearestLists.items.count < lists.count {
-                let probed = Set(nearestLists.items)
-                let further = lists.indices.filter { !probed.contains($0) }.sorted { centroidDistances[$0] < centroidDistances[$1] }
-                for list in further where !best.isFull {
-                    lists[list].scan(query: query, collections: filter, into: &best)
+            let nearestLists = indicesOfSmallest(min(probes, lists.count), of: centroidDistances)
+            let queryCode = quantizer.encode(UnsafeBufferPointer(start: query, count: dimension))
+            var candidates = BoundedNearest<Location>(capacity: k * refineFactor)
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { distances in
+                func scan(_ list: Int) {
+                    lists[list].scanCodes(query: queryCode, list: Int32(list), collections: filter,
+                                          distances: distances, into: &candidates)
                 }
+                for list in nearestLists { scan(list) }
+                if candidates.count < k, nearestLists.count < lists.count {
+                    let probed = Set(nearestLists)
+                    let further = lists.indices.filter { !probed.contains($0) }.sorted { centroidDistances[$0] < centroidDistances[$1] }
+                    for list in further where candidates.count < k { scan(list) }
+                }
+            }
+            for candidate in candidates.items {
+                let list = lists[Int(candidate.list)], slot = Int(candidate.slot)
+                let distance = list.vectors.withUnsafeBufferPointer { squaredDistance(query, $0.baseAddress! + slot * dimension) }
+                best.offer(distance, list.ids.withUnsafeBufferPointer { $0[slot] })
             }
         } else {
             lists[0].scan(query: query, collections: filter, into: &best)

@@ -40,6 +40,8 @@ struct BoundedNearest<Item> {
         items.reserveCapacity(capacity + 1)
     }
 
+    var count: Int { keys.count }
+
     var isFull: Bool { keys.count >= capacity }
 
     /// Keys at or above this cannot enter.
@@ -60,6 +62,35 @@ struct BoundedNearest<Item> {
             items.removeLast()
         }
     }
+}
+
+/// The indices of the `count` smallest of `values`, smallest first. A quickselect finds the
+/// `count`-th smallest in linear time: keeping the smallest in a sorted bounded list instead
+/// costs a shift of hundreds of elements per improvement when `count` is in the hundreds.
+func indicesOfSmallest(_ count: Int, of values: [Float]) -> [Int] {
+    precondition(count > 0 && count <= values.count, "between 1 and all of the values")
+    var partitioned = values
+    var low = 0, high = partitioned.count - 1
+    let target = count - 1
+    while low < high {
+        // Hoare partition: afterwards [low, j] ≤ pivot ≤ [i, high], and anything between equals it.
+        let pivot = partitioned[(low + high) / 2]
+        var i = low, j = high
+        while i <= j {
+            while partitioned[i] < pivot { i += 1 }
+            while partitioned[j] > pivot { j -= 1 }
+            if i <= j {
+                partitioned.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
+        }
+        if target <= j { high = j } else if target >= i { low = i } else { break }
+    }
+    let threshold = partitioned[target]
+    var chosen = values.indices.filter { values[$0] < threshold }
+    chosen += values.indices.lazy.filter { values[$0] == threshold }.prefix(count - chosen.count)
+    return chosen.sorted { values[$0] < values[$1] }
 }
 
 /// Exact squared distances between many vectors at once: ‖q‖² − 2·q·b + ‖b‖², with the dot

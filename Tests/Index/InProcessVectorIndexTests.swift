@@ -7,7 +7,7 @@ import Testing
 /// A configuration that trains early, so small tests exercise the inverted lists.
 let trainsEarly = InProcessVectorIndex.Configuration(
     trainingThreshold: 1_000, listsPerSqrtCount: 2, retrainingGrowth: 4,
-    trainingPointsPerList: 32, kMeansIterations: 8, probes: 8)
+    trainingPointsPerList: 32, kMeansIterations: 8, probes: 8, refineFactor: 10)
 
 func indexFile() throws -> URL {
     try Fixtures.scratchDirectory("likeness-index").appendingPathComponent("faces.index")
@@ -28,22 +28,30 @@ func ids(_ neighbors: [Neighbor]) -> [FaceID] { neighbors.map(\.id) }
     }
 }
 
-@Test func trainedIndexFindsNearly() async throws {
-    let entries = TestTemplates.entries(TestTemplates.clustered(count: 6_000, seed: 3))
+// Real dlib descriptors have norm ~1.4–1.6, not 1: the quantizer must fit whatever range it sees.
+@Test(arguments: [1, 1.5] as [Float])
+func trainedIndexFindsNearly(norm: Float) async throws {
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 6_000, norm: norm, seed: 3))
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
     for start in stride(from: 0, to: entries.count, by: 500) {
         try await index.insert(Array(entries[start ..< start + 500]), through: Int64(start + 500))
     }
     #expect(index.listCount > 50)
-    let queries = TestTemplates.clustered(count: 50, seed: 4)
+    let queries = TestTemplates.clustered(count: 50, norm: norm, seed: 4)
     var found = 0
     for query in queries {
-        let result = Set(ids(try await index.nearest(to: query, k: 10, in: nil)))
-        found += TestTemplates.bruteForce(query, among: entries, k: 10).filter { result.contains($0.id) }.count
+        let result = try await index.nearest(to: query, k: 10, in: nil)
+        found += TestTemplates.bruteForce(query, among: entries, k: 10).filter { ids(result).contains($0.id) }.count
+        // Distances are exact, not the quantized estimates that chose the candidates.
+        for neighbor in result {
+            #expect(abs(neighbor.distance - entries[Int(neighbor.id) - 1].template.distance(to: query)) < 1e-5)
+        }
+        #expect(zip(result, result.dropFirst()).allSatisfy { $0.distance <= $1.distance })
     }
     #expect(Double(found) / Double(queries.count * 10) >= 0.9)
 
-    // Probing every list is exhaustive, hence exact.
+    // Probing every list is exhaustive; re-ranking the quantized scan's best 10 × 10 by exact
+    // distance then finds the exact answer (quantization error is far below the gaps here).
     index.probes = index.listCount
     for query in queries.prefix(10) {
         #expect(ids(try await index.nearest(to: query, k: 10, in: nil)) == ids(TestTemplates.bruteForce(query, among: entries, k: 10)))
@@ -116,6 +124,19 @@ func removedIDsAreNeverReturned(configuration: InProcessVectorIndex.Configuratio
     #expect(try await reopened.nearest(to: entries[1].template, k: 20, in: nil).allSatisfy { $0.id != 2 })
 }
 
+@Test func entriesBeyondTheQuantizerRangeAreStillFound() async throws {
+    // Trained on unit vectors, then given vectors three times as long: their codes clamp at the
+    // ends of the range, but a search for one still ranks it first, at its exact distance 0.
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 2_000, seed: 30)), through: 1)
+    #expect(index.listCount > 1)
+    let outliers = TestTemplates.entries(TestTemplates.clustered(count: 20, norm: 3, seed: 31), firstID: 10_000)
+    try await index.insert(outliers, through: 2)
+    for outlier in outliers {
+        #expect(try await index.nearest(to: outlier.template, k: 1, in: nil) == [Neighbor(id: outlier.id, distance: 0)])
+    }
+}
+
 @Test(arguments: [InProcessVectorIndex.Configuration.standard, trainsEarly])
 func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Configuration) async throws {
     let file = try indexFile()
@@ -150,8 +171,10 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     try await index.persist()
     let victim = entries[1_234]
     let windows = stride(from: 0, to: 512 - 16 + 1, by: 4).map { Array(victim.template.bytes[$0 ..< $0 + 16]) }
-    // Sanity check of the check itself: the template is in the file before removal.
+    let code = sq8Code(of: victim.template, quantizerIn: try Data(contentsOf: file))
+    // Sanity check of the check itself: the template and its code are in the file before removal.
     #expect(contains(try Data(contentsOf: file), victim.template.bytes))
+    #expect(contains(try Data(contentsOf: file), code))
 
     try await index.remove([victim.id], through: 2)
     try await index.persist()
@@ -159,10 +182,28 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     for window in windows {
         #expect(!contains(bytes, window))
     }
+    #expect(!contains(bytes, code))
 }
 
 private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
     data.range(of: Data(pattern)) != nil
+}
+
+/// The 128-byte SQ8 code of `template` under the quantizer of a trained index file, worked out
+/// independently from the documented format (see IndexFile): the step is the f32 at header
+/// offset 48, the per-dimension minimums follow the list sizes and centroids, and component
+/// `d` codes as ((value - minimum) / step) rounded, clamped to 0...255.
+private func sq8Code(of template: FaceTemplate, quantizerIn file: Data) -> [UInt8] {
+    func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+        file.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+    let listCount = Int(field(16, UInt32.self)), centroidCount = Int(field(20, UInt32.self))
+    let step = Float(bitPattern: field(48, UInt32.self))
+    let minimumsStart = 64 + listCount * 8 + centroidCount * FaceTemplate.dimension * 4
+    return template.values.enumerated().map { d, value in
+        let minimum = Float(bitPattern: field(minimumsStart + d * 4, UInt32.self))
+        return UInt8(min(255, max(0, ((value - minimum) / step).rounded())))
+    }
 }
 
 @Test func removeAllEmptiesAndResetsTheSequence() async throws {
@@ -190,6 +231,8 @@ private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
 
     var wrongMagic = good
     wrongMagic[0] = UInt8(ascii: "X")
+    var wrongVersion = good
+    wrongVersion[8] = 1
     var wrongCount = good
     wrongCount[24] &+= 1
     let damaged: [(String, Data)] = [
@@ -198,6 +241,7 @@ private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
         ("truncated vectors", good.prefix(good.count - 512)),
         ("trailing bytes", good + Data(count: 8)),
         ("wrong magic", wrongMagic),
+        ("format version 1", wrongVersion),
         ("wrong entry count", wrongCount),
     ]
     for (label, bytes) in damaged {

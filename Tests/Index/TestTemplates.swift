@@ -1,14 +1,14 @@
 import LikenessCore
 import LikenessIndex
 
-/// Random templates for index tests: unit vectors in clusters, so trained lists mean
-/// something, plus the brute-force answer the index is checked against.
+/// Random templates for index tests: vectors of length `norm` in clusters, so trained lists
+/// mean something, plus the brute-force answer the index is checked against.
 enum TestTemplates {
-    static func clustered(count: Int, clusters: Int = 40, seed: UInt64) -> [FaceTemplate] {
+    static func clustered(count: Int, clusters: Int = 40, norm: Float = 1, seed: UInt64) -> [FaceTemplate] {
         var generator = SplitMix64(seed: seed)
         let centres = (0..<clusters).map { _ in unitVector(around: nil, spread: 1, using: &generator) }
         return (0..<count).map { _ in
-            FaceTemplate(unitVector(around: centres.randomElement(using: &generator)!, spread: 0.08, using: &generator))
+            FaceTemplate(unitVector(around: centres.randomElement(using: &generator)!, spread: 0.08, using: &generator).map { $0 * norm })
         }
     }
 
