@@ -56,6 +56,7 @@ test: build
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/eval-vs-reference.sh
 
 clean:
 	rm -rf .build $(DATA)

@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "SearchTests",
                     dependencies: ["LikenessSearch", "LikenessEngine", "TestSupport"], path: "Tests/Search"),
         .testTarget(name: "CLITests",
-                    dependencies: ["LikenessGallery", "LikenessStore", "LikenessEngine", "TestSupport"],
+                    dependencies: ["LikenessCore", "LikenessGallery", "LikenessStore", "LikenessEngine", "TestSupport"],
                     path: "Tests/CLI"),
     ]
 )

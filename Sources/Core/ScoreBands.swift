@@ -36,13 +36,15 @@ public struct BandThresholds: Sendable, Codable, Hashable {
 }
 
 extension BandThresholds {
-    /// Measured on the 65 labelled photos of shared/faces (62 single-identity faces: 148
-    /// same-person and 1,743 different-person pairs, reference HOG pipeline). The closest
-    /// different-person pair lies at 0.518. At 0.40: 0 of 1,743 false matches, 59% of true
-    /// pairs; at 0.50: 0 of 1,743 false matches (below 1.7e-3 at 95% confidence), 93% of true
-    /// pairs; at 0.60 (dlib's customary threshold) 6 false matches (3.4e-3). `likeness
-    /// calibrate` replaces these with thresholds measured on an operator's own photos.
+    /// `likeness calibrate shared/faces/labels.jsonl --target-fmr 0.001` with the standard
+    /// pipeline (mirrored templates): all 148 same-person and 1,743 different-person pairs of
+    /// the 62 single-identity faces. `possible` admits 1 of 1,743 different-person pairs
+    /// (5.7e-4) and 96.6% of same-person pairs; `strong` lies just below the closest
+    /// different-person pair (0 of 1,743; 95.9% of same-person pairs), because 1,743 pairs
+    /// cannot resolve the 1e-4 it aims for. Operators calibrate on their own, larger labelled
+    /// sets with `likeness calibrate`; search and verify then use those bands.
     public static let standard = BandThresholds(
-        strong: 0.40, possible: 0.50,
-        measuredOn: "shared/faces: 148 same-person, 1,743 different-person pairs; FMR 0/1743 at both thresholds")
+        strong: 0.5112, possible: 0.5309,
+        measuredOn: "shared/faces (148 same-person, 1,743 different-person pairs): possible FMR 1/1,743, "
+            + "TMR 96.6%; strong FMR 0/1,743, TMR 95.9% (just below the closest different-person pair)")
 }

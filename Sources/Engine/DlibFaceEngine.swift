@@ -67,15 +67,15 @@ public final class DlibFaceEngine: FaceEngine {
         return faces.sorted { $0.box.area > $1.box.area }
     }
 
-    public func templates(for faces: [DetectedFace], in image: RGBImage, jitters: Int, mirrored: Bool) throws -> [FaceTemplate] {
+    public func templates(for faces: [DetectedFace], in image: RGBImage, policy: TemplatePolicy) throws -> [FaceTemplate] {
         guard !faces.isEmpty else { return [] }
         let boxes = faces.map(Self.detection)
         let points = faces.flatMap { $0.landmarks.map { lk_point(x: $0.x, y: $0.y) } }
         var output = [Float](repeating: 0, count: faces.count * FaceTemplate.dimension)
         var message = [CChar](repeating: 0, count: 512)
         let status = image.withPixels { pixels in
-            lk_descriptors(engine, view(image, pixels), boxes, points, faces.count, Int32(jitters),
-                           mirrored ? 1 : 0, &output, &message, message.count)
+            lk_descriptors(engine, view(image, pixels), boxes, points, faces.count, Int32(policy.jitters),
+                           policy.mirrored ? 1 : 0, &output, &message, message.count)
         }
         guard status == 0 else { throw FaceEngineError(description: String(shimMessage: message)) }
         return (0..<faces.count).map { i in

@@ -38,24 +38,37 @@ public struct DetectionPolicy: Sendable, Hashable {
     public static let accurate = DetectionPolicy(detector: .mmod, scale: .fit(longSide: 2000))
 }
 
+/// How a face's template is computed from its aligned chip.
+public struct TemplatePolicy: Sendable, Hashable {
+    /// Averages the descriptors of this many randomly jittered chips (dlib's jitter); 1 = none.
+    public var jitters: Int
+    /// Averages in the mirrored chip's descriptor as well.
+    public var mirrored: Bool
+
+    public init(jitters: Int, mirrored: Bool) {
+        self.jitters = jitters
+        self.mirrored = mirrored
+    }
+
+    /// Exactly what the reference `face_recognition` computes (num_jitters=1).
+    public static let reference = TemplatePolicy(jitters: 1, mirrored: false)
+    /// The default: the mean of the chip's and its mirror image's descriptors. On the 1,891
+    /// pairs of shared/faces it lowered the equal error rate from 0.40% to 0.34% and raised
+    /// TAR at FAR 1e-3 from 95.9% to 96.6%, for one more forward pass (~17 ms) per face.
+    public static let standard = TemplatePolicy(jitters: 1, mirrored: true)
+}
+
 /// Turns photos into faces and faces into templates. One instance is used by one thread at
 /// a time; `EnginePool` hands instances to workers.
 public protocol FaceEngine: AnyObject {
     /// Every face in the image, with its landmarks, largest first.
     func detectFaces(in image: RGBImage, policy: DetectionPolicy) throws -> [DetectedFace]
 
-    /// One template per face, computed in batches. `jitters` > 1 averages over randomly
-    /// jittered chips and `mirrored` adds the mirrored chip, as slower, steadier variants.
-    func templates(for faces: [DetectedFace], in image: RGBImage, jitters: Int, mirrored: Bool) throws -> [FaceTemplate]
+    /// One template per face, computed in batches.
+    func templates(for faces: [DetectedFace], in image: RGBImage, policy: TemplatePolicy) throws -> [FaceTemplate]
 
     /// The aligned 150×150 RGB8 face chip the template is computed from.
     func chip(for face: DetectedFace, in image: RGBImage) throws -> [UInt8]
-}
-
-extension FaceEngine {
-    public func templates(for faces: [DetectedFace], in image: RGBImage) throws -> [FaceTemplate] {
-        try templates(for: faces, in: image, jitters: 1, mirrored: false)
-    }
 }
 
 public struct FaceEngineError: Error, CustomStringConvertible, Sendable {

@@ -11,7 +11,8 @@ struct ImageAnalysis {
     var faces: [NewFace]
     var timings: StageTimings
 
-    static func analyse(_ bytes: [UInt8], engine: any FaceEngine, policy: DetectionPolicy) throws -> ImageAnalysis {
+    static func analyse(_ bytes: [UInt8], engine: any FaceEngine, detection: DetectionPolicy,
+                        templates templatePolicy: TemplatePolicy) throws -> ImageAnalysis {
         var timings = StageTimings()
         let image: RGBImage
         do {
@@ -19,8 +20,8 @@ struct ImageAnalysis {
         } catch {
             throw IngestError("cannot decode: \(error)")
         }
-        let detected = try timings.measure(\.detect) { try engine.detectFaces(in: image, policy: policy) }
-        let templates = try timings.measure(\.describe) { try engine.templates(for: detected, in: image) }
+        let detected = try timings.measure(\.detect) { try engine.detectFaces(in: image, policy: detection) }
+        let templates = try timings.measure(\.describe) { try engine.templates(for: detected, in: image, policy: templatePolicy) }
         let faces = try timings.measure(\.crop) {
             try zip(detected, templates).map { face, template in
                 let chip = try engine.chip(for: face, in: image)

@@ -12,14 +12,17 @@ import LikenessStore
 public final class Ingester: Sendable {
     public struct Options: Sendable {
         public var policy: DetectionPolicy
+        public var templates: TemplatePolicy
         /// Images in flight at once: enough to keep every engine busy while others read files,
         /// fetch URLs or write to the database.
         public var concurrency: Int
         /// How often the index file is rewritten during a long ingest.
         public var persistInterval: Duration
 
-        public init(policy: DetectionPolicy = .standard, concurrency: Int, persistInterval: Duration = .seconds(60)) {
+        public init(policy: DetectionPolicy = .standard, templates: TemplatePolicy = .standard, concurrency: Int,
+                    persistInterval: Duration = .seconds(60)) {
             self.policy = policy
+            self.templates = templates
             self.concurrency = concurrency
             self.persistInterval = persistInterval
         }
@@ -97,8 +100,10 @@ public final class Ingester: Sendable {
                 try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
                 return .duplicate
             }
-            let policy = options.policy
-            let analysis = try await pool.run { engine in try ImageAnalysis.analyse(bytes, engine: engine, policy: policy) }
+            let (detection, templates) = (options.policy, options.templates)
+            let analysis = try await pool.run { engine in
+                try ImageAnalysis.analyse(bytes, engine: engine, detection: detection, templates: templates)
+            }
             let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.width,
                                  height: analysis.height, byteCount: bytes.count, format: analysis.format)
             let storing = clock.now

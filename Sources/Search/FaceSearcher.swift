@@ -12,19 +12,22 @@ public final class FaceSearcher: Sendable {
     let pool: EnginePool
     let bands: BandThresholds
     let policy: DetectionPolicy
+    let templatePolicy: TemplatePolicy
 
-    public init(gallery: Gallery, pool: EnginePool, bands: BandThresholds, policy: DetectionPolicy = .standard) {
+    public init(gallery: Gallery, pool: EnginePool, bands: BandThresholds, policy: DetectionPolicy = .standard,
+                templates: TemplatePolicy = .standard) {
         self.gallery = gallery
         self.pool = pool
         self.bands = bands
         self.policy = policy
+        templatePolicy = templates
     }
 
     /// Searches with one face of the probe: `face` (0-based, faces ordered largest first),
     /// else the largest. `collections` nil searches every collection.
     public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
-        let policy = self.policy
+        let (policy, templatePolicy) = (self.policy, self.templatePolicy)
         let (faces, template) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?) in
             var faces: [DetectedFace] = []
             if policy == .standard {
@@ -35,7 +38,7 @@ public final class FaceSearcher: Sendable {
             }
             let index = chosen ?? 0
             guard faces.indices.contains(index) else { return (faces, nil) }
-            return (faces, try engine.templates(for: [faces[index]], in: probe)[0])
+            return (faces, try engine.templates(for: [faces[index]], in: probe, policy: templatePolicy)[0])
         }
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
         guard let template else {

@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 import Testing
 import TestSupport
 
@@ -24,8 +25,9 @@ import TestSupport
         #expect(calibrate.stdout.contains("Stored bands"))
         let verify = try Subprocess.likeness("verify", Fixtures.face("img5.jpg"), Fixtures.face("img6.jpg"), "--json", "--data", data)
         let verdict = try #require(JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
-        // The stored threshold, not the default 0.50, decides.
-        #expect(verdict["threshold"] as? Double != 0.5)
+        // The stored threshold, not the default one, decides.
+        let threshold = try #require(verdict["threshold"] as? Double)
+        #expect(abs(threshold - Double(BandThresholds.standard.possible)) > 1e-4)
         #expect(verdict["verdict"] as? String == "same")
     }
 }

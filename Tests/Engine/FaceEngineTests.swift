@@ -9,7 +9,7 @@ import TestSupport
         let image = try ImageCodec.decode(file: Fixtures.face("mosaic-100-faces.jpg"))
         let (faces, templates) = try TestEngine.use { engine in
             let faces = try engine.detectFaces(in: image, policy: .standard)
-            return (faces, try engine.templates(for: faces, in: image))
+            return (faces, try engine.templates(for: faces, in: image, policy: .standard))
         }
         #expect(faces.count == 100)
         #expect(templates.count == faces.count)
@@ -32,7 +32,7 @@ import TestSupport
         let templates = try ["img5.jpg", "img6.jpg", "img12.jpg"].map { file in
             let image = try ImageCodec.decode(file: Fixtures.face(file))
             return try TestEngine.use { engine in
-                try engine.templates(for: [try engine.detectFaces(in: image, policy: .standard)[0]], in: image)[0]
+                try engine.templates(for: [try engine.detectFaces(in: image, policy: .standard)[0]], in: image, policy: .standard)[0]
             }
         }
         let same = templates[0].distance(to: templates[1])       // both Angelina Jolie

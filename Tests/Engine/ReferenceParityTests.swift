@@ -37,7 +37,7 @@ import TestSupport
         let (detected, templates) = try TestEngine.use { engine in
             let faces = try engine.detectFaces(in: image, policy: .reference)
                 .sorted { ($0.box.left, $0.box.top) < ($1.box.left, $1.box.top) }
-            return (faces, try engine.templates(for: faces, in: image))
+            return (faces, try engine.templates(for: faces, in: image, policy: .reference))
         }
         let faces = detected
         let expectedFaces = expected.faces.sorted { ($0.box[0], $0.box[1]) < ($1.box[0], $1.box[1]) }

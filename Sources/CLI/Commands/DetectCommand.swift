@@ -16,7 +16,7 @@ struct DetectCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also compute and print each face's template.") var templates = false
     @Flag(help: "Use the MMOD CNN detector.") var accurate = false
-    @Flag(help: "Detect exactly as the reference face_recognition does (HOG, upsample 1, full resolution).")
+    @Flag(help: "Detect and describe exactly as the reference face_recognition does (HOG, upsample 1, one chip).")
     var reference = false
 
     func run() async throws {
@@ -28,7 +28,7 @@ struct DetectCommand: AsyncParsableCommand {
             }
             let policy: DetectionPolicy = reference ? .reference : accurate ? .accurate : .standard
             let faces = try engine.detectFaces(in: image, policy: policy)
-            let descriptors = templates ? try engine.templates(for: faces, in: image) : []
+            let descriptors = templates ? try engine.templates(for: faces, in: image, policy: reference ? .reference : .standard) : []
             let qualities = try faces.map { FaceQuality.score(face: $0, chip: try engine.chip(for: $0, in: image)) }
             if json {
                 print(Output.json([

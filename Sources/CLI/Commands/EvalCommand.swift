@@ -16,7 +16,7 @@ struct LabelledTemplates {
     var failures: [String: String]
     var secondsPerPhoto: Double
 
-    static func compute(_ labels: LabelSet, policy: DetectionPolicy, jitters: Int, mirrored: Bool,
+    static func compute(_ labels: LabelSet, policy: DetectionPolicy, templatePolicy: TemplatePolicy,
                         workers: Int) async throws -> LabelledTemplates {
         let pool = EnginePool(models: try FaceModels.locate(), size: workers)
         defer { pool.shutdown() }
@@ -31,7 +31,7 @@ struct LabelledTemplates {
                             let image = try ImageCodec.decode(file: url.path)
                             let faces = try engine.detectFaces(in: image, policy: policy)
                             guard let largest = faces.first else { return PhotoResult(file: photo.file, faces: 0) }
-                            let template = try engine.templates(for: [largest], in: image, jitters: jitters, mirrored: mirrored)[0]
+                            let template = try engine.templates(for: [largest], in: image, policy: templatePolicy)[0]
                             let side = DlibFaceEngine.chipSide
                             let crop = try ImageCodec.jpeg(rgb: try engine.chip(for: largest, in: image), width: side, height: side)
                             return PhotoResult(file: photo.file, faces: faces.count, template: template, crop: Data(crop))
@@ -54,6 +54,27 @@ struct LabelledTemplates {
         return set
     }
 
+    /// Templates another pipeline computed (scripts/reference/reference_eval.py writes them):
+    /// `{"pipeline": name, "photos": {file: {"faces": n, "template": [128 numbers] or null}}}`.
+    static func load(_ path: String, labels: LabelSet) throws -> (LabelledTemplates, pipeline: String) {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let photos = object["photos"] as? [String: [String: Any]]
+        else { throw UsageFailure("\(path): not a templates file ({\"pipeline\", \"photos\": {...}})") }
+        var set = LabelledTemplates(labels: labels, templates: [:], crops: [:], detectedFaces: [:], failures: [:],
+                                    secondsPerPhoto: 0)
+        for (file, photo) in photos {
+            set.detectedFaces[file] = photo["faces"] as? Int ?? 0
+            if let values = photo["template"] as? [Double] {
+                guard values.count == FaceTemplate.dimension else {
+                    throw UsageFailure("\(path): \(file) has \(values.count) values, not \(FaceTemplate.dimension)")
+                }
+                set.templates[file] = FaceTemplate(values.map(Float.init))
+            }
+        }
+        return (set, object["pipeline"] as? String ?? path)
+    }
+
     func score(_ pairs: [LabelledPair]) -> (scored: [ScoredPair], unscored: Int) {
         var scored: [ScoredPair] = []
         for pair in pairs {
@@ -66,19 +87,21 @@ struct LabelledTemplates {
 
 /// Options shared by `eval` and `calibrate`: which pipeline computes the templates.
 struct PipelineOptions: ParsableArguments {
-    @Flag(help: "Detect as the reference face_recognition does (HOG, upsample 1, full resolution).") var reference = false
+    @Flag(help: "Detect and describe as the reference face_recognition does (HOG, upsample 1, one chip).") var reference = false
     @Option(help: "Average each template over this many jittered chips (dlib's jitter).") var jitters = 1
-    @Flag(help: "Average each template with its mirrored chip's.") var mirrored = false
+    @Flag(inversion: .prefixedNo, help: "Average each template with its mirrored chip's (the default; not with --reference).")
+    var mirrored = true
     @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
 
     var policy: DetectionPolicy { reference ? .reference : .standard }
+    var templatePolicy: TemplatePolicy { reference ? .reference : TemplatePolicy(jitters: jitters, mirrored: mirrored) }
     var name: String {
-        (reference ? "reference detection" : "standard detection")
-            + (jitters > 1 ? ", \(jitters) jitters" : "") + (mirrored ? ", mirrored" : "")
+        if reference { return "reference (as face_recognition)" }
+        return "standard detection" + (jitters > 1 ? ", \(jitters) jitters" : "") + (mirrored ? ", mirrored" : "")
     }
 
     func templates(for labels: LabelSet) async throws -> LabelledTemplates {
-        try await LabelledTemplates.compute(labels, policy: policy, jitters: jitters, mirrored: mirrored,
+        try await LabelledTemplates.compute(labels, policy: policy, templatePolicy: templatePolicy,
                                             workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
@@ -96,6 +119,8 @@ struct EvalCommand: AsyncParsableCommand {
     @Argument(help: "LABELS.jsonl or a folder-per-identity tree.") var labels: String
     @Option(help: "PAIRS.jsonl: {\"a\": file, \"b\": file, \"same\": true|false} per line.") var pairs: String?
     @Option(help: "Write an HTML report (ROC, histograms, worst errors) into this folder.") var report: String?
+    @Option(help: "Score templates another pipeline computed instead of running the engine (see scripts/reference/reference_eval.py).")
+    var templates: String?
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var pipeline: PipelineOptions
     @OptionGroup var data: DataOptions
@@ -103,7 +128,13 @@ struct EvalCommand: AsyncParsableCommand {
     func run() async throws {
         try await failingWithExitCode2 {
             let labelSet = try LabelSet.load(labels)
-            let computed = try await pipeline.templates(for: labelSet)
+            var pipelineName = pipeline.name
+            let computed: LabelledTemplates
+            if let templates {
+                (computed, pipelineName) = try LabelledTemplates.load(templates, labels: labelSet)
+            } else {
+                computed = try await pipeline.templates(for: labelSet)
+            }
             let labelledPairs = try pairs.map { try PairList.load(file: $0, labels: labelSet) } ?? PairList.balanced(from: labelSet)
             let (scored, unscored) = computed.score(labelledPairs)
             let bands = try await data.calibratedBands()
@@ -120,17 +151,17 @@ struct EvalCommand: AsyncParsableCommand {
                     return ErrorExample(pair: pair, cropA: a, cropB: b)
                 }
                 try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
-                let page = HTMLReport.render(result, title: "Likeness evaluation: \(labels) (\(pipeline.name))", errors: errors)
+                let page = HTMLReport.render(result, title: "Likeness evaluation: \(labels) (\(pipelineName))", errors: errors)
                 try page.write(toFile: (report as NSString).appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
             }
             if json {
                 var object = result.jsonObject
-                object["pipeline"] = pipeline.name
+                object["pipeline"] = pipelineName
                 object["timings"] = ["seconds_per_photo": (computed.secondsPerPhoto * 1000).rounded() / 1000]
                 object["failures"] = computed.failures
                 print(Output.json(object))
             } else {
-                print("Pipeline: \(pipeline.name); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo")
+                print("Pipeline: \(pipelineName); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo")
                 print(result.text())
                 for (file, reason) in computed.failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
             }

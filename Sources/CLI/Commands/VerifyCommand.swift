@@ -25,7 +25,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 guard let face = try engine.detectFaces(in: image, policy: .standard).first else {
                     throw UsageFailure("\(path): no face found")
                 }
-                return try engine.templates(for: [face], in: image)[0]
+                return try engine.templates(for: [face], in: image, policy: .standard)[0]
             }
             let bands = try await data.calibratedBands()
             let distance = templates[0].distance(to: templates[1])
