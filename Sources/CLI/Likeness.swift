@@ -28,6 +28,16 @@ struct DataOptions: ParsableArguments {
         data.map { DataDirectory(URL(fileURLWithPath: $0)) } ?? .default()
     }
 
+    /// The gallery in this data directory, saying so on standard error if its index had to be
+    /// rebuilt from the database.
+    func openGallery() async throws -> Gallery {
+        let gallery = try await Gallery.openEmbedded(at: directory.root)
+        if let reason = gallery.indexRebuiltBecause {
+            Output.error("the vector index was unusable (\(reason)); rebuilt it from the database")
+        }
+        return gallery
+    }
+
     /// The bands `likeness calibrate` stored in this data directory, else the documented defaults.
     /// Reads an existing gallery only: comparing two photos creates no data directory.
     func calibratedBands() async throws -> BandThresholds {

@@ -33,3 +33,17 @@ public struct FaceTemplate: Sendable, Hashable {
         return sum.squareRoot()
     }
 }
+
+/// A stored face's template with what a search filters on: the unit the vector index holds
+/// and the database hands it.
+public struct IndexEntry: Sendable {
+    public var id: FaceID
+    public var collection: CollectionID
+    public var template: FaceTemplate
+
+    public init(id: FaceID, collection: CollectionID, template: FaceTemplate) {
+        self.id = id
+        self.collection = collection
+        self.template = template
+    }
+}

@@ -10,20 +10,35 @@ import LikenessStore
 public final class Gallery: Sendable {
     public let store: any GalleryStore
     public let index: any VectorIndex
+    /// Why the index was rebuilt from the database on opening, if it was.
+    public let indexRebuiltBecause: String?
     private let syncs = SerialQueue()
 
-    public init(store: any GalleryStore, index: any VectorIndex) {
+    public init(store: any GalleryStore, index: any VectorIndex, indexRebuiltBecause: String? = nil) {
         self.store = store
         self.index = index
+        self.indexRebuiltBecause = indexRebuiltBecause
     }
 
-    /// The embedded gallery: SQLite and the in-process index in `dataDirectory`.
+    /// The embedded gallery: SQLite and the in-process index in `dataDirectory`. An index file
+    /// that cannot be used (damaged, or written by another version) is set aside and rebuilt
+    /// from the database's change log, which holds every face ever added or removed.
     public static func openEmbedded(at dataDirectory: URL) async throws -> Gallery {
         let layout = DataDirectory(dataDirectory)
         try layout.create()
-        let gallery = Gallery(store: try SQLiteGalleryStore(path: layout.database.path),
-                              index: try InProcessVectorIndex(file: layout.index))
+        let store = try SQLiteGalleryStore(path: layout.database.path)
+        let index: InProcessVectorIndex
+        var rebuiltBecause: String?
+        do {
+            index = try InProcessVectorIndex(file: layout.index)
+        } catch let error as IndexFileError {
+            rebuiltBecause = error.problem
+            try FileManager.default.removeItem(at: layout.index)
+            index = try InProcessVectorIndex(file: layout.index)
+        }
+        let gallery = Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause)
         try await gallery.syncIndex()
+        if rebuiltBecause != nil { try await gallery.persistIndex() }
         return gallery
     }
 
@@ -60,7 +75,7 @@ public final class Gallery: Sendable {
                     switch changes[start].kind {
                     case .added:
                         let templates = try await store.templates(of: run.map(\.face))
-                        try await index.insert(templates.map(IndexEntry.init), through: through)
+                        try await index.insert(templates, through: through)
                     case .removed:
                         try await index.remove(run.map(\.face), through: through)
                     }
@@ -84,9 +99,9 @@ public final class Gallery: Sendable {
             while true {
                 let page = try await store.templates(after: after, limit: 10_000)
                 guard let last = page.last else { break }
-                try await index.insert(page.map(IndexEntry.init), through: 0)
+                try await index.insert(page, through: 0)
                 total += page.count
-                after = last.face
+                after = last.id
             }
             try await index.insert([], through: latest)
             return total
@@ -98,11 +113,5 @@ public final class Gallery: Sendable {
 
     public func persistIndex() async throws {
         try await index.persist()
-    }
-}
-
-extension IndexEntry {
-    init(_ stored: StoredTemplate) {
-        self.init(id: stored.face, collection: stored.collection, template: stored.template)
     }
 }

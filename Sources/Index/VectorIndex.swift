@@ -1,18 +1,5 @@
 import LikenessCore
 
-/// One face in the index: its template and the collection it belongs to.
-public struct IndexEntry: Sendable {
-    public var id: FaceID
-    public var collection: CollectionID
-    public var template: FaceTemplate
-
-    public init(id: FaceID, collection: CollectionID, template: FaceTemplate) {
-        self.id = id
-        self.collection = collection
-        self.template = template
-    }
-}
-
 /// A search result: a face and its Euclidean distance (not squared) from the query.
 public struct Neighbor: Sendable, Hashable {
     public var id: FaceID

@@ -31,9 +31,9 @@ public protocol GalleryStore: Sendable {
     /// Changes after `sequence`, oldest first.
     func indexChanges(after sequence: Int64, limit: Int) async throws -> [IndexChange]
     /// Templates of the faces that still exist among `ids`.
-    func templates(of ids: [FaceID]) async throws -> [StoredTemplate]
+    func templates(of ids: [FaceID]) async throws -> [IndexEntry]
     /// All templates in face-ID order, a page at a time (for rebuilding the index).
-    func templates(after id: FaceID, limit: Int) async throws -> [StoredTemplate]
+    func templates(after id: FaceID, limit: Int) async throws -> [IndexEntry]
     func latestIndexSequence() async throws -> Int64
 
     // Calibration
@@ -168,12 +168,6 @@ public struct IndexChange: Sendable, Hashable {
     public var sequence: Int64
     public var face: FaceID
     public var kind: Kind
-}
-
-public struct StoredTemplate: Sendable {
-    public var face: FaceID
-    public var collection: CollectionID
-    public var template: FaceTemplate
 }
 
 public struct MatchDetails: Sendable {

@@ -45,6 +45,22 @@ import TestSupport
         #expect(await gallery.index.appliedSequence == (try await gallery.store.latestIndexSequence()))
     }
 
+    @Test func damagedIndexFileIsRebuiltFromTheDatabase() async throws {
+        let directory = try Fixtures.scratchDirectory()
+        var gallery = try await Gallery.openEmbedded(at: directory)
+        let collection = try await gallery.store.createCollection(.init(
+            name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
+        _ = try await gallery.storeImages(batch(collection.id, 0..<40))
+        try await gallery.persistIndex()
+        #expect(gallery.indexRebuiltBecause == nil)
+
+        try Data("not an index".utf8).write(to: DataDirectory(directory).index)
+        gallery = try await Gallery.openEmbedded(at: directory)
+        #expect(gallery.indexRebuiltBecause != nil)
+        #expect(await gallery.index.count == 40)
+        #expect(try await gallery.index.nearest(to: template(17), k: 1, in: nil).first?.distance == 0)
+    }
+
     @Test func reindexRebuildsTheSameAnswers() async throws {
         let directory = try Fixtures.scratchDirectory()
         let gallery = try await Gallery.openEmbedded(at: directory)

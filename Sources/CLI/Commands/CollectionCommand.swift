@@ -29,7 +29,7 @@ struct CollectionCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await failingWithExitCode2 {
-                let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+                let gallery = try await data.openGallery()
                 let collection = try await gallery.store.createCollection(NewCollection(
                     name: name, description: description, source: source, lawfulBasis: lawfulBasis,
                     jurisdiction: jurisdiction, retentionDays: retentionDays))
@@ -45,7 +45,7 @@ struct CollectionCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await failingWithExitCode2 {
-                let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+                let gallery = try await data.openGallery()
                 let summaries = try await gallery.store.collections()
                 if json {
                     print(Output.json(summaries.map { s in

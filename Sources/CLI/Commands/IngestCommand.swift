@@ -25,7 +25,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let summary = try await failingWithExitCode2 {
-            let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+            let gallery = try await data.openGallery()
             guard let target = try await gallery.store.collection(named: collection) else {
                 throw UsageFailure("no collection named '\(collection)' (create it with `likeness collection create`)")
             }

@@ -9,7 +9,7 @@ struct ReindexCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await failingWithExitCode2 {
-            let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+            let gallery = try await data.openGallery()
             let clock = ContinuousClock()
             let started = clock.now
             let count = try await gallery.reindex()

@@ -33,7 +33,7 @@ struct SearchCommand: AsyncParsableCommand {
             // The engine loads its models on its own thread while the gallery opens here.
             let pool = EnginePool(models: try FaceModels.locate(), size: 1)
             defer { pool.shutdown() }
-            let gallery = try await Gallery.openEmbedded(at: data.directory.root)
+            let gallery = try await data.openGallery()
             let scope = try await collectionIDs(collections, in: gallery)
             let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard)
             for probe in probes {

@@ -175,29 +175,29 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
-    public func templates(of ids: [FaceID]) async throws -> [StoredTemplate] {
+    public func templates(of ids: [FaceID]) async throws -> [IndexEntry] {
         guard !ids.isEmpty else { return [] }
         return try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
                 WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.id
-                """, arguments: [Self.jsonArray(ids)]).compactMap(Self.storedTemplate)
+                """, arguments: [Self.jsonArray(ids)]).compactMap(Self.indexEntry)
         }
     }
 
-    public func templates(after id: FaceID, limit: Int) async throws -> [StoredTemplate] {
+    public func templates(after id: FaceID, limit: Int) async throws -> [IndexEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
                 WHERE f.id > ? ORDER BY f.id LIMIT ?
-                """, arguments: [id, limit]).compactMap(Self.storedTemplate)
+                """, arguments: [id, limit]).compactMap(Self.indexEntry)
         }
     }
 
-    private static func storedTemplate(_ row: Row) -> StoredTemplate? {
+    private static func indexEntry(_ row: Row) -> IndexEntry? {
         let bytes: Data = row["template"]
         guard let template = FaceTemplate(bytes: bytes) else { return nil }
-        return StoredTemplate(face: row["id"], collection: row["collection_id"], template: template)
+        return IndexEntry(id: row["id"], collection: row["collection_id"], template: template)
     }
 
     public func latestIndexSequence() async throws -> Int64 {
