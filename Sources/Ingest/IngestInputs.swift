@@ -161,19 +161,18 @@ public final class IngestInputs: Sequence, IteratorProtocol {
         }
     }
 
-    /// How many items the inputs hold, for progress and ETA: counts archive entries from their
-    /// headers without reading the images.
-    public static func count(_ inputs: [String]) throws -> Int {
-        let counter = try IngestInputs(inputs)
+    /// How many items the inputs still hold, for progress and ETA: counts archive entries from
+    /// their headers without reading the images. Call before taking items.
+    public func remainingCount() -> Int {
         var total = 0
-        for source in counter.sources {
+        for source in sources {
             switch source {
             case .image: total += 1
             case .manifest(let path): total += (try? Manifest.rows(of: path).count) ?? 1
             case .archive(let path):
                 guard let reader = try? ArchiveReader(path: path) else { total += 1; continue }
                 while let entry = try? reader.nextEntry() {
-                    if entry.isRegularFile, isImageName(entry.path) { total += 1 }
+                    if entry.isRegularFile, Self.isImageName(entry.path) { total += 1 }
                     if (try? reader.skipData()) == nil { break }
                 }
             }

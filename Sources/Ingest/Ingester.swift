@@ -54,7 +54,7 @@ public final class Ingester: Sendable {
         let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hex
         let job = try await gallery.store.beginJob(collection: collection.id, key: key, inputs: absolute)
 
-        var progress = IngestProgress(total: try? IngestInputs.count(inputs))
+        var progress = IngestProgress(total: items.remainingCount())
         let clock = ContinuousClock()
         let started = clock.now
         var lastPersist = started

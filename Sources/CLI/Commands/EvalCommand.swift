@@ -192,7 +192,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             let calibration = try Calibration(genuine: scored.filter(\.pair.same).map(\.distance),
                                               impostor: scored.filter { !$0.pair.same }.map(\.distance),
                                               targetFMR: targetFmr, source: labels)
-            let store = try SQLiteGalleryStore(path: { try data.directory.create(); return data.directory.database.path }())
+            try data.directory.create()
+            let store = try SQLiteGalleryStore(path: data.directory.database.path)
             try await store.setBandThresholds(calibration.thresholds)
             print(String(format: "Stored bands: strong ≤ %.4f, possible ≤ %.4f", calibration.thresholds.strong,
                          calibration.thresholds.possible))
