@@ -14,7 +14,7 @@ struct Likeness: AsyncParsableCommand {
             of URLs the operator controls) and never crawls. Search results are investigative \
             leads, not identifications: a trained person must review them before any action.
             """,
-        subcommands: [ModelsCommand.self, CollectionCommand.self, IngestCommand.self, SearchCommand.self,
+        subcommands: [ModelsCommand.self, ServeCommand.self, AdminCommand.self, AuditCommand.self, CollectionCommand.self, IngestCommand.self, SearchCommand.self,
                       VerifyCommand.self, DetectCommand.self, ReindexCommand.self, EvalCommand.self,
                       CalibrateCommand.self, BenchCommand.self])
 }
@@ -23,6 +23,9 @@ struct Likeness: AsyncParsableCommand {
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory (default: $LIKENESS_DATA, else ./likeness-data).")
     var data: String?
+
+    @Option(name: .long, help: "The organisation whose collections to use, when the data directory holds several.")
+    var org: String?
 
     var directory: DataDirectory {
         data.map { DataDirectory(URL(fileURLWithPath: $0)) } ?? .default()
@@ -36,6 +39,36 @@ struct DataOptions: ParsableArguments {
             Output.error("the vector index was unusable (\(reason)); rebuilt it from the database")
         }
         return gallery
+    }
+
+    /// The organisation the command acts for: --org, else the only one. A gallery without any
+    /// (made before organisations, or by the CLI alone) gets one named "default".
+    func organization(of gallery: Gallery) async throws -> Organization {
+        let governance = try Self.governance(of: gallery)
+        if let org {
+            guard let found = try await governance.organization(named: org) else { throw UsageFailure("no organisation named '\(org)'") }
+            return found
+        }
+        let all = try await governance.organizations()
+        switch all.count {
+        case 0: return try await governance.createOrganization(name: "default")
+        case 1: return all[0]
+        default: throw UsageFailure("this data directory holds several organisations (\(all.map(\.name).joined(separator: ", "))): name one with --org")
+        }
+    }
+
+    static func governance(of gallery: Gallery) throws -> any GovernanceStore {
+        guard let governance = gallery.store as? any GovernanceStore else { throw UsageFailure("this store keeps no accounts") }
+        return governance
+    }
+
+    /// The named collection of the command's organisation.
+    func collection(named name: String, in gallery: Gallery) async throws -> CollectionRecord {
+        let organization = try await organization(of: gallery)
+        guard let collection = try await gallery.store.collection(named: name, in: organization.id) else {
+            throw UsageFailure("no collection named '\(name)' in \(organization.name) (create it with `likeness collection create`)")
+        }
+        return collection
     }
 
     /// The bands `likeness calibrate` stored in this data directory, else the documented defaults.

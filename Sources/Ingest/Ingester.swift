@@ -51,7 +51,7 @@ public final class Ingester: Sendable {
                     onProgress: @escaping @Sendable (IngestProgress) -> Void = { _ in }) async throws -> IngestSummary {
         let items = try IngestInputs(inputs)
         let absolute = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hex
+        let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hexString
         let job = try await gallery.store.beginJob(collection: collection.id, key: key, inputs: absolute)
 
         var progress = IngestProgress(total: items.remainingCount())
@@ -94,7 +94,7 @@ public final class Ingester: Sendable {
         do {
             let started = clock.now
             let bytes = try await load(item)
-            let sha256 = SHA256.hash(data: bytes).hex
+            let sha256 = SHA256.hash(data: bytes).hexString
             let read = clock.now - started
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
                 try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
@@ -143,8 +143,4 @@ public final class Ingester: Sendable {
             return [UInt8](data)
         }
     }
-}
-
-extension Digest {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

@@ -107,6 +107,13 @@ public struct ProbeResult: Sendable {
     public var face: Int
     public var matches: [Match]
 
+    public init(probe: String, faces: [FaceBox], face: Int, matches: [Match]) {
+        self.probe = probe
+        self.faces = faces
+        self.face = face
+        self.matches = matches
+    }
+
     public var json: [String: Any] {
         ["probe": probe, "faces": faces.map { ["box": $0.array] }, "face": face, "matches": matches.map(\.json)]
     }

@@ -7,8 +7,10 @@ import LikenessCore
 public protocol GalleryStore: Sendable {
     // Collections
     func createCollection(_ collection: NewCollection) async throws -> CollectionRecord
-    func collection(named name: String) async throws -> CollectionRecord?
-    func collections() async throws -> [CollectionSummary]
+    func collection(_ id: CollectionID) async throws -> CollectionRecord?
+    func collection(named name: String, in organization: OrganizationID) async throws -> CollectionRecord?
+    /// The organisation's collections, or every collection when `organization` is nil.
+    func collections(in organization: OrganizationID?) async throws -> [CollectionSummary]
 
     // Ingest
     /// Starts a job, or resumes the unfinished one with the same key (same collection and
@@ -26,6 +28,7 @@ public protocol GalleryStore: Sendable {
     /// Records a job item that stored nothing (a duplicate, or a failure with its reason).
     func recordItem(job: Int64, item: String, outcome: IngestItemOutcome, reason: String?, image: ImageID?) async throws
     func jobItems(_ job: Int64) async throws -> [IngestItemRecord]
+    func ingestJob(_ job: Int64) async throws -> IngestJobRecord?
 
     // The index's change log
     /// Changes after `sequence`, oldest first.
@@ -43,10 +46,15 @@ public protocol GalleryStore: Sendable {
 
     // Search results
     func matchDetails(for ids: [FaceID]) async throws -> [FaceID: MatchDetails]
+    /// An image, its collection and its faces, for a reviewer following up a match.
+    func imageDetails(_ id: ImageID) async throws -> ImageDetails?
+    /// The JPEG of a face's aligned chip and the collection it belongs to.
+    func faceCrop(_ id: FaceID) async throws -> (crop: [UInt8], collection: CollectionID)?
     func counts() async throws -> GalleryCounts
 }
 
 public struct NewCollection: Sendable {
+    public var organization: OrganizationID
     public var name: String
     public var description: String?
     public var source: String
@@ -54,8 +62,9 @@ public struct NewCollection: Sendable {
     public var jurisdiction: String
     public var retentionDays: Int?
 
-    public init(name: String, description: String? = nil, source: String, lawfulBasis: String,
-                jurisdiction: String, retentionDays: Int?) {
+    public init(organization: OrganizationID, name: String, description: String? = nil, source: String,
+                lawfulBasis: String, jurisdiction: String, retentionDays: Int?) {
+        self.organization = organization
         self.name = name
         self.description = description
         self.source = source
@@ -67,6 +76,7 @@ public struct NewCollection: Sendable {
 
 public struct CollectionRecord: Sendable, Codable, Hashable {
     public var id: CollectionID
+    public var organization: OrganizationID
     public var name: String
     public var description: String?
     public var source: String
@@ -174,8 +184,28 @@ public struct MatchDetails: Sendable {
     public var face: FaceID
     public var image: ImageID
     public var box: FaceBox
+    public var collectionID: CollectionID
     public var collection: String
     public var origin: ImageOrigin
+}
+
+public struct ImageDetails: Sendable {
+    public var id: ImageID
+    public var collection: CollectionRecord
+    public var origin: ImageOrigin
+    public var width: Int
+    public var height: Int
+    public var format: String
+    public var ingestedAt: Date
+    public var faces: [(id: FaceID, box: FaceBox)]
+}
+
+public struct IngestJobRecord: Sendable {
+    public var id: Int64
+    public var collection: CollectionID
+    public var status: IngestJob.Status
+    public var startedAt: Date
+    public var finishedAt: Date?
 }
 
 public struct GalleryCounts: Sendable, Equatable {

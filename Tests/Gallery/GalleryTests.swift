@@ -28,8 +28,9 @@ import TestSupport
         let directory = try Fixtures.scratchDirectory()
         let layout = DataDirectory(directory)
         var gallery = try await Gallery.openEmbedded(at: directory)
+        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
-            name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
+            organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<50))
         try await gallery.persistIndex()
         _ = try await gallery.storeImages(batch(collection.id, 50..<80))  // never persisted: as if killed here
@@ -48,8 +49,9 @@ import TestSupport
     @Test func damagedIndexFileIsRebuiltFromTheDatabase() async throws {
         let directory = try Fixtures.scratchDirectory()
         var gallery = try await Gallery.openEmbedded(at: directory)
+        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
-            name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
+            organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<40))
         try await gallery.persistIndex()
         #expect(gallery.indexRebuiltBecause == nil)
@@ -64,8 +66,9 @@ import TestSupport
     @Test func reindexRebuildsTheSameAnswers() async throws {
         let directory = try Fixtures.scratchDirectory()
         let gallery = try await Gallery.openEmbedded(at: directory)
+        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
-            name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
+            organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<200))
         let probe = template(7)
         let before = try await gallery.index.nearest(to: probe, k: 10, in: nil)

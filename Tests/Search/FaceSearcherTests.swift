@@ -36,7 +36,7 @@ import TestSupport
         let rig = try await TestGallery()
         _ = try await rig.ingest([Fixtures.face("img6.jpg")])
         let other = try await rig.gallery.store.createCollection(.init(
-            name: "other", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))
+            organization: rig.organization.id, name: "other", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))
         _ = try await rig.ingester.run(inputs: [Fixtures.face("img10.jpg")], into: other)
 
         let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)

@@ -10,7 +10,10 @@ import TestSupport
     }
 
     func press(_ store: SQLiteGalleryStore) async throws -> CollectionRecord {
-        try await store.createCollection(NewCollection(name: "press", source: "Daily Herald archive",
+        var organization = try await store.organization(named: "org")
+        if organization == nil { organization = try await store.createOrganization(name: "org") }
+        guard let organization else { throw StoreError("no organisation") }
+        return try await store.createCollection(NewCollection(organization: organization.id, name: "press", source: "Daily Herald archive",
                                                        lawfulBasis: "licence 2024-17", jurisdiction: "GB", retentionDays: 3650))
     }
 
@@ -23,7 +26,7 @@ import TestSupport
     @Test func collectionsRecordProvenanceAndRefuseDuplicateNames() async throws {
         let store = try makeStore()
         let created = try await press(store)
-        let fetched = try #require(try await store.collection(named: "press"))
+        let fetched = try #require(try await store.collection(named: "press", in: created.organization))
         #expect(fetched.source == "Daily Herald archive" && fetched.lawfulBasis == "licence 2024-17")
         #expect(fetched.jurisdiction == "GB" && fetched.retentionDays == 3650 && fetched.id == created.id)
         await #expect(throws: StoreError.self) { try await press(store) }

@@ -8,6 +8,7 @@ import LikenessStore
 public final class TestGallery: @unchecked Sendable {  // Sendable: immutable after init.
     public let directory: URL
     public let gallery: Gallery
+    public let organization: Organization
     public let collection: CollectionRecord
     public let pool: EnginePool
     public let fetcher = ImageFetcher()
@@ -16,8 +17,9 @@ public final class TestGallery: @unchecked Sendable {  // Sendable: immutable af
     public init(collectionName: String = "press") async throws {
         directory = try Fixtures.scratchDirectory("likeness-gallery")
         gallery = try await Gallery.openEmbedded(at: directory)
+        organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "test")
         collection = try await gallery.store.createCollection(NewCollection(
-            name: collectionName, source: "test fixtures", lawfulBasis: "test", jurisdiction: "GB", retentionDays: nil))
+            organization: organization.id, name: collectionName, source: "test fixtures", lawfulBasis: "test", jurisdiction: "GB", retentionDays: nil))
         pool = EnginePool(models: try FaceModels.locate(), size: 2)
         ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(concurrency: 4))
     }

@@ -27,8 +27,9 @@ struct IngestBench: AsyncParsableCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-bench-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: scratch) }
             let gallery = try await Gallery.openEmbedded(at: scratch)
+            let organization = try await DataOptions.governance(of: gallery).createOrganization(name: "bench")
             let collection = try await gallery.store.createCollection(NewCollection(
-                name: "bench", source: "benchmark", lawfulBasis: "benchmark", jurisdiction: "GB", retentionDays: 1))
+                organization: organization.id, name: "bench", source: "benchmark", lawfulBasis: "benchmark", jurisdiction: "GB", retentionDays: 1))
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
             let pool = EnginePool(models: try FaceModels.locate(), size: size)
             defer { pool.shutdown() }
@@ -121,8 +122,9 @@ struct SearchBench: AsyncParsableCommand {
             throw UsageFailure("\(data.path) holds another gallery; remove it to rebuild")
         }
         print("Building a gallery of \(size) synthetic templates in \(data.path) (once)...")
+        let organization = try await DataOptions.governance(of: gallery).createOrganization(name: "bench")
         let collection = try await gallery.store.createCollection(NewCollection(
-            name: "synthetic", source: "likeness bench search", lawfulBasis: "benchmark", jurisdiction: "GB",
+            organization: organization.id, name: "synthetic", source: "likeness bench search", lawfulBasis: "benchmark", jurisdiction: "GB",
             retentionDays: nil))
         let templates = SyntheticTemplates(count: size, seed: 1)
         let landmarks = (0..<5).map { PixelPoint(x: $0, y: $0) }

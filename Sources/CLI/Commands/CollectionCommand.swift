@@ -30,8 +30,9 @@ struct CollectionCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingWithExitCode2 {
                 let gallery = try await data.openGallery()
+                let organization = try await data.organization(of: gallery)
                 let collection = try await gallery.store.createCollection(NewCollection(
-                    name: name, description: description, source: source, lawfulBasis: lawfulBasis,
+                    organization: organization.id, name: name, description: description, source: source, lawfulBasis: lawfulBasis,
                     jurisdiction: jurisdiction, retentionDays: retentionDays))
                 print("Created collection '\(collection.name)' (id \(collection.id)).")
             }
@@ -46,7 +47,7 @@ struct CollectionCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingWithExitCode2 {
                 let gallery = try await data.openGallery()
-                let summaries = try await gallery.store.collections()
+                let summaries = try await gallery.store.collections(in: data.org == nil ? nil : try await data.organization(of: gallery).id)
                 if json {
                     print(Output.json(summaries.map { s in
                         ["name": s.collection.name, "source": s.collection.source, "lawful_basis": s.collection.lawfulBasis,

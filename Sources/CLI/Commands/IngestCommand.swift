@@ -26,9 +26,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let summary = try await failingWithExitCode2 {
             let gallery = try await data.openGallery()
-            guard let target = try await gallery.store.collection(named: collection) else {
-                throw UsageFailure("no collection named '\(collection)' (create it with `likeness collection create`)")
-            }
+            let target = try await data.collection(named: collection, in: gallery)
             let models = try FaceModels.locate()
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
             let pool = EnginePool(models: models, size: size, loadDetectorCNN: accurate)

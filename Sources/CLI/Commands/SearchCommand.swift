@@ -34,7 +34,7 @@ struct SearchCommand: AsyncParsableCommand {
             let pool = EnginePool(models: try FaceModels.locate(), size: 1)
             defer { pool.shutdown() }
             let gallery = try await data.openGallery()
-            let scope = try await collectionIDs(collections, in: gallery)
+            let scope = try await collectionIDs(collections, data: data, in: gallery)
             let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard)
             for probe in probes {
                 do {
@@ -71,15 +71,15 @@ struct SearchCommand: AsyncParsableCommand {
     }
 }
 
-/// The IDs of the named collections, or nil (every collection) when none are named.
-func collectionIDs(_ names: [String], in gallery: Gallery) async throws -> Set<CollectionID>? {
-    guard !names.isEmpty else { return nil }
+/// The IDs of the named collections, or else of every collection of the command's organisation.
+func collectionIDs(_ names: [String], data: DataOptions, in gallery: Gallery) async throws -> Set<CollectionID> {
+    guard !names.isEmpty else {
+        let organization = try await data.organization(of: gallery)
+        return Set(try await gallery.store.collections(in: organization.id).map(\.collection.id))
+    }
     var ids = Set<CollectionID>()
     for name in names {
-        guard let collection = try await gallery.store.collection(named: name) else {
-            throw SearchError.unknownCollection(name)
-        }
-        ids.insert(collection.id)
+        ids.insert(try await data.collection(named: name, in: gallery).id)
     }
     return ids
 }

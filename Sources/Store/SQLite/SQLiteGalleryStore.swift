@@ -5,6 +5,7 @@ import LikenessCore
 /// The embedded store: one SQLite database (WAL mode) in the data directory.
 public final class SQLiteGalleryStore: GalleryStore {
     public let path: String
+    /// Shared by the gallery and governance halves of the store.
     let database: DatabasePool
 
     public init(path: String) throws {
@@ -23,42 +24,52 @@ public final class SQLiteGalleryStore: GalleryStore {
 
     public func createCollection(_ new: NewCollection) async throws -> CollectionRecord {
         try await database.write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM collection WHERE name = ?", arguments: [new.name]) != nil {
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM collection WHERE organization_id = ? AND name = ?",
+                                arguments: [new.organization, new.name]) != nil {
                 throw StoreError("a collection named '\(new.name)' already exists")
             }
             let now = Date()
             try db.execute(sql: """
-                INSERT INTO collection (name, description, source, lawful_basis, jurisdiction, retention_days, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [new.name, new.description, new.source, new.lawfulBasis, new.jurisdiction,
-                                 new.retentionDays, now])
-            return CollectionRecord(id: db.lastInsertedRowID, name: new.name, description: new.description,
+                INSERT INTO collection (organization_id, name, description, source, lawful_basis, jurisdiction,
+                                        retention_days, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [new.organization, new.name, new.description, new.source, new.lawfulBasis,
+                                 new.jurisdiction, new.retentionDays, now])
+            return CollectionRecord(id: db.lastInsertedRowID, organization: new.organization, name: new.name,
+                                    description: new.description,
                                     source: new.source, lawfulBasis: new.lawfulBasis, jurisdiction: new.jurisdiction,
                                     retentionDays: new.retentionDays, createdAt: now)
         }
     }
 
-    public func collection(named name: String) async throws -> CollectionRecord? {
+    public func collection(_ id: CollectionID) async throws -> CollectionRecord? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM collection WHERE name = ?", arguments: [name]).map(Self.collection)
+            try Row.fetchOne(db, sql: "SELECT * FROM collection WHERE id = ?", arguments: [id]).map(Self.collection)
         }
     }
 
-    public func collections() async throws -> [CollectionSummary] {
+    public func collection(named name: String, in organization: OrganizationID) async throws -> CollectionRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM collection WHERE organization_id = ? AND name = ?",
+                             arguments: [organization, name]).map(Self.collection)
+        }
+    }
+
+    public func collections(in organization: OrganizationID?) async throws -> [CollectionSummary] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT c.*,
                        (SELECT COUNT(*) FROM image i WHERE i.collection_id = c.id) AS image_count,
                        (SELECT COUNT(*) FROM face f JOIN image i ON i.id = f.image_id WHERE i.collection_id = c.id) AS face_count
-                FROM collection c ORDER BY c.name
-                """).map { row in
+                FROM collection c WHERE ?1 IS NULL OR c.organization_id = ?1 ORDER BY c.name
+                """, arguments: [organization]).map { row in
                 CollectionSummary(collection: Self.collection(row), images: row["image_count"], faces: row["face_count"])
             }
         }
     }
 
     static func collection(_ row: Row) -> CollectionRecord {
-        CollectionRecord(id: row["id"], name: row["name"], description: row["description"], source: row["source"],
+        CollectionRecord(id: row["id"], organization: row["organization_id"], name: row["name"], description: row["description"], source: row["source"],
                          lawfulBasis: row["lawful_basis"], jurisdiction: row["jurisdiction"],
                          retentionDays: row["retention_days"], createdAt: row["created_at"])
     }
@@ -164,6 +175,16 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func ingestJob(_ job: Int64) async throws -> IngestJobRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ingest_job WHERE id = ?", arguments: [job]).map { row in
+                IngestJobRecord(id: row["id"], collection: row["collection_id"],
+                                status: IngestJob.Status(rawValue: row["status"]) ?? .failed,
+                                startedAt: row["started_at"], finishedAt: row["finished_at"])
+            }
+        }
+    }
+
     // MARK: Index change log
 
     public func indexChanges(after sequence: Int64, limit: Int) async throws -> [IndexChange] {
@@ -227,7 +248,7 @@ public final class SQLiteGalleryStore: GalleryStore {
         return try await database.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.id, f.image_id, f.box_left, f.box_top, f.box_right, f.box_bottom,
-                       c.name AS collection, i.location, i.source_url, i.caption, i.taken_at
+                       i.collection_id, c.name AS collection, i.location, i.source_url, i.caption, i.taken_at
                 FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
                 WHERE f.id IN (SELECT value FROM json_each(?))
                 """, arguments: [Self.jsonArray(ids)])
@@ -237,11 +258,40 @@ public final class SQLiteGalleryStore: GalleryStore {
                 details[id] = MatchDetails(
                     face: id, image: row["image_id"],
                     box: FaceBox(left: row["box_left"], top: row["box_top"], right: row["box_right"], bottom: row["box_bottom"]),
-                    collection: row["collection"],
+                    collectionID: row["collection_id"], collection: row["collection"],
                     origin: ImageOrigin(location: row["location"], sourceURL: row["source_url"],
                                         caption: row["caption"], date: row["taken_at"]))
             }
             return details
+        }
+    }
+
+    public func imageDetails(_ id: ImageID) async throws -> ImageDetails? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM image WHERE id = ?", arguments: [id]),
+                  let collection = try Row.fetchOne(db, sql: "SELECT * FROM collection WHERE id = ?",
+                                                    arguments: [row["collection_id"] as CollectionID]) else { return nil }
+            let faces = try Row.fetchAll(db, sql: """
+                SELECT id, box_left, box_top, box_right, box_bottom FROM face WHERE image_id = ? ORDER BY id
+                """, arguments: [id]).map { face in
+                (id: face["id"] as FaceID,
+                 box: FaceBox(left: face["box_left"], top: face["box_top"], right: face["box_right"], bottom: face["box_bottom"]))
+            }
+            return ImageDetails(id: id, collection: Self.collection(collection),
+                                origin: ImageOrigin(location: row["location"], sourceURL: row["source_url"],
+                                                    caption: row["caption"], date: row["taken_at"]),
+                                width: row["width"], height: row["height"], format: row["format"],
+                                ingestedAt: row["ingested_at"], faces: faces)
+        }
+    }
+
+    public func faceCrop(_ id: FaceID) async throws -> (crop: [UInt8], collection: CollectionID)? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT f.crop, i.collection_id FROM face f JOIN image i ON i.id = f.image_id WHERE f.id = ?
+                """, arguments: [id]).map { row in
+                ([UInt8](row["crop"] as Data), row["collection_id"])
+            }
         }
     }
 

@@ -79,6 +79,95 @@ enum SQLiteSchema {
                 CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v3: organisations, accounts, sessions, API keys, audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE organization (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    daily_search_limit INTEGER NOT NULL DEFAULT 50,  -- per user; more raises an alert
+                    created_at DATETIME NOT NULL
+                );
+                -- Collections now belong to an organisation, and names are unique within it.
+                -- Galleries made before organisations existed go to one named "default".
+                INSERT INTO organization (name, created_at)
+                    SELECT 'default', CURRENT_TIMESTAMP WHERE EXISTS (SELECT 1 FROM collection);
+                CREATE TABLE collection_v3 (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    name TEXT NOT NULL,
+                    description TEXT,
+                    source TEXT NOT NULL,
+                    lawful_basis TEXT NOT NULL,
+                    jurisdiction TEXT NOT NULL,
+                    retention_days INTEGER,
+                    created_at DATETIME NOT NULL,
+                    UNIQUE (organization_id, name)
+                );
+                INSERT INTO collection_v3 (id, organization_id, name, description, source, lawful_basis,
+                                           jurisdiction, retention_days, created_at)
+                    SELECT c.id, o.id, c.name, c.description, c.source, c.lawful_basis, c.jurisdiction,
+                           c.retention_days, c.created_at
+                    FROM collection c, organization o WHERE o.name = 'default';
+                DROP TABLE collection;
+                ALTER TABLE collection_v3 RENAME TO collection;
+
+                CREATE TABLE account (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    display_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,         -- bcrypt
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'investigator', 'auditor')),
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'disabled')),
+                    trial_expires_at DATETIME,           -- trial accounts: set by an admin, with a quota
+                    trial_search_quota INTEGER,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE TABLE session (
+                    token_hash TEXT PRIMARY KEY,         -- SHA-256 of the cookie value
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    expires_at DATETIME NOT NULL
+                );
+                CREATE TABLE api_key (
+                    id INTEGER PRIMARY KEY,
+                    account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    key_hash TEXT NOT NULL UNIQUE,       -- SHA-256 of the key: shown once, never stored
+                    prefix TEXT NOT NULL,                -- the first characters, to tell keys apart
+                    label TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    revoked_at DATETIME
+                );
+                -- Append-only and hash-chained: each entry's hash covers its fields and the
+                -- previous entry's hash, so an edit or a deletion breaks the chain from there on.
+                CREATE TABLE audit_entry (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,                    -- ISO 8601 UTC, exactly as hashed
+                    organization_id INTEGER,
+                    actor_id INTEGER,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    case_number TEXT,
+                    purpose TEXT,
+                    offence TEXT,
+                    probe_sha256 TEXT,
+                    probe_thumbnail BLOB,
+                    collections TEXT NOT NULL,           -- JSON array of collection IDs searched
+                    candidates TEXT NOT NULL,            -- JSON array of {face, distance, band}
+                    client_address TEXT,
+                    detail TEXT,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_by_org_time ON audit_entry(organization_id, at);
+                CREATE INDEX audit_by_actor ON audit_entry(actor_id, action);
+                CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+                    BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;
+                CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+                    BEGIN SELECT RAISE(ABORT, 'audit entries cannot be deleted'); END;
+                """)
+        }
         return migrator
     }
 }

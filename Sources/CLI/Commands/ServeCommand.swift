@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LikenessEngine
+import LikenessGallery
+import LikenessGovernance
+import LikenessIngest
+import LikenessServer
+import LikenessStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the web UI and the API (/api/v1, described at /openapi.json).",
+        discussion: """
+            On the first start with no administrator, creates one (in --org, or an organisation \
+            named "Likeness") and prints its one-time password once.
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Mark cookies Secure: set when a TLS proxy fronts the server.") var behindTls = false
+    @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        try await failingWithExitCode2 {
+            let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            defer { pool.shutdown() }
+            let gallery = try await data.openGallery()
+            let governance = try DataOptions.governance(of: gallery)
+            let accounts = Accounts(store: governance)
+            try await firstStart(accounts: accounts, governance: governance)
+            let fetcher = ImageFetcher()
+            let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
+                                  directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
+            let services = try await ServerServices(gallery: gallery, governance: governance, pool: pool, accounts: accounts,
+                                                    uploads: uploads, bands: try await data.calibratedBands())
+            let app = LikenessServer.application(
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
+            print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
+            try await app.runService()
+            try? await fetcher.shutdown()
+        }
+    }
+
+    /// With no administrator anywhere, makes one and prints its password, once.
+    func firstStart(accounts: Accounts, governance: any GovernanceStore) async throws {
+        for organization in try await governance.organizations() {
+            if try await governance.accounts(in: organization.id).contains(where: { $0.role == .admin }) { return }
+        }
+        let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
+        let organization: Organization
+        if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
+        let password = Secrets.token().prefix(20)
+        _ = try await accounts.createAdmin(in: organization, username: "admin", password: String(password))
+        print("""
+            First start: organisation '\(organization.name)' has an administrator.
+              username: admin
+              password: \(password)
+            This password is shown once. Sign in and create accounts for your users.
+            """)
+    }
+}
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Create organisations and their administrators.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an administrator (and the organisation, if new); prints a one-time password.")
+        @Argument(help: "The administrator's username.") var username: String
+        @Option(help: "The organisation (created if it does not exist).") var organization: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let governance = try DataOptions.governance(of: gallery)
+                let accounts = Accounts(store: governance)
+                var org = try await governance.organization(named: organization)
+                if org == nil { org = try await accounts.createOrganization(name: organization) }
+                guard let org else { return }
+                let password = String(Secrets.token().prefix(20))
+                _ = try await accounts.createAdmin(in: org, username: username, password: password)
+                print("Administrator '\(username)' of '\(org.name)' created. One-time password: \(password)")
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessSearch
+import LikenessStore
+
+/// A face search that is answerable: made by a signed-in user allowed to search, for a stated
+/// case and purpose, over their own organisation's collections only, and written to the audit
+/// log before anyone sees the candidates.
+public struct AccountableSearch: Sendable {
+    let searcher: FaceSearcher
+    let store: any GalleryStore
+    let audit: AuditLog
+
+    public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog) {
+        self.searcher = searcher
+        self.store = store
+        self.audit = audit
+    }
+
+    public struct Outcome: Sendable {
+        public var auditEntry: Int64
+        public var justification: SearchJustification
+        public var probeSHA256: String?
+        public var probeSize: (width: Int, height: Int)?
+        public var result: ProbeResult
+    }
+
+    /// Searches with a probe photo's chosen face (largest by default).
+    public func search(photo: [UInt8], face: Int?, top: Int, justification: SearchJustification,
+                       caller: Accounts.Caller) async throws -> Outcome {
+        try await checkAllowed(caller)
+        let sha256 = SHA256.hash(data: photo).hexString
+        let probe: RGBImage
+        do {
+            probe = try ImageCodec.decode(data: photo)
+        } catch {
+            throw GovernanceError.invalid(FieldErrors("photo", "not a readable image: \(error)"))
+        }
+        let thumbnail = try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height,
+                                             maxSide: 128, quality: 70)
+        let collections = try await store.collections(in: caller.account.organization).map(\.collection.id)
+        let result: ProbeResult
+        do {
+            result = try await searcher.search(probe: probe, name: "probe", face: face, top: top, collections: Set(collections))
+        } catch let error as SearchError {
+            // A search that found no usable face is still a search: it is audited, then refused.
+            try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
+                             matches: [], outcome: "failed", detail: error.description)
+            throw GovernanceError.invalid(FieldErrors(face == nil ? "photo" : "face", error.description))
+        }
+        let entry = try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
+                                     matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
+        return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
+                       probeSize: (probe.width, probe.height), result: result)
+    }
+
+    /// Searches with a face already in the gallery (a pivot from a candidate).
+    public func search(fromFace id: FaceID, top: Int, justification: SearchJustification,
+                       caller: Accounts.Caller) async throws -> Outcome {
+        try await checkAllowed(caller)
+        guard let crop = try await store.faceCrop(id),
+              let collection = try await store.collection(crop.collection),
+              collection.organization == caller.account.organization,
+              let template = try await store.templates(of: [id]).first?.template else {
+            throw GovernanceError.notFound("no face \(id) in your organisation")
+        }
+        let collections = try await store.collections(in: caller.account.organization).map(\.collection.id)
+        let matches = try await searcher.nearest(to: template, top: top, collections: Set(collections))
+        let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
+                                     matches: matches, outcome: "ok", detail: "pivot from face \(id)")
+        return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil, probeSize: nil,
+                       result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches))
+    }
+
+    /// Role, account state and a trial's quota.
+    func checkAllowed(_ caller: Accounts.Caller) async throws {
+        try caller.require(.search)
+        if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
+        if let quota = caller.account.trialSearchQuota {
+            let used = try await audit.store.auditCount(actor: caller.account.id, action: AuditLog.Action.search.rawValue)
+            if used >= quota { throw GovernanceError.forbidden("the trial's \(quota) searches are used up") }
+        }
+    }
+
+    @discardableResult
+    func record(_ caller: Accounts.Caller, _ justification: SearchJustification, sha256: String?, thumbnail: [UInt8]?,
+                collections: [CollectionID], matches: [Match], outcome: String, detail: String) async throws -> AuditEntry {
+        try await audit.record(NewAuditEntry(
+            organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
+            action: AuditLog.Action.search.rawValue, outcome: outcome, caseNumber: justification.caseNumber,
+            purpose: justification.auditedPurpose, offence: justification.offence, probeSHA256: sha256,
+            probeThumbnail: thumbnail, collections: collections,
+            candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
+            clientAddress: caller.address, detail: detail))
+    }
+}

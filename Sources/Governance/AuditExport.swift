@@ -1,0 +1,60 @@
+import Foundation
+import LikenessStore
+
+/// The audit log as JSONL or CSV, for supervisors, auditors and regulators. Thumbnails are
+/// left out of exports: the probe's SHA-256 identifies it.
+public enum AuditExport {
+    public enum Format: String, Sendable, CaseIterable { case jsonl, csv }
+
+    public static func json(_ audit: AuditEntry) -> [String: Any] {
+        let e = audit.entry
+        return [
+            "id": audit.id, "at": audit.at, "organization_id": e.organization ?? NSNull(),
+            "actor_id": e.actorID ?? NSNull(), "actor": e.actor, "action": e.action, "outcome": e.outcome,
+            "case_number": e.caseNumber ?? NSNull(), "purpose": e.purpose ?? NSNull(), "offence": e.offence ?? NSNull(),
+            "probe_sha256": e.probeSHA256 ?? NSNull(), "collections": e.collections,
+            "candidates": e.candidates.map { ["face_id": $0.face, "distance": Double($0.distance), "band": $0.band] as [String: Any] },
+            "client_address": e.clientAddress ?? NSNull(), "detail": e.detail ?? NSNull(),
+            "previous_hash": audit.previousHash, "hash": audit.hash,
+        ]
+    }
+
+    public static let csvHeader = ["id", "at", "organization_id", "actor", "action", "outcome", "case_number", "purpose",
+                                   "offence", "probe_sha256", "collections", "candidates", "client_address", "detail",
+                                   "previous_hash", "hash"]
+
+    public static func csvRow(_ audit: AuditEntry) -> [String] {
+        let e = audit.entry
+        return [String(audit.id), audit.at, e.organization.map(String.init) ?? "", e.actor, e.action, e.outcome,
+                e.caseNumber ?? "", e.purpose ?? "", e.offence ?? "", e.probeSHA256 ?? "",
+                e.collections.map(String.init).joined(separator: " "),
+                e.candidates.map { "\($0.face):\($0.distance):\($0.band)" }.joined(separator: " "),
+                e.clientAddress ?? "", e.detail ?? "", audit.previousHash, audit.hash]
+    }
+
+    public static func render(_ entries: [AuditEntry], as format: Format) -> String {
+        switch format {
+        case .jsonl:
+            return entries.map { entry in
+                let data = try! JSONSerialization.data(withJSONObject: json(entry), options: [.sortedKeys, .withoutEscapingSlashes])
+                return String(decoding: data, as: UTF8.self) + "\n"
+            }.joined()
+        case .csv:
+            return CSV.render(header: csvHeader, rows: entries.map(csvRow))
+        }
+    }
+}
+
+/// RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled.
+public enum CSV {
+    public static func render(header: [String], rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+    }
+
+    static func field(_ value: String) -> String {
+        // A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
+        let safe = value.first.map { "=+-@".contains($0) } == true ? "'" + value : value
+        guard safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return safe }
+        return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import LikenessCore
+import LikenessStore
+
+/// The organisation-wide record of who did what. Entries are only ever appended; each holds
+/// the hash of the one before, so `verify` finds the first entry that was changed or removed.
+public struct AuditLog: Sendable {
+    public let store: any GovernanceStore
+
+    public init(store: any GovernanceStore) { self.store = store }
+
+    /// The actions the log records, as stored.
+    public enum Action: String, Sendable, CaseIterable {
+        case search, signIn = "sign_in", signInFailed = "sign_in_failed", signOut = "sign_out", signUp = "sign_up"
+        case accountChange = "account_change", apiKeyCreated = "api_key_created", apiKeyRevoked = "api_key_revoked"
+        case collectionCreated = "collection_created", ingest, export, erasure, settingsChange = "settings_change"
+        case organizationCreated = "organization_created"
+    }
+
+    @discardableResult
+    public func record(_ entry: NewAuditEntry) async throws -> AuditEntry {
+        try await store.appendAudit(entry)
+    }
+
+    /// Walks the whole chain from the first entry, recomputing each hash.
+    public func verify() async throws -> AuditVerification {
+        var previous = AuditEntry.genesisHash
+        var after: Int64 = 0
+        var count = 0
+        while true {
+            let page = try await store.auditEntries(organization: nil, from: nil, to: nil, after: after, limit: 5000)
+            guard !page.isEmpty else { break }
+            for entry in page {
+                count += 1
+                if entry.id != after + 1 {
+                    return AuditVerification(entries: count, firstBroken: (after + 1, "entry \(after + 1) is missing"))
+                }
+                if entry.previousHash != previous {
+                    return AuditVerification(entries: count,
+                                             firstBroken: (entry.id, "its link to entry \(entry.id - 1) does not match"))
+                }
+                if entry.computedHash != entry.hash {
+                    return AuditVerification(entries: count,
+                                             firstBroken: (entry.id, "its contents do not match its hash"))
+                }
+                previous = entry.hash
+                after = entry.id
+            }
+        }
+        return AuditVerification(entries: count, firstBroken: nil)
+    }
+
+    /// Every entry in [from, to), oldest first, optionally of one organisation.
+    public func entries(organization: OrganizationID?, from: Date?, to: Date?) async throws -> [AuditEntry] {
+        var all: [AuditEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.auditEntries(organization: organization, from: from, to: to, after: after, limit: 5000)
+            guard let last = page.last else { return all }
+            all += page
+            after = last.id
+        }
+    }
+
+    /// Searches per user per day, for supervisors.
+    public func dailySearchCounts(organization: OrganizationID, day: Date) async throws -> [DailySearchCount] {
+        let start = Calendar.utc.startOfDay(for: day)
+        let end = start.addingTimeInterval(86_400)
+        let searches = try await entries(organization: organization, from: start, to: end)
+            .filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
+        let byUser = Dictionary(grouping: searches, by: { $0.entry.actor })
+        return byUser.map { DailySearchCount(username: $0.key, searches: $0.value.count) }
+            .sorted { ($0.searches, $1.username) > ($1.searches, $0.username) }
+    }
+
+    /// What a supervisor must look at: users over the daily limit, and searches whose purpose
+    /// is outside the fixed list ("other"), in [from, to).
+    public func alerts(organization: Organization, from: Date, to: Date) async throws -> [Alert] {
+        let searches = try await entries(organization: organization.id, from: from, to: to)
+            .filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
+        var alerts: [Alert] = []
+        let byUserDay = Dictionary(grouping: searches) { "\($0.entry.actor) \($0.at.prefix(10))" }
+        for (_, group) in byUserDay where group.count > organization.dailySearchLimit {
+            let first = group[0]
+            alerts.append(Alert(kind: .dailyLimitExceeded, username: first.entry.actor, day: String(first.at.prefix(10)),
+                                auditEntry: group[organization.dailySearchLimit].id,
+                                detail: "\(group.count) searches, over the daily limit of \(organization.dailySearchLimit)"))
+        }
+        for entry in searches where entry.entry.purpose?.hasPrefix("other") == true {
+            alerts.append(Alert(kind: .purposeOutsideList, username: entry.entry.actor, day: String(entry.at.prefix(10)),
+                                auditEntry: entry.id,
+                                detail: "purpose outside the list: \(entry.entry.purpose ?? "") (case \(entry.entry.caseNumber ?? "-"))"))
+        }
+        return alerts.sorted { $0.auditEntry > $1.auditEntry }
+    }
+}
+
+/// The outcome of walking the chain: the first entry whose hash or link does not hold.
+public struct AuditVerification: Sendable {
+    public var entries: Int
+    public var firstBroken: (id: Int64, reason: String)?
+}
+
+public struct DailySearchCount: Sendable, Codable, Hashable {
+    public var username: String
+    public var searches: Int
+
+    public init(username: String, searches: Int) {
+        self.username = username
+        self.searches = searches
+    }
+}
+
+public struct Alert: Sendable, Codable, Hashable {
+    public enum Kind: String, Sendable, Codable { case dailyLimitExceeded = "daily_limit_exceeded", purposeOutsideList = "purpose_outside_list" }
+    public var kind: Kind
+    public var username: String
+    public var day: String
+    /// The entry that raised it: the first search over the limit, or the search itself.
+    public var auditEntry: Int64
+    public var detail: String
+}
+
+extension Calendar {
+    public static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}

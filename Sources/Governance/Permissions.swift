@@ -1,0 +1,40 @@
+import LikenessStore
+
+/// What each role may do within its own organisation. Nothing crosses organisations.
+public enum Permission: String, Sendable, CaseIterable {
+    case search
+    case readCollections
+    case manageCollections
+    case manageAccounts
+    case readAudit
+    case readReports
+    case manageSettings
+}
+
+extension Role {
+    public func allows(_ permission: Permission) -> Bool {
+        switch (self, permission) {
+        case (.admin, .manageAccounts), (.admin, .manageCollections), (.admin, .manageSettings),
+             (.admin, .readCollections), (.admin, .readReports):
+            true
+        case (.supervisor, .readAudit), (.supervisor, .readReports), (.supervisor, .readCollections),
+             (.supervisor, .search):
+            true
+        case (.investigator, .search), (.investigator, .readCollections):
+            true
+        case (.auditor, .readAudit), (.auditor, .readReports):
+            true
+        default:
+            false
+        }
+    }
+
+    public var label: String {
+        switch self {
+        case .admin: "Administrator"
+        case .supervisor: "Supervisor"
+        case .investigator: "Investigator"
+        case .auditor: "Auditor"
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessGovernance
+
+extension Request {
+    /// A JSON body decoded into `T`, with decoding failures reported against the field at fault.
+    func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: Limits.formBytes)
+        } catch {
+            throw GovernanceError.invalid(FieldErrors("body", "larger than \(Limits.formBytes >> 10) KB"))
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Query.date(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a date or time in ISO 8601"))
+            }
+            return date
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw GovernanceError.invalid(Self.fieldErrors(error))
+        }
+    }
+
+    static func fieldErrors(_ error: DecodingError) -> FieldErrors {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "body" : codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return FieldErrors(path(context.codingPath + [key]), "required")
+        case .valueNotFound(_, let context): return FieldErrors(path(context.codingPath), "required")
+        case .typeMismatch(let type, let context):
+            return FieldErrors(path(context.codingPath), context.codingPath.isEmpty ? "not a JSON object" : "must be \(Self.typeName(type))")
+        case .dataCorrupted(let context):
+            return FieldErrors(path(context.codingPath), context.codingPath.isEmpty ? "not valid JSON" : context.debugDescription)
+        @unknown default: return FieldErrors("body", "not valid")
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}
+
+/// Query-string parameters.
+enum Query {
+    static func date(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = full.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: text)
+    }
+
+    static func date(_ request: Request, _ name: String) throws(GovernanceError) -> Date? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+        guard let date = date(text) else { throw .invalid(FieldErrors(name, "a date (YYYY-MM-DD) or time in ISO 8601")) }
+        return date
+    }
+
+    static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws(GovernanceError) -> Int? {
+        guard let text = request.uri.queryParameters[Substring(name)], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalid(FieldErrors(name, "an integer from \(range.lowerBound) to \(range.upperBound)"))
+        }
+        return value
+    }
+
+    static func string(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters[Substring(name)].map(String.init)
+    }
+}
+
+extension AppRequestContext {
+    /// A numeric path parameter, or 404 naming it.
+    func id(_ name: String = "id") throws(GovernanceError) -> Int64 {
+        guard let value = parameters.get(name, as: Int64.self) else { throw .notFound("\(name) must be a number") }
+        return value
+    }
+}

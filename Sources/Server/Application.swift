@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessCore
+import LikenessEngine
+import LikenessGallery
+import LikenessGovernance
+import LikenessSearch
+import LikenessStore
+import Logging
+
+/// Everything the HTTP layer needs, made once at start-up.
+public struct ServerServices: Sendable {
+    public let gallery: Gallery
+    public let governance: any GovernanceStore
+    public let accounts: Accounts
+    public let search: AccountableSearch
+    public let uploads: Uploads
+    public let bands: BandThresholds
+    let metrics: ServerMetrics
+    let pages: Pages
+
+    public init(gallery: Gallery, governance: any GovernanceStore, pool: EnginePool, accounts: Accounts,
+                uploads: Uploads, bands: BandThresholds) async throws {
+        self.gallery = gallery
+        self.governance = governance
+        self.accounts = accounts
+        self.uploads = uploads
+        self.bands = bands
+        search = AccountableSearch(searcher: FaceSearcher(gallery: gallery, pool: pool, bands: bands),
+                                   store: gallery.store, audit: accounts.audit)
+        metrics = ServerMetrics()
+        pages = try await Pages()
+    }
+}
+
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Marks cookies Secure: set when a TLS proxy fronts the server.
+    public var behindTLS: Bool
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false) {
+        self.host = host
+        self.port = port
+        self.behindTLS = behindTLS
+    }
+}
+
+/// Upload and body limits, in one place.
+enum Limits {
+    /// A probe photo.
+    static let probeBytes = 20 << 20
+    /// One upload of images or a zip into a collection.
+    static let uploadBytes = 512 << 20
+    /// JSON and form bodies.
+    static let formBytes = 64 << 10
+}
+
+public enum LikenessServer {
+    public static func router(services: ServerServices, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ProblemMiddleware(pages: services.pages))
+        router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
+
+        router.get("healthz") { _, _ in
+            Response.json(["status": "ok"])
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+        }
+        APIRoutes(services: services, configuration: configuration).register(on: router.group("api/v1"))
+        WebRoutes(services: services, configuration: configuration).register(on: router)
+        return router
+    }
+
+    public static func application(services: ServerServices, configuration: ServerConfiguration,
+                                   logger: Logger = Logger(label: "likeness")) -> some ApplicationProtocol {
+        Application(router: router(services: services, configuration: configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                         serverName: "likeness"),
+                    logger: logger)
+    }
+}

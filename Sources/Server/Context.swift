@@ -1,0 +1,37 @@
+import HTTPTypes
+import Hummingbird
+import LikenessGovernance
+import LikenessStore
+import NIOCore
+
+/// Per request: where it came from and who, if anyone, is signed in.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let clientAddress: String?
+    public var caller: Accounts.Caller?
+    /// How the caller proved who they are: a browser session needs CSRF tokens, a key does not.
+    public var credential: Credential?
+    /// The session's CSRF token, which every form and unsafe API call with the cookie carries.
+    public var csrfToken: String?
+
+    public enum Credential: Sendable { case session(String), apiKey }
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    public var maxUploadSize: Int { Limits.formBytes }
+
+    /// The caller, or 401.
+    public func requireCaller() throws -> Accounts.Caller {
+        guard let caller else { throw GovernanceError.unauthenticated("sign in, or send an API key as 'Authorization: Bearer …'") }
+        return caller
+    }
+
+    public func require(_ permission: Permission) throws -> Accounts.Caller {
+        let caller = try requireCaller()
+        try caller.require(permission)
+        return caller
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessGovernance
+import MultipartKit
+
+/// A submitted form or multipart body: its text fields, and its files in order.
+struct FormBody: Sendable {
+    var fields: [String: String] = [:]
+    var files: [UploadedFile] = []
+
+    subscript(_ name: String) -> String? { fields[name] }
+
+    func file(_ name: String) -> UploadedFile? { files.first { $0.field == name } }
+
+    /// An optional integer field, named in the error when it is not one.
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(GovernanceError) -> Int? {
+        guard let text = fields[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalid(FieldErrors(name, "an integer from \(range.lowerBound) to \(range.upperBound)"))
+        }
+        return value
+    }
+
+    /// Web forms carry the session's CSRF token (or, before sign-in, the pre-session cookie's).
+    func checkCSRF(expected: String?) throws(GovernanceError) {
+        guard let expected, let sent = fields["csrf_token"], sent == expected else {
+            throw .forbidden("the form's security token is missing or stale: reload the page and try again")
+        }
+    }
+}
+
+struct UploadedFile: Sendable {
+    var field: String
+    var filename: String
+    var contentType: String?
+    var bytes: [UInt8]
+}
+
+extension Request {
+    /// Reads an `application/x-www-form-urlencoded` or `multipart/form-data` body of at most `limit` bytes.
+    func form(limit: Int) async throws -> FormBody {
+        let contentType = headers[.contentType] ?? ""
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw GovernanceError.invalid(FieldErrors("body", "larger than the limit of \(limit >> 20 > 0 ? "\(limit >> 20) MB" : "\(limit >> 10) KB")"))
+        }
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            guard let boundary = Self.parameter("boundary", in: contentType) else {
+                throw GovernanceError.invalid(FieldErrors("body", "multipart/form-data without a boundary"))
+            }
+            return try Self.multipart(buffer, boundary: boundary)
+        }
+        if contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") || contentType.isEmpty {
+            return FormBody(fields: Self.urlEncoded(String(buffer: buffer)))
+        }
+        throw GovernanceError.invalid(FieldErrors("body", "expected multipart/form-data or a URL-encoded form, not \(contentType)"))
+    }
+
+    static func parameter(_ name: String, in header: String) -> String? {
+        for part in header.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == name {
+                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    static func urlEncoded(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    static func multipart(_ buffer: ByteBuffer, boundary: String) throws -> FormBody {
+        let parser = MultipartParser(boundary: boundary)
+        var form = FormBody()
+        var headers: [String: String] = [:]
+        var body: [UInt8] = []
+        parser.onHeader = { name, value in headers[name.lowercased()] = value }
+        parser.onBody = { chunk in body += chunk.readableBytesView }
+        parser.onPartComplete = {
+            let disposition = headers["content-disposition"] ?? ""
+            if let name = parameter("name", in: disposition) {
+                if let filename = parameter("filename", in: disposition) {
+                    form.files.append(UploadedFile(field: name, filename: filename, contentType: headers["content-type"], bytes: body))
+                } else {
+                    form.fields[name] = String(decoding: body, as: UTF8.self)
+                }
+            }
+            headers = [:]
+            body = []
+        }
+        do {
+            try parser.execute(buffer)
+        } catch {
+            throw GovernanceError.invalid(FieldErrors("body", "malformed multipart/form-data: \(error)"))
+        }
+        return form
+    }
+}

@@ -1,0 +1,35 @@
+import HTTPTypes
+import Hummingbird
+import LikenessGovernance
+
+/// Finds the caller from an API key (`Authorization: Bearer lk_…`) or the session cookie. With
+/// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`; web
+/// forms carry it as a field, which their handlers check.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let accounts: Accounts
+
+    static let sessionCookie = "likeness_session"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let authorization = request.headers[.authorization] {
+            guard authorization.hasPrefix("Bearer "),
+                  let account = try await accounts.account(apiKey: String(authorization.dropFirst(7))) else {
+                throw GovernanceError.unauthenticated("the API key is not valid (revoked, or the account is not active)")
+            }
+            context.caller = Accounts.Caller(account: account, address: context.clientAddress)
+            context.credential = .apiKey
+        } else if let token = request.cookies[Self.sessionCookie]?.value,
+                  let (account, csrf) = try await accounts.account(session: token) {
+            context.caller = Accounts.Caller(account: account, address: context.clientAddress)
+            context.credential = .session(token)
+            context.csrfToken = csrf
+            if request.uri.path.hasPrefix("/api/"), ![.get, .head, .options].contains(request.method),
+               request.headers[.csrfToken] != csrf {
+                throw GovernanceError.forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated request")
+            }
+        }
+        return try await next(request, context)
+    }
+}

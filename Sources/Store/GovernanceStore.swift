@@ -1,0 +1,103 @@
+import Foundation
+import LikenessCore
+
+public typealias OrganizationID = Int64
+public typealias AccountID = Int64
+
+/// Who may do what, and the record of what they did: organisations, their accounts, sign-in
+/// sessions, API keys, and the append-only audit log. The embedded implementation shares the
+/// gallery's SQLite database (`SQLiteGalleryStore`).
+public protocol GovernanceStore: Sendable {
+    // Organisations
+    func createOrganization(name: String) async throws -> Organization
+    func organization(_ id: OrganizationID) async throws -> Organization?
+    func organization(named name: String) async throws -> Organization?
+    func organizations() async throws -> [Organization]
+    func setDailySearchLimit(_ limit: Int, for organization: OrganizationID) async throws
+
+    // Accounts
+    func createAccount(_ account: NewAccount) async throws -> Account
+    func account(_ id: AccountID) async throws -> Account?
+    func account(username: String) async throws -> (account: Account, passwordHash: String)?
+    func accounts(in organization: OrganizationID) async throws -> [Account]
+    func updateAccount(_ account: Account) async throws
+
+    // Sessions and API keys, stored by the SHA-256 of their secret
+    func createSession(tokenHash: String, account: AccountID, csrfToken: String, expiresAt: Date) async throws
+    func session(tokenHash: String) async throws -> (account: Account, csrfToken: String)?
+    func deleteSession(tokenHash: String) async throws
+    func createAPIKey(account: AccountID, keyHash: String, prefix: String, label: String) async throws -> APIKey
+    func apiKeys(of account: AccountID) async throws -> [APIKey]
+    func account(apiKeyHash: String) async throws -> Account?
+    func revokeAPIKey(_ id: Int64, of account: AccountID) async throws -> Bool
+
+    // Audit
+    /// Appends an entry, chained to the last one, in one transaction.
+    func appendAudit(_ entry: NewAuditEntry) async throws -> AuditEntry
+    /// Entries in order, optionally of one organisation and a time range [from, to).
+    func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64, limit: Int) async throws -> [AuditEntry]
+    /// How many entries of this action this account made (a trial's searches, say).
+    func auditCount(actor: AccountID, action: String) async throws -> Int
+    /// One account's entries of one action, newest first: a user's own search history.
+    func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry]
+}
+
+public struct Organization: Sendable, Codable, Hashable {
+    public var id: OrganizationID
+    public var name: String
+    public var dailySearchLimit: Int
+    public var createdAt: Date
+}
+
+public enum Role: String, Sendable, Codable, CaseIterable {
+    /// Users, roles, collections, settings.
+    case admin
+    /// Reads every search and the audit of the organisation; sees alerts.
+    case supervisor
+    /// Searches.
+    case investigator
+    /// Reads the audit and reports; changes nothing.
+    case auditor
+}
+
+public struct NewAccount: Sendable {
+    public var organization: OrganizationID
+    public var username: String
+    public var displayName: String
+    public var passwordHash: String
+    public var role: Role
+    public var status: Account.Status
+
+    public init(organization: OrganizationID, username: String, displayName: String, passwordHash: String,
+                role: Role, status: Account.Status) {
+        self.organization = organization
+        self.username = username
+        self.displayName = displayName
+        self.passwordHash = passwordHash
+        self.role = role
+        self.status = status
+    }
+}
+
+public struct Account: Sendable, Codable, Hashable {
+    public enum Status: String, Sendable, Codable, CaseIterable { case pending, active, disabled }
+    public var id: AccountID
+    public var organization: OrganizationID
+    public var username: String
+    public var displayName: String
+    public var role: Role
+    public var status: Status
+    /// A trial account works until this time, for at most `trialSearchQuota` searches.
+    public var trialExpiresAt: Date?
+    public var trialSearchQuota: Int?
+    public var createdAt: Date
+}
+
+public struct APIKey: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var account: AccountID
+    public var prefix: String
+    public var label: String
+    public var createdAt: Date
+    public var revokedAt: Date?
+}

@@ -1,0 +1,276 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessGovernance
+import LikenessServer
+import LikenessStore
+import NIOCore
+import Testing
+import TestSupport
+
+/// Every endpoint × every role × another organisation, through Hummingbird's test client.
+@Suite(.serialized) struct APITests {
+    /// One row per endpoint: who may call it. Paths name objects of organisation A, so callers
+    /// from organisation B must get 404 (or 403 where their role forbids it anyway).
+    struct Endpoint: Sendable {
+        var method: HTTPRequest.Method
+        var path: String
+        var body: String?
+        var allowed: Set<Role>
+        /// False for endpoints that only touch the caller's own things (keys, own history).
+        var namesOrganizationObject: Bool
+        var success: HTTPResponse.Status
+    }
+
+    static func matrix(_ rig: ServerRig) async throws -> [Endpoint] {
+        let collection = rig.rig.collection.id
+        let image = try #require(try await rig.rig.gallery.store.collections(in: rig.rig.organization.id).first).collection.id
+        _ = image
+        let faces = try await rig.rig.gallery.store.templates(after: 0, limit: 100)
+        let faceA = try #require(faces.first { $0.collection == collection }).id
+        let imageA = try #require(try await rig.rig.gallery.store.matchDetails(for: [faceA])[faceA]).image
+        let investigator = try #require(rig.accounts["A.investigator"]).id
+        let all = Set(Role.allCases)
+        return [
+            Endpoint(method: .get, path: "/api/v1/me", allowed: all, namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/searches", allowed: [.investigator, .supervisor], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .post, path: "/api/v1/searches/pivot",
+                     body: #"{"face_id": \#(faceA), "case_number": "C-9", "purpose": "missing_person"}"#,
+                     allowed: [.investigator, .supervisor], namesOrganizationObject: true, success: .created),
+            Endpoint(method: .get, path: "/api/v1/collections", allowed: [.admin, .supervisor, .investigator], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/collections/\(collection)", allowed: [.admin, .supervisor, .investigator], namesOrganizationObject: true, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/images/\(imageA)", allowed: [.admin, .supervisor, .investigator], namesOrganizationObject: true, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/faces/\(faceA)/crop", allowed: [.admin, .supervisor, .investigator], namesOrganizationObject: true, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/accounts", allowed: [.admin], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .patch, path: "/api/v1/accounts/\(investigator)", body: #"{"role": "investigator"}"#,
+                     allowed: [.admin], namesOrganizationObject: true, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/api-keys", allowed: all, namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/audit", allowed: [.supervisor, .auditor], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/audit/daily-counts", allowed: [.supervisor, .auditor], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/alerts", allowed: [.supervisor, .auditor], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/reports/transparency", allowed: [.admin, .supervisor, .auditor], namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .get, path: "/api/v1/settings", allowed: all, namesOrganizationObject: false, success: .ok),
+            Endpoint(method: .put, path: "/api/v1/settings", body: #"{"daily_search_limit": 60}"#, allowed: [.admin], namesOrganizationObject: false, success: .ok),
+        ]
+    }
+
+    @Test func everyEndpointByRoleAndOrganisation() async throws {
+        let rig = try await ServerRig()
+        let endpoints = try await Self.matrix(rig)
+        try await rig.application.test(.router) { client in
+            for endpoint in endpoints {
+                let body = endpoint.body.map { ByteBuffer(string: $0) }
+                // Nobody signed in: 401 problem+json.
+                try await client.execute(uri: endpoint.path, method: endpoint.method, headers: rig.headers(nil, json: true), body: body) { response in
+                    #expect(response.status == .unauthorized, "\(endpoint.method) \(endpoint.path) anonymous")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                for role in Role.allCases {
+                    try await client.execute(uri: endpoint.path, method: endpoint.method, headers: rig.headers("A.\(role.rawValue)", json: true),
+                                             body: body) { response in
+                        let expected: HTTPResponse.Status = endpoint.allowed.contains(role) ? endpoint.success : .forbidden
+                        #expect(response.status == expected, "\(endpoint.method) \(endpoint.path) as A.\(role.rawValue): \(String(buffer: response.body))")
+                    }
+                    // Another organisation never reaches organisation A's objects.
+                    try await client.execute(uri: endpoint.path, method: endpoint.method, headers: rig.headers("B.\(role.rawValue)", json: true),
+                                             body: body) { response in
+                        if !endpoint.allowed.contains(role) {
+                            #expect(response.status == .forbidden, "\(endpoint.method) \(endpoint.path) as B.\(role.rawValue)")
+                        } else if endpoint.namesOrganizationObject {
+                            #expect(response.status == .notFound, "\(endpoint.method) \(endpoint.path) as B.\(role.rawValue): \(String(buffer: response.body))")
+                        } else {
+                            #expect(response.status == endpoint.success, "\(endpoint.method) \(endpoint.path) as B.\(role.rawValue)")
+                            #expect(!String(buffer: response.body).contains("\"press\""), "B sees A's collection via \(endpoint.path)")
+                        }
+                    }
+                }
+            }
+        }
+        try await rig.close()
+    }
+
+    @Test func searchFindsTheIdentityWithinTheOrganisationOnlyAndAuditsIt() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            let form = try Multipart.search(photo: "img5.jpg")
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            let before = try await rig.governance.auditCount(actor: rig.accounts["A.investigator"]!.id, action: "search")
+            let reply = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+                #expect(response.status == .created, "\(String(buffer: response.body))")
+                return response.body.json
+            }
+            let matches = try #require(reply["matches"] as? [[String: Any]])
+            let first = try #require(matches.first)
+            // img5 is Angelina Jolie; A holds img10 and img11 of her, B holds img6.
+            #expect(["img10.jpg", "img11.jpg"].contains(((first["location"] as? String) ?? "").components(separatedBy: "/").last ?? ""))
+            #expect(first["band"] as? String == "strong")
+            #expect(matches.allSatisfy { $0["collection"] as? String == "press" })
+            #expect((reply["notice"] as? String)?.contains("not identifications") == true)
+            // Exactly one search entry, already written when the answer arrived, naming what was shown.
+            let entryID = try #require(reply["audit_entry"] as? Int)
+            let after = try await rig.governance.auditCount(actor: rig.accounts["A.investigator"]!.id, action: "search")
+            #expect(after == before + 1)
+            let entry = try #require(try await rig.governance.auditEntries(organization: nil, from: nil, to: nil, after: Int64(entryID - 1), limit: 1).first)
+            #expect(entry.id == Int64(entryID) && entry.entry.caseNumber == "CASE-1" && entry.entry.purpose == "criminal_investigation")
+            #expect(entry.entry.candidates.map(\.face) == matches.compactMap { ($0["face_id"] as? Int).map(Int64.init) })
+            #expect(entry.entry.probeSHA256 == SHA256.hash(data: try Samples.bytes("img5.jpg")).hexString && entry.entry.probeThumbnail != nil)
+            #expect(entry.entry.collections == [rig.rig.collection.id])
+        }
+        try await rig.close()
+    }
+
+    @Test func searchWithoutCaseOrPurposeIsRefusedNamingTheField() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            for (form, field) in [(try Multipart.search(caseNumber: nil), "case_number"), (try Multipart.search(purpose: nil), "purpose"),
+                                  (try Multipart.search(purpose: "curiosity"), "purpose"), (try Multipart.search(purpose: "other"), "purpose_text")] {
+                var headers = rig.headers("A.investigator")
+                headers[.contentType] = form.contentType
+                try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let errors = response.body.json["errors"] as? [[String: Any]] ?? []
+                    #expect(errors.contains { $0["field"] as? String == field }, "\(String(buffer: response.body))")
+                }
+            }
+            // Not an image: named as the photo field; nothing stored changes.
+            var form = Multipart()
+            form.field("case_number", "C-2")
+            form.field("purpose", "missing_person")
+            form.file("photo", filename: "notes.jpg", Samples.notAnImage)
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect((response.body.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "photo")
+            }
+            try await client.execute(uri: "/api/v1/collections", method: .post, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: "{not json")) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect((response.body.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "body")
+            }
+        }
+        try await rig.close()
+    }
+
+    @Test func sessionsNeedCSRFAndPendingAccountsCannotSignIn() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            // Sign-up makes a pending account that cannot sign in until an admin approves it.
+            let signup = #"{"organization": "test", "username": "newcomer", "display_name": "New Comer", "password": "long enough password"}"#
+            let account = try await client.execute(uri: "/api/v1/signup", method: .post, headers: rig.headers(nil, json: true),
+                                                   body: ByteBuffer(string: signup)) { response -> [String: Any] in
+                #expect(response.status == .created)
+                return response.body.json
+            }
+            #expect(account["status"] as? String == "pending")
+            let signIn = ByteBuffer(string: #"{"username": "newcomer", "password": "long enough password"}"#)
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: rig.headers(nil, json: true), body: signIn) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/accounts/\(account["id"] as! Int)", method: .patch, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: #"{"status": "active"}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            let (cookie, csrf) = try await client.execute(uri: "/api/v1/session", method: .post, headers: rig.headers(nil, json: true),
+                                                          body: signIn) { response -> (String, String) in
+                #expect(response.status == .ok)
+                let setCookie = response.headers[.setCookie] ?? ""
+                #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+                return (String(setCookie.split(separator: ";")[0]), response.body.json["csrf_token"] as? String ?? "")
+            }
+            var headers: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: headers) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            }
+            // An unsafe call with the cookie but without the CSRF header is refused.
+            try await client.execute(uri: "/api/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: #"{"label": "x"}"#)) { response in
+                #expect(response.status == .forbidden)
+            }
+            headers[HTTPField.Name("X-CSRF-Token")!] = csrf
+            try await client.execute(uri: "/api/v1/api-keys", method: .post, headers: headers, body: ByteBuffer(string: #"{"label": "x"}"#)) { response in
+                #expect(response.status == .created)
+                #expect((response.body.json["key"] as? String)?.hasPrefix("lk_") == true)
+            }
+        }
+        try await rig.close()
+    }
+
+    @Test func signInIsThrottledAfterRepeatedFailures() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            let wrong = ByteBuffer(string: #"{"username": "a-investigator", "password": "not the password"}"#)
+            for _ in 0..<5 {
+                try await client.execute(uri: "/api/v1/session", method: .post, headers: rig.headers(nil, json: true), body: wrong) { response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+            let right = ByteBuffer(string: #"{"username": "a-investigator", "password": "\#(rig.password)"}"#)
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: rig.headers(nil, json: true), body: right) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] != nil)
+            }
+        }
+        let failures = try await rig.governance.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 1000)
+            .filter { $0.entry.action == "sign_in_failed" }
+        #expect(failures.count == 5)
+        try await rig.close()
+    }
+
+    @Test func uploadIngestsIntoTheCollectionAndRefusesOtherFiles() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            var form = Multipart()
+            form.file("files", filename: "img53.jpg", try Samples.bytes("img53.jpg"))
+            form.file("files", filename: "img55.jpg", try Samples.bytes("img55.jpg"))
+            var headers = rig.headers("A.admin")
+            headers[.contentType] = form.contentType
+            let upload = try await client.execute(uri: "/api/v1/collections/\(rig.rig.collection.id)/uploads", method: .post,
+                                                  headers: headers, body: form.finished()) { response in
+                #expect(response.status == .accepted, "\(String(buffer: response.body))")
+                return response.body.json
+            }
+            let id = try #require(upload["id"] as? String)
+            try await rig.services.uploads.waitUntilSettled(id)
+            try await client.execute(uri: "/api/v1/uploads/\(id)", method: .get, headers: rig.headers("A.admin")) { response in
+                let status = response.body.json
+                #expect(status["state"] as? String == "finished" && status["stored"] as? Int == 2 && status["faces"] as? Int == 2)
+            }
+            try await client.execute(uri: "/api/v1/uploads/\(id)", method: .get, headers: rig.headers("B.admin")) { response in
+                #expect(response.status == .notFound)
+            }
+            var bad = Multipart()
+            bad.file("files", filename: "minutes.txt", Samples.notAnImage, type: "text/plain")
+            headers[.contentType] = bad.contentType
+            try await client.execute(uri: "/api/v1/collections/\(rig.rig.collection.id)/uploads", method: .post,
+                                     headers: headers, body: bad.finished()) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("minutes.txt"))
+            }
+        }
+        try await rig.close()
+    }
+
+    @Test func healthMetricsAndOpenAPIAreServed() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok && response.body.json["status"] as? String == "ok")
+            }
+            try await client.execute(uri: "/api/v1/me", method: .get) { _ in }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains("likeness_http_requests_total"))
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.body.json["openapi"] as? String == "3.1.0")
+                #expect((response.body.json["paths"] as? [String: Any])?["/api/v1/searches"] != nil)
+            }
+        }
+        try await rig.close()
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessGovernance
+import LikenessServer
+import LikenessStore
+import NIOCore
+import TestSupport
+
+/// A real server over a real gallery: organisation A ("test") with a collection of fixture
+/// photos and one account per role, organisation B ("other") with its own collection and
+/// accounts, and an API key for every account.
+final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
+    let rig: TestGallery
+    let services: ServerServices
+    let governance: SQLiteGalleryStore
+    let otherOrganization: Organization
+    let otherCollection: CollectionRecord
+    /// API keys by "A.admin", "A.investigator", …, "B.admin", "B.investigator".
+    var keys: [String: String] = [:]
+    var accounts: [String: Account] = [:]
+    let password = "correct horse battery"
+
+    /// Closes the gallery's engines and HTTP client when the rest of the set-up fails.
+    convenience init() async throws {
+        let gallery = try await TestGallery()
+        do {
+            try await self.init(gallery)
+        } catch {
+            try? await gallery.close()
+            throw error
+        }
+    }
+
+    private init(_ gallery: TestGallery) async throws {
+        rig = gallery
+        _ = try await rig.ingest(["img10.jpg", "img11.jpg", "img16.jpg", "img47.jpg", "img12.jpg"].map(Fixtures.face))
+        governance = rig.gallery.store as! SQLiteGalleryStore
+        // bcrypt's lowest cost keeps sign-ins fast here; the service uses 12.
+        let accountsService = Accounts(store: governance, hasher: PasswordHasher(cost: 4))
+        otherOrganization = try await accountsService.createOrganization(name: "other")
+        otherCollection = try await rig.gallery.store.createCollection(NewCollection(
+            organization: otherOrganization.id, name: "other-press", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))
+        _ = try await rig.ingester.run(inputs: [Fixtures.face("img6.jpg")], into: otherCollection)
+        let uploads = Uploads(gallery: rig.gallery, pool: rig.pool, fetcher: rig.fetcher,
+                              directory: rig.directory.appendingPathComponent("uploads"), audit: accountsService.audit)
+        services = try await ServerServices(gallery: rig.gallery, governance: governance, pool: rig.pool, accounts: accountsService,
+                                            uploads: uploads, bands: .standard)
+        for (label, organization) in [("A", rig.organization), ("B", otherOrganization)] {
+            for role in Role.allCases {
+                let account = try await governance.createAccount(NewAccount(
+                    organization: organization.id, username: "\(label.lowercased())-\(role.rawValue)", displayName: "\(label) \(role.rawValue)",
+                    passwordHash: PasswordHasher(cost: 4).hash(password), role: role, status: .active))
+                let caller = Accounts.Caller(account: account, address: nil)
+                keys["\(label).\(role.rawValue)"] = try await accountsService.createAPIKey(label: "test", caller: caller).secret
+                accounts["\(label).\(role.rawValue)"] = account
+            }
+        }
+    }
+
+    var application: some ApplicationProtocol {
+        Application(router: LikenessServer.router(services: services, configuration: ServerConfiguration()))
+    }
+
+    func headers(_ who: String?, json: Bool = false) -> HTTPFields {
+        var fields = HTTPFields()
+        if let who, let key = keys[who] { fields[.authorization] = "Bearer \(key)" }
+        if json { fields[.contentType] = "application/json" }
+        return fields
+    }
+
+    func close() async throws { try await rig.close() }
+}
+
+/// A multipart/form-data body with text fields and files.
+struct Multipart {
+    let boundary = "likeness-test-boundary-7d1"
+    var body = ByteBuffer()
+
+    mutating func field(_ name: String, _ value: String) {
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+    }
+
+    mutating func file(_ name: String, filename: String, _ bytes: [UInt8], type: String = "image/jpeg") {
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n")
+        body.writeBytes(bytes)
+        body.writeString("\r\n")
+    }
+
+    func finished() -> ByteBuffer {
+        var done = body
+        done.writeString("--\(boundary)--\r\n")
+        return done
+    }
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    static func search(photo: String = "img5.jpg", caseNumber: String? = "CASE-1", purpose: String? = "criminal_investigation") throws -> Multipart {
+        var form = Multipart()
+        if let caseNumber { form.field("case_number", caseNumber) }
+        if let purpose { form.field("purpose", purpose) }
+        form.file("photo", filename: photo, try Samples.bytes(photo))
+        return form
+    }
+}
+
+extension ByteBuffer {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: self))) as? [String: Any] ?? [:]
+    }
+}
