@@ -27,23 +27,25 @@ public struct AccountableSearch: Sendable {
         public var result: ProbeResult
     }
 
-    /// Searches with a probe photo's chosen face (largest by default).
-    public func search(photo: [UInt8], face: Int?, top: Int, justification: SearchJustification,
-                       caller: Accounts.Caller) async throws -> Outcome {
+    /// Searches with a probe photo's chosen face (largest by default), in the caller's
+    /// organisation's collections, or only those of them in `within`.
+    public func search(photo: [UInt8], name: String = "probe", face: Int?, top: Int, within: Set<CollectionID>? = nil,
+                       justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
         try await checkAllowed(caller)
         let sha256 = SHA256.hash(data: photo).hexString
         let probe: RGBImage
         do {
             probe = try ImageCodec.decode(data: photo)
         } catch {
-            throw GovernanceError.invalid(FieldErrors("photo", "not a readable image: \(error)"))
+            throw GovernanceError.invalid(FieldErrors("photo", "\(name) is not a readable image: \(error)"))
         }
         let thumbnail = try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height,
                                              maxSide: 128, quality: 70)
         let collections = try await store.collections(in: caller.account.organization).map(\.collection.id)
+            .filter { within?.contains($0) ?? true }
         let result: ProbeResult
         do {
-            result = try await searcher.search(probe: probe, name: "probe", face: face, top: top, collections: Set(collections))
+            result = try await searcher.search(probe: probe, name: name, face: face, top: top, collections: Set(collections))
         } catch let error as SearchError {
             // A search that found no usable face is still a search: it is audited, then refused.
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,

@@ -36,7 +36,7 @@ public struct Accounts: Sendable {
 
     // MARK: Set-up
 
-    /// A new organisation (the set-up path; its admins come from `createAdmin`).
+    /// A new organisation (the set-up path; its first accounts come from `createAccount`).
     public func createOrganization(name: String) async throws -> Organization {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(name.count) else { throw GovernanceError.invalid(FieldErrors("organization", "1 to 100 characters")) }
@@ -46,8 +46,9 @@ public struct Accounts: Sendable {
         return organization
     }
 
-    /// An active admin of the organisation (the set-up path: `serve`'s first start, `admin create`).
-    public func createAdmin(in organization: Organization, username: String, password: String) async throws -> Account {
+    /// An active account, approved by whoever holds the data directory (the set-up path:
+    /// `serve`'s first start, `admin create`).
+    public func createAccount(in organization: Organization, username: String, password: String, role: Role) async throws -> Account {
         do { try PasswordHasher.check(password) } catch { throw GovernanceError.invalid(error) }
         try Self.checkUsername(username)
         if try await store.account(username: username) != nil {
@@ -55,10 +56,10 @@ public struct Accounts: Sendable {
         }
         let admin = try await store.createAccount(NewAccount(
             organization: organization.id, username: username, displayName: username,
-            passwordHash: hasher.hash(password), role: .admin, status: .active))
+            passwordHash: hasher.hash(password), role: role, status: .active))
         try await audit.record(NewAuditEntry(organization: organization.id, actorID: nil, actor: "setup",
                                              action: AuditLog.Action.accountChange.rawValue,
-                                             detail: "\(username): created as admin"))
+                                             detail: "\(username): created as \(role.rawValue)"))
         return admin
     }
 

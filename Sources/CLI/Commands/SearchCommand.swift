@@ -3,6 +3,7 @@ import Foundation
 import LikenessCore
 import LikenessEngine
 import LikenessGallery
+import LikenessGovernance
 import LikenessSearch
 
 struct SearchCommand: AsyncParsableCommand {
@@ -10,15 +11,22 @@ struct SearchCommand: AsyncParsableCommand {
         commandName: "search",
         abstract: "Search the gallery with probe photos.",
         discussion: """
-            Uses the largest face of each probe unless --face is given. With --json, prints one \
-            JSON object per probe per line. Candidates are investigative leads, not \
-            identifications: a trained person must review them before any action.
+            Every search is made as a named account of the organisation (an investigator or a \
+            supervisor), for a case and a purpose, and is written to the audit log before the \
+            candidates are printed. Uses the largest face of each probe unless --face is given. \
+            With --json, prints one JSON object per probe per line. Candidates are investigative \
+            leads, not identifications: a trained person must review them before any action.
             """)
 
     @Argument(help: "Probe photos.") var probes: [String]
     @Option(help: "How many candidates to return per probe.") var top = 10
     @Option(name: .customLong("collection"), help: "Search only this collection (repeatable).") var collections: [String] = []
     @Option(help: "Which face of the probe to search with (0 = largest).") var face: Int?
+    @Option(help: "The account searching: an investigator or supervisor of the organisation.") var user: String
+    @Option(name: .customLong("case"), help: "The case number the search is for.") var caseNumber: String
+    @Option(help: "criminal_investigation, missing_person, victim_identification, identity_fraud or other.") var purpose: String
+    @Option(help: "What the purpose is, when it is 'other'.") var purposeText: String?
+    @Option(help: "The offence, if any.") var offence: String?
     @Flag(help: "Print JSON, one object per probe per line.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -30,22 +38,34 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         var failed = false
         try await failingWithExitCode2 {
+            let justification = try SearchJustification(caseNumber: caseNumber, purpose: purpose, purposeText: purposeText,
+                                                        offence: offence)
             // The engine loads its models on its own thread while the gallery opens here.
             let pool = EnginePool(models: try FaceModels.locate(), size: 1)
             defer { pool.shutdown() }
             let gallery = try await data.openGallery()
-            let scope = try await collectionIDs(collections, data: data, in: gallery)
-            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard)
+            let governance = try DataOptions.governance(of: gallery)
+            guard let account = try await governance.account(username: user)?.account,
+                  account.organization == (try await data.organization(of: gallery)).id else {
+                throw UsageFailure("no account '\(user)' in this organisation (create one with `likeness admin create`)")
+            }
+            let caller = Accounts.Caller(account: account, address: "cli")
+            let scope = collections.isEmpty ? nil : try await collectionIDs(collections, data: data, in: gallery)
+            let searcher = AccountableSearch(
+                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard),
+                store: gallery.store, audit: AuditLog(store: governance))
             for probe in probes {
                 do {
-                    let image = try ImageCodec.decode(file: probe)
-                    let result = try await searcher.search(probe: image, name: probe, face: face, top: top, collections: scope)
-                    print(json ? Output.json(result.json) : Self.describe(result))
-                } catch let error as ImageDecodingError {
-                    Output.error("\(probe): not an image Likeness can read: \(error)")
-                    failed = true
-                } catch let error as SearchError {
-                    Output.error("\(error)")
+                    guard let bytes = FileManager.default.contents(atPath: probe) else {
+                        throw GovernanceError.invalid(FieldErrors("photo", "\(probe): cannot be read"))
+                    }
+                    let outcome = try await searcher.search(photo: [UInt8](bytes), name: probe, face: face, top: top, within: scope,
+                                                            justification: justification, caller: caller)
+                    var object = outcome.result.json
+                    object["audit_entry"] = outcome.auditEntry
+                    print(json ? Output.json(object) : Self.describe(outcome.result) + "\nAudit entry \(outcome.auditEntry).")
+                } catch GovernanceError.invalid(let errors) {
+                    Output.error(errors.fields.map(\.detail).joined(separator: "; "))
                     failed = true
                 }
             }
@@ -71,12 +91,8 @@ struct SearchCommand: AsyncParsableCommand {
     }
 }
 
-/// The IDs of the named collections, or else of every collection of the command's organisation.
+/// The IDs of the named collections of the command's organisation.
 func collectionIDs(_ names: [String], data: DataOptions, in gallery: Gallery) async throws -> Set<CollectionID> {
-    guard !names.isEmpty else {
-        let organization = try await data.organization(of: gallery)
-        return Set(try await gallery.store.collections(in: organization.id).map(\.collection.id))
-    }
     var ids = Set<CollectionID>()
     for name in names {
         ids.insert(try await data.collection(named: name, in: gallery).id)

@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
             let app = LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
             print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
+            // At once, so that the address and any one-time password reach a log or a pipe now.
+            fflush(nil)
             try await app.runService()
             try? await fetcher.shutdown()
         }
@@ -53,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         let organization: Organization
         if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
         let password = Secrets.token().prefix(20)
-        _ = try await accounts.createAdmin(in: organization, username: "admin", password: String(password))
+        _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin)
         print("""
             First start: organisation '\(organization.name)' has an administrator.
               username: admin
@@ -65,14 +67,21 @@ struct ServeCommand: AsyncParsableCommand {
 
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Create organisations and their administrators.", subcommands: [Create.self])
+        commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
+        subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an administrator (and the organisation, if new); prints a one-time password.")
-        @Argument(help: "The administrator's username.") var username: String
+            abstract: "Create an active account (and the organisation, if new); prints a one-time password.",
+            discussion: "Accounts made here need no approval: whoever runs this holds the data directory.")
+        @Argument(help: "The username.") var username: String
         @Option(help: "The organisation (created if it does not exist).") var organization: String
+        @Option(help: "admin, supervisor, investigator or auditor.") var role: String = Role.admin.rawValue
         @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role takes admin, supervisor, investigator or auditor") }
+        }
 
         func run() async throws {
             try await failingWithExitCode2 {
@@ -83,8 +92,8 @@ struct AdminCommand: AsyncParsableCommand {
                 if org == nil { org = try await accounts.createOrganization(name: organization) }
                 guard let org else { return }
                 let password = String(Secrets.token().prefix(20))
-                _ = try await accounts.createAdmin(in: org, username: username, password: password)
-                print("Administrator '\(username)' of '\(org.name)' created. One-time password: \(password)")
+                _ = try await accounts.createAccount(in: org, username: username, password: password, role: Role(rawValue: role)!)
+                print("Account '\(username)' (\(role)) of '\(org.name)' created. One-time password: \(password)")
             }
         }
     }

@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+"""Browser test of the Likeness web UI: a real headless Chromium driven through chromedriver.
+
+Run by scripts/test/browser.sh, which makes a data directory, creates the accounts and a
+collection of fixture photos with the CLI, starts `likeness serve` and passes, in the environment:
+
+  LIKENESS_URL                        the server, e.g. http://127.0.0.1:40123
+  LIKENESS_ORG                        the organisation the accounts belong to
+  LIKENESS_ADMIN_USER / _PASSWORD     an admin
+  LIKENESS_INVESTIGATOR_USER / _PASSWORD
+  LIKENESS_SUPERVISOR_USER / _PASSWORD
+  LIKENESS_FIXTURES                   the fixture photos (default Tests/Fixtures/faces)
+  LIKENESS_SCREENSHOTS                where screenshots go (default .build/browser-screenshots)
+
+The gallery holds img6, img10, img11 (one person), img12, img16, img47 and img53; the probe is
+img5, the same person as img6/10/11 but not in the gallery.
+
+The tests run in order (d reads the audit entries a and b leave); each prints PASS or FAIL.
+Exit status 1 when any fails.
+"""
+
+import base64
+import contextlib
+import os
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+BANNER = "Candidates are investigative leads, not identifications: a trained person must review them before any action"
+PROBE = "img5.jpg"
+SAME_PERSON = {"img6.jpg", "img10.jpg", "img11.jpg"}  # deepface:angelina_jolie, as img5
+PHONE_WIDTH, PHONE_HEIGHT = 375, 812
+WAIT = 60  # seconds: a search on a debug build with a cold engine can take a while
+
+
+def env(name, default=None):
+    value = os.environ.get(name, default)
+    if value is None:
+        sys.exit(f"web_test.py: set {name} (scripts/test/browser.sh does)")
+    return value
+
+
+URL = env("LIKENESS_URL").rstrip("/")
+ORG = env("LIKENESS_ORG")
+ADMIN = (env("LIKENESS_ADMIN_USER"), env("LIKENESS_ADMIN_PASSWORD"))
+INVESTIGATOR = (env("LIKENESS_INVESTIGATOR_USER"), env("LIKENESS_INVESTIGATOR_PASSWORD"))
+SUPERVISOR = (env("LIKENESS_SUPERVISOR_USER"), env("LIKENESS_SUPERVISOR_PASSWORD"))
+FIXTURES = Path(env("LIKENESS_FIXTURES", str(ROOT / "Tests/Fixtures/faces")))
+SCREENSHOTS = Path(env("LIKENESS_SCREENSHOTS", str(ROOT / ".build/browser-screenshots")))
+
+RUN = uuid.uuid4().hex[:6]
+# Case numbers of the searches made here, for the history and audit checks.
+CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P"}
+screenshots_taken = []
+
+
+# MARK: Browser and page helpers
+
+def browser(phone=False):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    if phone:
+        options.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 2.0, "touch": True, "mobile": True},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/156.0.0.0 Mobile Safari/537.36",
+        })
+    else:
+        options.add_argument("--window-size=1280,900")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    if not phone:
+        driver.set_window_size(1280, 900)
+    return driver
+
+
+@contextlib.contextmanager
+def session(name, phone=False):
+    """A fresh browser (no cookies) for one test; a screenshot of the page where it failed."""
+    driver = browser(phone)
+    try:
+        yield driver
+    except Exception:
+        with contextlib.suppress(Exception):
+            print(f"  failed at {driver.current_url}")
+            screenshot(driver, f"{name}-FAILED")
+        raise
+    finally:
+        driver.quit()
+
+
+def console_problems(driver):
+    """Errors the page logged since the last call: CSP violations, failed loads, script errors."""
+    try:
+        entries = driver.get_log("browser")
+    except Exception:  # noqa: BLE001 - logging is a diagnostic, not the test
+        return []
+    return [e["message"] for e in entries if e.get("level") == "SEVERE"]
+
+
+def check_console(driver, where):
+    problems = console_problems(driver)
+    assert not problems, f"{where}: the browser console reported errors:\n  " + "\n  ".join(problems)
+
+
+def wait_page(driver, css, what):
+    """Waits for an element of the next page; a server error page fails at once with its text."""
+    def ready(d):
+        if d.find_elements(By.CSS_SELECTOR, "section.card.error"):
+            return "error"
+        found = d.find_elements(By.CSS_SELECTOR, css)
+        return found[0] if found else False
+    try:
+        found = WebDriverWait(driver, WAIT).until(ready)
+    except TimeoutException:
+        raise AssertionError(f"{what}: no '{css}' within {WAIT} s at {driver.current_url}; page text:\n"
+                             + driver.find_element(By.TAG_NAME, "body").text[:1500]) from None
+    if found == "error":
+        title = driver.find_element(By.CSS_SELECTOR, "section.card.error h1").text
+        details = driver.find_element(By.CSS_SELECTOR, "section.card.error").text
+        raise AssertionError(f"{what}: error page at {driver.current_url}: {title}: {details}")
+    return found
+
+
+def click_and_wait(driver, button, css, what):
+    """Clicks a submit button and waits for the page it leads to."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    try:
+        WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
+    except TimeoutException:
+        raise AssertionError(f"{what}: the page did not change within {WAIT} s after the click "
+                             f"(still {driver.current_url})") from None
+    return wait_page(driver, css, what)
+
+
+def screenshot(driver, name):
+    """A full-page PNG (CDP), or the viewport when CDP refuses."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    try:
+        size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
+    except Exception:  # noqa: BLE001
+        driver.save_screenshot(str(path))
+    screenshots_taken.append(path)
+    print(f"  screenshot: {path}")
+    return path
+
+
+def sign_in(driver, user, password, expect="main"):
+    driver.get(URL + "/login")
+    wait_page(driver, "#username", "login page")
+    driver.find_element(By.ID, "username").clear()
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    return click_and_wait(driver, driver.find_element(By.ID, "sign-in"), expect, f"sign-in as {user}")
+
+
+def sign_out(driver):
+    button = driver.find_element(By.CSS_SELECTOR, "header form.signout button[type=submit]")
+    assert button.text.strip() == "Sign out", f"header button reads {button.text!r}"
+    click_and_wait(driver, button, "#username", "sign-out")
+    assert driver.current_url.rstrip("/").endswith("/login"), f"sign-out led to {driver.current_url}"
+
+
+def who(driver):
+    return driver.find_element(By.CSS_SELECTOR, "header .who").text
+
+
+def file_name(text):
+    return text.strip().replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def candidates(driver):
+    """(data-face, band, collection, source text) of each candidate card, in order."""
+    rows = []
+    for li in driver.find_elements(By.CSS_SELECTOR, "ol#candidates > li.candidate"):
+        rows.append({"face": li.get_attribute("data-face"), "band": li.find_element(By.CSS_SELECTOR, ".band").text,
+                     "collection": li.find_element(By.CSS_SELECTOR, ".collection").text,
+                     "source": li.find_element(By.CSS_SELECTOR, ".source").text})
+    return rows
+
+
+def wait_images_loaded(driver, css, what):
+    """Every image matching css finished loading with real pixels (crop endpoint, CSP img-src)."""
+    def loaded(d):
+        try:
+            images = d.find_elements(By.CSS_SELECTOR, css)
+            return images and all(d.execute_script("return arguments[0].complete", i) for i in images) and images
+        except StaleElementReferenceException:
+            return False
+    try:
+        images = WebDriverWait(driver, WAIT).until(loaded)
+    except TimeoutException:
+        raise AssertionError(f"{what}: images '{css}' did not finish loading") from None
+    broken = [i.get_attribute("src") for i in images if not driver.execute_script("return arguments[0].naturalWidth", i)]
+    assert not broken, f"{what}: images that did not load: {broken}"
+
+
+def search_with_photo(driver, case_number, purpose="missing_person"):
+    """Fills the search form with the probe photo and submits it; returns the candidates."""
+    driver.get(URL + "/")
+    wait_page(driver, "#search-form", "search page")
+    banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
+    assert BANNER in banner, f"search page banner reads {banner!r}"
+    driver.find_element(By.ID, "photo").send_keys(str(FIXTURES / PROBE))
+    # app.js shows the chosen photo: proves the script ran under the CSP, and the blob: preview loads.
+    WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "photo-preview").is_displayed(),
+                                      "the chosen photo's preview (#photo-preview) never showed: app.js did not run?")
+    driver.find_element(By.ID, "case-number").send_keys(case_number)
+    Select(driver.find_element(By.ID, "purpose")).select_by_value(purpose)
+    driver.find_element(By.ID, "offence").send_keys("browser test")
+    return submit_search(driver, case_number)
+
+
+def submit_search(driver, case_number):
+    click_and_wait(driver, driver.find_element(By.ID, "search-button"), "ol#candidates", "search")
+    check_results_page(driver, case_number, "search results")
+    return candidates(driver)
+
+
+def check_results_page(driver, case_number, what):
+    banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
+    assert BANNER in banner, f"{what}: banner reads {banner!r}"
+    shown = driver.find_element(By.ID, "case").text
+    assert shown == case_number, f"{what}: #case shows {shown!r}, not {case_number!r}"
+    found = candidates(driver)
+    assert found, f"{what}: no candidates (li.candidate) in ol#candidates; page text:\n" + \
+        driver.find_element(By.TAG_NAME, "body").text[:1500]
+    for c in found:
+        assert c["face"] and c["face"].isdigit(), f"{what}: candidate without a numeric data-face: {c}"
+        assert c["band"], f"{what}: candidate without a band: {c}"
+        assert c["collection"] == "fixtures", f"{what}: candidate from collection {c['collection']!r}: {c}"
+    wait_images_loaded(driver, "ol#candidates img.crop", what)
+
+
+def assert_same_person_first(found, what):
+    ranking = ", ".join(f"{file_name(c['source'])}({c['band']})" for c in found)
+    print(f"  {what}: {ranking}")
+    first = file_name(found[0]["source"])
+    assert first in SAME_PERSON, f"{what}: first candidate is {first!r}, expected one of {sorted(SAME_PERSON)}; ranking: {ranking}"
+
+
+def overflow(driver):
+    """The page's scroll width, and the elements reaching past the phone's width (for the report)."""
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    culprits = driver.execute_script("""
+        const limit = arguments[0], out = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const r = el.getBoundingClientRect();
+          if (r.width && r.right > limit + 1) {
+            const id = el.id ? '#' + el.id : '', cls = el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+            out.push(el.tagName.toLowerCase() + id + cls + ' right=' + Math.round(r.right));
+          }
+        }
+        return out.slice(0, 12);""", PHONE_WIDTH)
+    return width, culprits
+
+
+def assert_no_overflow(driver, what):
+    width, culprits = overflow(driver)
+    assert width <= PHONE_WIDTH + 1, (f"{what} ({driver.current_url}) overflows a {PHONE_WIDTH} px screen: "
+                                      f"scrollWidth {width}; widest elements: {culprits}")
+
+
+# MARK: Tests
+
+def test_desktop_search_pivot_history():
+    """a. Investigator at 1280x900: search, banner, right person first, pivot, history."""
+    with session("a-desktop") as driver:
+        user, password = INVESTIGATOR
+        sign_in(driver, user, password, "#search-form")
+        assert driver.current_url.rstrip("/") == URL, f"sign-in led to {driver.current_url}, not /"
+        assert user in who(driver) or "investigator" in who(driver), f"header shows {who(driver)!r}"
+        check_console(driver, "search page")
+
+        case = CASES["desktop"]
+        found = search_with_photo(driver, case, "missing_person")
+        assert_same_person_first(found, "desktop search")
+        meta = driver.find_element(By.CSS_SELECTOR, "p.meta").text
+        assert "issing" in meta, f"results do not show the purpose (missing person): {meta!r}"
+        check_console(driver, "results page")
+        screenshot(driver, "a-desktop-results")
+
+        # Pivot: search again from the first candidate's gallery face.
+        first = driver.find_element(By.CSS_SELECTOR, "ol#candidates > li.candidate")
+        first_face = first.get_attribute("data-face")
+        pivot = first.find_element(By.XPATH, ".//form[@action='/search/pivot']//button")
+        assert pivot.text.strip() == "Search from this face", f"pivot button reads {pivot.text!r}"
+        click_and_wait(driver, pivot, "ol#candidates", "pivot")
+        check_results_page(driver, case, "pivot results")
+        searched = driver.find_elements(By.CSS_SELECTOR, f"img.thumb[src='/api/v1/faces/{first_face}/crop']")
+        assert searched, f"pivot results do not show the gallery face {first_face} searched from"
+        wait_images_loaded(driver, f"img.thumb[src='/api/v1/faces/{first_face}/crop']", "pivot face")
+        assert_same_person_first(candidates(driver), "pivot search")
+        check_console(driver, "pivot results page")
+        screenshot(driver, "a-desktop-pivot")
+
+        driver.find_element(By.LINK_TEXT, "My searches").click()
+        table = wait_page(driver, "table#history", "history")
+        assert driver.current_url.endswith("/history"), f"'My searches' led to {driver.current_url}"
+        rows = [r.text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        mine = [r for r in rows if case in r]
+        assert len(mine) >= 2, f"/history should list the search and the pivot of {case}; rows: {rows}"
+        check_console(driver, "history page")
+        screenshot(driver, "a-desktop-history")
+
+
+def test_phone_search():
+    """b. The same at 375x812 (mobile emulation), with no horizontal overflow."""
+    with session("b-phone", phone=True) as driver:
+        driver.get(URL + "/login")
+        wait_page(driver, "#username", "login page")
+        assert driver.execute_script("return window.screen.width") == PHONE_WIDTH, "mobile emulation is not in effect"
+        assert_no_overflow(driver, "login page")
+
+        user, password = INVESTIGATOR
+        sign_in(driver, user, password, "#search-form")
+        assert_no_overflow(driver, "search page")
+
+        # "Other" asks for a description (app.js); another purpose hides it again.
+        purpose = Select(driver.find_element(By.ID, "purpose"))
+        text = driver.find_element(By.ID, "purpose-text")
+        assert not text.is_displayed(), "#purpose-text shows before 'other' is chosen"
+        purpose.select_by_value("other")
+        WebDriverWait(driver, WAIT).until(lambda d: text.is_displayed(), "choosing 'other' did not reveal #purpose-text")
+        assert text.get_attribute("required") is not None, "#purpose-text is not required for 'other'"
+        purpose.select_by_value("missing_person")
+        WebDriverWait(driver, WAIT).until(lambda d: not text.is_displayed(), "#purpose-text stayed after leaving 'other'")
+
+        case = CASES["phone"]
+        found = search_with_photo(driver, case, "missing_person")
+        assert_same_person_first(found, "phone search")
+        check_console(driver, "phone results page")
+        assert_no_overflow(driver, "results page")
+        screenshot(driver, "b-phone-results")
+
+        driver.get(URL + "/history")
+        wait_page(driver, "table#history", "history")
+        assert case in driver.find_element(By.ID, "history").text, f"/history does not list {case}"
+        assert_no_overflow(driver, "history page")
+        screenshot(driver, "b-phone-history")
+
+
+def test_signup_approval():
+    """c. Sign-up makes a pending account; it cannot sign in until an admin approves it."""
+    with session("c-signup") as driver:
+        username, name, password = f"newcomer{RUN}", f"New Comer {RUN}", f"pw-{uuid.uuid4().hex[:12]}"
+        driver.get(URL + "/login")
+        wait_page(driver, "#username", "login page")
+        link = driver.find_element(By.LINK_TEXT, "Ask for one")
+        click_and_wait(driver, link, "form[action='/signup']", "sign-up page")
+        form = driver.find_element(By.CSS_SELECTOR, "form[action='/signup']")
+        form.find_element(By.NAME, "organization").send_keys(ORG)
+        form.find_element(By.NAME, "username").send_keys(username)
+        form.find_element(By.NAME, "display_name").send_keys(name)
+        form.find_element(By.NAME, "password").send_keys(password)
+        done = click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"), "#signup-done, p.problem",
+                              "sign-up")
+        assert done.get_attribute("id") == "signup-done", f"sign-up refused: {done.text!r}"
+        check_console(driver, "sign-up page")
+
+        sign_in(driver, username, password, "#login-error")
+        error = driver.find_element(By.ID, "login-error").text
+        assert "waiting for an administrator" in error, f"a pending account's sign-in says {error!r}"
+        assert not driver.find_elements(By.CSS_SELECTOR, "header form.signout"), "a pending account got a session"
+
+        admin, admin_password = ADMIN
+        sign_in(driver, admin, admin_password, "header form.signout")
+        driver.find_element(By.LINK_TEXT, "Accounts").click()
+        wait_page(driver, "table#accounts", "accounts page")
+
+        def row():
+            rows = [r for r in driver.find_elements(By.CSS_SELECTOR, "table#accounts tbody tr") if username in r.text]
+            assert len(rows) == 1, f"/accounts has {len(rows)} rows for {username}"
+            return rows[0]
+        status = row().find_elements(By.TAG_NAME, "td")[1].text
+        assert status == "pending", f"{username} shows status {status!r}, not pending"
+        check_console(driver, "accounts page")
+        screenshot(driver, "c-accounts-pending")
+        approve = row().find_element(By.XPATH, ".//button[normalize-space()='Approve']")
+        click_and_wait(driver, approve, "table#accounts", "approval")
+        assert driver.current_url.endswith("/accounts"), f"approval led to {driver.current_url}"
+        status = row().find_elements(By.TAG_NAME, "td")[1].text
+        assert status == "active", f"after approval {username} shows status {status!r}"
+        assert not row().find_elements(By.XPATH, ".//button[normalize-space()='Approve']"), "Approve still offered"
+        screenshot(driver, "c-accounts-approved")
+        sign_out(driver)
+
+        sign_in(driver, username, password, "#search-form")
+        assert name in who(driver), f"the approved user's header shows {who(driver)!r}"
+        sign_out(driver)
+
+
+def test_supervisor_audit():
+    """d. A supervisor sees the investigator's searches, with their case numbers, in /audit."""
+    with session("d-audit") as driver:
+        user, password = SUPERVISOR
+        sign_in(driver, user, password, "header form.signout")
+        driver.find_element(By.LINK_TEXT, "Audit").click()
+        table = wait_page(driver, "table#audit", "audit page")
+        check_console(driver, "audit page")
+        investigator = INVESTIGATOR[0]
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        # Columns: #, when, who, action, outcome, case, purpose, probe, candidates, address, detail.
+        searches = [r for r in rows if len(r) >= 7 and r[2] == investigator and r[3] == "search"]
+        case = CASES["desktop"]
+        entry = [r for r in searches if r[5] == case]
+        assert entry, f"/audit has no search by {investigator} with case {case}; their searches: {searches}"
+        assert entry[-1][6] == "missing_person", f"the audit entry's purpose is {entry[-1][6]!r}"
+        assert int(entry[-1][8]) >= 1, f"the audit entry records {entry[-1][8]} candidates"
+        # The photo search keeps a probe thumbnail; it must load for the supervisor.
+        thumbs = driver.find_elements(By.CSS_SELECTOR, "table#audit img.thumb")
+        if thumbs:
+            wait_images_loaded(driver, "table#audit img.thumb", "audit probe thumbnails")
+        screenshot(driver, "d-supervisor-audit")
+
+
+TESTS = [
+    ("a. desktop search, pivot and history", test_desktop_search_pivot_history),
+    ("b. phone search at 375 px", test_phone_search),
+    ("c. sign-up and approval", test_signup_approval),
+    ("d. supervisor audit", test_supervisor_audit),
+]
+
+
+def main():
+    print(f"Browser test against {URL} (run {RUN})")
+    failures = 0
+    for name, test in TESTS:
+        started = time.monotonic()
+        try:
+            test()
+            print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
+        except Exception as error:  # noqa: BLE001 - every failure is reported, then the next test runs
+            failures += 1
+            print(f"FAIL {name} ({time.monotonic() - started:.1f} s): {error}")
+            if not isinstance(error, AssertionError):
+                traceback.print_exc()
+        sys.stdout.flush()
+    print(f"{len(TESTS) - failures} of {len(TESTS)} browser tests passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
