@@ -40,23 +40,31 @@ build: setup
 build-release: setup
 	swift build -c release
 
-# Until the web server lands: a demo gallery from the fixture photos, and one search.
+# The server on the embedded default: http://127.0.0.1:8080, data in ./likeness-data. The first
+# start prints the administrator's one-time password. A demo collection of the fixture photos
+# is loaded once, so that there is something to search.
 run: build-release
 	@export LIKENESS_MODELS="$(MODELS_DIR)"; set -e; \
 	bin=$$(swift build -c release --show-bin-path)/likeness; \
 	$$bin models; \
-	$$bin collection list --data $(DATA) | grep -q '^demo ' || \
+	if ! $$bin collection list --data $(DATA) | grep -q '^demo '; then \
 	  $$bin collection create demo --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
 	    --lawful-basis "public test photographs" --jurisdiction GB --retention-days 30 --data $(DATA); \
-	$$bin ingest Tests/Fixtures/faces --collection demo --data $(DATA); \
-	$$bin search Tests/Fixtures/faces/img11.jpg --top 5 --data $(DATA)
+	  $$bin ingest Tests/Fixtures/faces --collection demo --data $(DATA); \
+	fi; \
+	exec $$bin serve --data $(DATA)
 
+# Unit, HTTP and CLI tests; then the browser test (chromium at desktop and 375×812 phone sizes)
+# and schemathesis against /openapi.json, each on a server of its own.
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" swift test --skip-build
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/eval-vs-reference.sh
+	LIKENESS_MODELS="$(MODELS_DIR)" $$(swift build -c release --show-bin-path)/likeness bench http --size 100000
 
 clean:
 	rm -rf .build $(DATA)

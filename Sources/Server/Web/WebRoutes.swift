@@ -178,11 +178,14 @@ struct WebRoutes {
         for match in outcome.result.matches {
             let others = try await store.imageDetails(match.image)?.faces.filter { $0.id != match.face }.map(\.id) ?? []
             let source = match.origin.sourceURL ?? match.origin.location
+            // A local path is long and says little to a reviewer: its file name is shown, the whole path on hover.
+            let isLink = source.hasPrefix("http://") || source.hasPrefix("https://")
             candidates.append([
                 "rank": match.rank, "face_id": match.face, "image_id": match.image, "band": match.band.rawValue,
                 "band_label": match.band.rawValue.capitalized, "similarity": String(format: "%.0f%%", match.similarity * 100),
                 "distance": String(format: "%.3f", match.distance), "collection": match.collection,
-                "source": source, "source_is_link": source.hasPrefix("http://") || source.hasPrefix("https://"),
+                "source": source, "source_is_link": isLink,
+                "source_name": isLink ? source : (source as NSString).lastPathComponent,
                 "other_faces": others.map { ["face_id": $0] },
             ])
         }
@@ -191,7 +194,7 @@ struct WebRoutes {
             "audit_entry": outcome.auditEntry, "case_number": j.caseNumber, "purpose": j.purpose.rawValue,
             "purpose_label": j.purpose.label, "purpose_text": j.purposeText ?? "", "offence": j.offence ?? "",
             "probe_token": probeToken ?? "", "probe_faces": probeFaces, "many_faces": probeFaces.count > 1,
-            "pivot_face": pivotFace.map { ["face_id": $0] } as Any, "candidates": candidates,
+            "pivot_face": pivotFace.map { [["face_id": $0]] } ?? [], "candidates": candidates,
             "no_candidates": candidates.isEmpty, "notice": Views.notice, "bands": bandRows,
         ], context)
     }
