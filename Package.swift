@@ -79,6 +79,7 @@ let package = Package(
                           dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessIndex",
                                          "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessEvaluation", "LikenessBench",
                                          "LikenessGovernance", "LikenessServer",
+                                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
