@@ -208,8 +208,11 @@ public struct Accounts: Sendable {
     public func change(_ id: AccountID, _ change: Change, caller: Caller) async throws -> Account {
         try caller.require(.manageAccounts)
         var account = try await account(id, caller: caller)
-        if account.id == caller.account.id, change.role.map({ $0 != .admin }) == true || change.status.map({ $0 != .active }) == true {
-            throw GovernanceError.conflict("admins cannot remove their own admin role or disable themselves")
+        // An admin who could demote, disable or time-limit themselves could lock the organisation out.
+        if account.id == caller.account.id,
+           change.role.map({ $0 != account.role }) == true || change.status.map({ $0 != account.status }) == true
+            || change.trial != nil || change.endTrial {
+            throw GovernanceError.conflict("admins cannot change their own role, status or trial: another admin must")
         }
         var described: [String] = []
         if let role = change.role, role != account.role { described.append("role \(account.role.rawValue) → \(role.rawValue)"); account.role = role }

@@ -13,6 +13,8 @@ public struct AppRequestContext: RequestContext {
     public var credential: Credential?
     /// The session's CSRF token, which every form and unsafe API call with the cookie carries.
     public var csrfToken: String?
+    /// Why credentials that came with the request were not accepted.
+    public var credentialProblem: String?
 
     public enum Credential: Sendable { case session(String), apiKey }
 
@@ -25,7 +27,9 @@ public struct AppRequestContext: RequestContext {
 
     /// The caller, or 401.
     public func requireCaller() throws -> Accounts.Caller {
-        guard let caller else { throw GovernanceError.unauthenticated("sign in, or send an API key as 'Authorization: Bearer …'") }
+        guard let caller else {
+            throw GovernanceError.unauthenticated(credentialProblem ?? "sign in, or send an API key as 'Authorization: Bearer …'")
+        }
         return caller
     }
 

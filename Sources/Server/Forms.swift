@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LikenessGovernance
-import MultipartKit
 
 /// A submitted form or multipart body: its text fields, and its files in order.
 struct FormBody: Sendable {
@@ -51,7 +50,7 @@ extension Request {
             guard let boundary = Self.parameter("boundary", in: contentType) else {
                 throw GovernanceError.invalid(FieldErrors("body", "multipart/form-data without a boundary"))
             }
-            return try Self.multipart(buffer, boundary: boundary)
+            return try MultipartForm.parse(Array(buffer.readableBytesView), boundary: boundary)
         }
         if contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") || contentType.isEmpty {
             return FormBody(fields: Self.urlEncoded(String(buffer: buffer)))
@@ -77,32 +76,5 @@ extension Request {
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return fields
-    }
-
-    static func multipart(_ buffer: ByteBuffer, boundary: String) throws -> FormBody {
-        let parser = MultipartParser(boundary: boundary)
-        var form = FormBody()
-        var headers: [String: String] = [:]
-        var body: [UInt8] = []
-        parser.onHeader = { name, value in headers[name.lowercased()] = value }
-        parser.onBody = { chunk in body += chunk.readableBytesView }
-        parser.onPartComplete = {
-            let disposition = headers["content-disposition"] ?? ""
-            if let name = parameter("name", in: disposition) {
-                if let filename = parameter("filename", in: disposition) {
-                    form.files.append(UploadedFile(field: name, filename: filename, contentType: headers["content-type"], bytes: body))
-                } else {
-                    form.fields[name] = String(decoding: body, as: UTF8.self)
-                }
-            }
-            headers = [:]
-            body = []
-        }
-        do {
-            try parser.execute(buffer)
-        } catch {
-            throw GovernanceError.invalid(FieldErrors("body", "malformed multipart/form-data: \(error)"))
-        }
-        return form
     }
 }

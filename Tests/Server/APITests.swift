@@ -122,6 +122,37 @@ import TestSupport
         try await rig.close()
     }
 
+    @Test func trialAccountsStopAtTheirQuotaAndExpiry() async throws {
+        let rig = try await ServerRig()
+        let investigator = try #require(rig.accounts["A.investigator"])
+        try await rig.application.test(.router) { client in
+            let grant = #"{"trial_expires_at": "2099-01-01T00:00:00Z", "trial_search_quota": 1}"#
+            try await client.execute(uri: "/api/v1/accounts/\(investigator.id)", method: .patch, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: grant)) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["trial_search_quota"] as? Int == 1)
+            }
+            for expected in [HTTPResponse.Status.created, .forbidden] {
+                let form = try Multipart.search()
+                var headers = rig.headers("A.investigator")
+                headers[.contentType] = form.contentType
+                try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+                    #expect(response.status == expected, "\(String(buffer: response.body))")
+                }
+            }
+            // An expired trial is refused outright, key and all.
+            let expire = #"{"trial_expires_at": "2000-01-01T00:00:00Z", "trial_search_quota": 10}"#
+            try await client.execute(uri: "/api/v1/accounts/\(investigator.id)", method: .patch, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: expire)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: rig.headers("A.investigator")) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        try await rig.close()
+    }
+
     @Test func signInIsThrottledAfterRepeatedFailures() async throws {
         let rig = try await ServerRig()
         try await rig.application.test(.router) { client in
@@ -172,6 +203,61 @@ import TestSupport
                                      headers: headers, body: bad.finished()) { response in
                 #expect(response.status == .unprocessableContent)
                 #expect(String(buffer: response.body).contains("minutes.txt"))
+            }
+        }
+        try await rig.close()
+    }
+
+    /// Inputs schemathesis found that crashed the server or were wrongly accepted.
+    @Test func hostileInputsAreRefusedNotFatal() async throws {
+        let rig = try await ServerRig()
+        let admin = try #require(rig.accounts["A.admin"])
+        try await rig.application.test(.router) { client in
+            // A part-header byte ≥ 0x80 once crashed the multipart parser, even on the sign-in form.
+            var hostile = ByteBuffer(string: "--XX\r\n")
+            hostile.writeBytes([0xC2, 0x85])
+            hostile.writeString(": x\r\n\r\nv\r\n--XX--\r\n")
+            for (path, who) in [("/login", nil), ("/api/v1/searches", "A.investigator")] as [(String, String?)] {
+                var headers = rig.headers(who)
+                headers[.contentType] = "multipart/form-data; boundary=XX"
+                try await client.execute(uri: path, method: .post, headers: headers, body: hostile) { response in
+                    #expect([.unprocessableContent, .forbidden].contains(response.status), "\(path): \(response.status)")
+                }
+            }
+            for body in ["--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end", "no boundary at all", "--XX--"] {
+                var headers = rig.headers("A.investigator")
+                headers[.contentType] = "multipart/form-data; boundary=XX"
+                try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .unprocessableContent, "\(body)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/audit/-9223372036854775808/thumbnail", method: .get, headers: rig.headers("A.auditor")) { response in
+                #expect(response.status == .notFound)
+            }
+            for day in ["2024-02-31", "2024-01-01garbage", "2024-1-1", "2024-01-01T25:61:00Z"] {
+                try await client.execute(uri: "/api/v1/audit/daily-counts?day=\(day)", method: .get, headers: rig.headers("A.auditor")) { response in
+                    #expect(response.status == .unprocessableContent, "\(day)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/audit/daily-counts?day=2024-02-29", method: .get, headers: rig.headers("A.auditor")) { response in
+                #expect(response.status == .ok && response.body.json["day"] as? String == "2024-02-29")
+            }
+            // Admins cannot time-limit, demote or disable themselves.
+            try await client.execute(uri: "/api/v1/accounts/\(admin.id)", method: .patch, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: #"{"trial_expires_at": "2000-01-01T00:00:00Z", "trial_search_quota": 0}"#)) { response in
+                #expect(response.status == .conflict)
+            }
+            // A stale key does not break public routes.
+            var stale = HTTPFields()
+            stale[.authorization] = "Bearer lk_revoked"
+            try await client.execute(uri: "/healthz", method: .get, headers: stale) { response in #expect(response.status == .ok) }
+            stale[.contentType] = "application/json"
+            try await client.execute(uri: "/api/v1/session", method: .post, headers: stale,
+                                     body: ByteBuffer(string: #"{"username": "a-auditor", "password": "\#(rig.password)"}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: stale) { response in
+                #expect(response.status == .unauthorized && String(buffer: response.body).contains("API key is not valid"))
             }
         }
         try await rig.close()

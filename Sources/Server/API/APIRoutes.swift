@@ -285,8 +285,8 @@ struct APIRoutes {
     @Sendable func auditThumbnail(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.readAudit)
         let id = try context.id()
-        guard let entry = try await governance.auditEntries(organization: caller.account.organization, from: nil, to: nil,
-                                                            after: id - 1, limit: 1).first,
+        guard id > 0, let entry = try await governance.auditEntries(organization: caller.account.organization, from: nil, to: nil,
+                                                                    after: id - 1, limit: 1).first,
               entry.id == id, let thumbnail = entry.entry.probeThumbnail else {
             throw GovernanceError.notFound("no probe thumbnail for audit entry \(id) in your organisation")
         }

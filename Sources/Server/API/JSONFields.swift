@@ -54,14 +54,27 @@ extension Request {
 
 /// Query-string parameters.
 enum Query {
+    /// A calendar date (YYYY-MM-DD, as midnight UTC) or an RFC 3339 time, strictly: no
+    /// out-of-range fields, no trailing text, no day that rolls over into the next month.
     static func date(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return date }
-        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = full.date(from: text) { return date }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        return day.date(from: text)
+        let pattern = #/^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))?$/#
+        guard let match = text.wholeMatch(of: pattern),
+              let year = Int(match.1), let month = Int(match.2), let day = Int(match.3),
+              let midnight = Calendar.utc.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
+        let back = Calendar.utc.dateComponents([.year, .month, .day], from: midnight)
+        guard back.year == year, back.month == month, back.day == day else { return nil }
+        guard let hour = match.4.flatMap({ Int($0) }), let minute = match.5.flatMap({ Int($0) }),
+              let second = match.6.flatMap({ Int($0) }), let zone = match.8 else { return midnight }
+        guard hour < 24, minute < 60, second < 60 else { return nil }
+        var offset = 0
+        if zone != "Z" {
+            let sign = zone.hasPrefix("-") ? -1 : 1
+            let parts = zone.dropFirst().split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] < 24, parts[1] < 60 else { return nil }
+            offset = sign * (parts[0] * 3600 + parts[1] * 60)
+        }
+        let fraction = match.7.flatMap { Double("0" + $0) } ?? 0
+        return midnight.addingTimeInterval(Double(hour * 3600 + minute * 60 + second - offset) + fraction)
     }
 
     static func date(_ request: Request, _ name: String) throws(GovernanceError) -> Date? {

@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessGovernance
 
-/// Finds the caller from an API key (`Authorization: Bearer lk_…`) or the session cookie. With
+/// Finds the caller, if any, from an API key (`Authorization: Bearer lk_…`) or the session cookie. With
 /// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`; web
 /// forms carry it as a field, which their handlers check.
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -14,12 +14,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let authorization = request.headers[.authorization] {
-            guard authorization.hasPrefix("Bearer "),
-                  let account = try await accounts.account(apiKey: String(authorization.dropFirst(7))) else {
-                throw GovernanceError.unauthenticated("the API key is not valid (revoked, or the account is not active)")
+            // A bad key is not refused here: public routes ignore it, and routes that need a
+            // caller say why there is none.
+            if authorization.hasPrefix("Bearer "), let account = try await accounts.account(apiKey: String(authorization.dropFirst(7))) {
+                context.caller = Accounts.Caller(account: account, address: context.clientAddress)
+                context.credential = .apiKey
+            } else {
+                context.credentialProblem = "the API key is not valid (revoked, or the account is not active)"
             }
-            context.caller = Accounts.Caller(account: account, address: context.clientAddress)
-            context.credential = .apiKey
         } else if let token = request.cookies[Self.sessionCookie]?.value,
                   let (account, csrf) = try await accounts.account(session: token) {
             context.caller = Accounts.Caller(account: account, address: context.clientAddress)
