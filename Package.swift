@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "GalleryTests", dependencies: ["LikenessGallery", "LikenessStore", "LikenessIndex", "TestSupport"],
                     path: "Tests/Gallery"),
         .testTarget(name: "IngestTests",
-                    dependencies: ["LikenessIngest", "LikenessGallery", "LikenessStore", "TestSupport"],
+                    dependencies: ["LikenessIngest", "LikenessGallery", "LikenessStore", "LikenessSearch", "LikenessEngine", "TestSupport"],
                     path: "Tests/Ingest"),
         .testTarget(name: "SearchTests",
                     dependencies: ["LikenessSearch", "LikenessEngine", "TestSupport"], path: "Tests/Search"),

@@ -34,6 +34,9 @@ public struct DetectionPolicy: Sendable, Hashable {
     /// large, so scanning at up to 1,000 px finds them in a fraction of the standard time.
     /// Searches fall back to `standard` when it finds nothing.
     public static let quickProbe = DetectionPolicy(detector: .hog, scale: .fit(longSide: 1000))
+    /// Sampled video frames (at most 1,280 px from the decoder): scanned as they are, since a
+    /// video has many frames to find each face in.
+    public static let video = DetectionPolicy(detector: .hog, scale: .fit(longSide: 1280))
     /// The opt-in slow mode.
     public static let accurate = DetectionPolicy(detector: .mmod, scale: .fit(longSide: 2000))
 }

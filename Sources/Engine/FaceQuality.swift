@@ -9,6 +9,21 @@ public enum FaceQuality {
         return resolution * min(1, sharpness(chip: chip, side: chipSide) / 150)
     }
 
+    /// For choosing the best of many frames of one face: larger, sharper and more frontal is
+    /// better. Unlike `score` it does not saturate, so it still ranks good frames.
+    public static func frameScore(face: DetectedFace, chip: [UInt8], chipSide: Int = DlibFaceEngine.chipSide) -> Double {
+        face.interOcularDistance * sharpness(chip: chip, side: chipSide).squareRoot() * frontalness(face)
+    }
+
+    /// 1 for a face looking at the camera, falling towards 0 as it turns: the nose's sideways
+    /// offset from between the eyes, relative to the distance between them.
+    public static func frontalness(_ face: DetectedFace) -> Double {
+        guard face.landmarks.count == 5, face.interOcularDistance > 0 else { return 1 }
+        let l = face.landmarks
+        let midX = Double(l[0].x + l[1].x + l[2].x + l[3].x) / 4
+        return max(0.05, 1 - abs(Double(l[4].x) - midX) / face.interOcularDistance)
+    }
+
     /// Variance of the Laplacian of the chip's grey levels: high for crisp edges, low for blur.
     static func sharpness(chip: [UInt8], side: Int) -> Double {
         func grey(_ x: Int, _ y: Int) -> Double {

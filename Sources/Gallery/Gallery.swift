@@ -43,8 +43,8 @@ public final class Gallery: Sendable {
     }
 
     /// Stores an image and its faces, then brings the index up to date.
-    public func store(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage {
-        let stored = try await store.storeImage(image, faces: faces, job: job, item: item)
+    public func store(_ image: NewImage, faces: [NewFace], job: Int64, item: String, note: String? = nil) async throws -> StoredImage {
+        let stored = try await store.storeImage(image, faces: faces, job: job, item: item, note: note)
         if !stored.faces.isEmpty { try await syncIndex() }
         return stored
     }

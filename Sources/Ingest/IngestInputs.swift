@@ -7,6 +7,10 @@ public struct IngestItem: Sendable {
         case file(String)
         case bytes([UInt8])
         case url(URL)
+        /// A video file, read by ffmpeg rather than into memory.
+        case video(String)
+        /// A video from an archive entry.
+        case videoBytes([UInt8])
         /// The input could not be read; the reason becomes the item's failure.
         case unreadable(String)
     }
@@ -24,11 +28,17 @@ public final class IngestInputs: Sequence, IteratorProtocol {
     public static let imageExtensions: Set<String> = [
         "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "heic", "heif", "avif", "jxl",
     ]
+    public static let videoExtensions: Set<String> = [
+        "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "wmv", "3gp",
+    ]
     /// The largest single image (file, archive entry or download) ingest reads.
     public static let maxImageBytes = 100 << 20
+    /// The largest video taken from inside an archive (files are streamed by ffmpeg instead).
+    public static let maxArchivedVideoBytes = 2 << 30
 
     enum Source {
         case image(String)
+        case video(String)
         case archive(String)
         case manifest(String)
     }
@@ -69,6 +79,7 @@ public final class IngestInputs: Sequence, IteratorProtocol {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             switch classify(path) {
             case .image where isImageName(path): found.append(.image(path))
+            case .video: found.append(.video(path))
             case .archive: found.append(.archive(path))
             default: continue
             }
@@ -80,11 +91,16 @@ public final class IngestInputs: Sequence, IteratorProtocol {
         let lower = path.lowercased()
         if [".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz"].contains(where: lower.hasSuffix) { return .archive(path) }
         if Manifest.isManifest(path) { return .manifest(path) }
+        if isVideoName(path) { return .video(path) }
         return .image(path)
     }
 
     static func isImageName(_ name: String) -> Bool {
         imageExtensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
+    static func isVideoName(_ name: String) -> Bool {
+        videoExtensions.contains((name as NSString).pathExtension.lowercased())
     }
 
     public func next() -> IngestItem? {
@@ -99,6 +115,8 @@ public final class IngestInputs: Sequence, IteratorProtocol {
             switch source {
             case .image(let path):
                 return IngestItem(origin: ImageOrigin(location: path), payload: .file(path))
+            case .video(let path):
+                return IngestItem(origin: ImageOrigin(location: path), payload: .video(path))
             case .archive(let path):
                 do {
                     archive = try ArchiveReader(path: path)
@@ -118,13 +136,16 @@ public final class IngestInputs: Sequence, IteratorProtocol {
     private func nextArchiveItem(_ archive: ArchiveReader) -> IngestItem? {
         do {
             while let entry = try archive.nextEntry() {
-                guard entry.isRegularFile, Self.isImageName(entry.path) else {
+                guard entry.isRegularFile, Self.isImageName(entry.path) || Self.isVideoName(entry.path) else {
                     if entry.isRegularFile { ignored += 1 }
                     try archive.skipData()
                     continue
                 }
                 let origin = ImageOrigin(location: "\(archive.path)!/\(entry.path)")
                 do {
+                    if Self.isVideoName(entry.path) {
+                        return IngestItem(origin: origin, payload: .videoBytes(try archive.readData(limit: Self.maxArchivedVideoBytes)))
+                    }
                     return IngestItem(origin: origin, payload: .bytes(try archive.readData(limit: Self.maxImageBytes)))
                 } catch {
                     return IngestItem(origin: origin, payload: .unreadable("\(error)"))
@@ -148,7 +169,7 @@ public final class IngestInputs: Sequence, IteratorProtocol {
             if let relative = row.path {
                 let absolute = relative.hasPrefix("/") ? relative
                     : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(relative)).standardizedFileURL.path
-                return IngestItem(origin: origin(absolute), payload: .file(absolute))
+                return IngestItem(origin: origin(absolute), payload: isVideoName(absolute) ? .video(absolute) : .file(absolute))
             }
             if let text = row.url {
                 guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()) else {
@@ -167,12 +188,12 @@ public final class IngestInputs: Sequence, IteratorProtocol {
         var total = 0
         for source in sources {
             switch source {
-            case .image: total += 1
+            case .image, .video: total += 1
             case .manifest(let path): total += (try? Manifest.rows(of: path).count) ?? 1
             case .archive(let path):
                 guard let reader = try? ArchiveReader(path: path) else { total += 1; continue }
                 while let entry = try? reader.nextEntry() {
-                    if entry.isRegularFile, Self.isImageName(entry.path) { total += 1 }
+                    if entry.isRegularFile, Self.isImageName(entry.path) || Self.isVideoName(entry.path) { total += 1 }
                     if (try? reader.skipData()) == nil { break }
                 }
             }
@@ -184,7 +205,7 @@ public final class IngestInputs: Sequence, IteratorProtocol {
 extension IngestInputs.Source {
     var path: String {
         switch self {
-        case .image(let p), .archive(let p), .manifest(let p): p
+        case .image(let p), .video(let p), .archive(let p), .manifest(let p): p
         }
     }
 }

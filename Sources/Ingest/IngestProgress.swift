@@ -13,6 +13,8 @@ public struct IngestProgress: Sendable {
     /// Files and archive entries passed over because their names are not images.
     public var ignored = 0
     public var failures: [(item: String, reason: String)] = []
+    /// Items stored from what could be read, and what could not (a truncated video's end).
+    public var partial: [(item: String, reason: String)] = []
     /// Per-stage time summed over the images stored.
     public var timings = StageTimings()
     public var elapsed: Duration = .zero
@@ -34,10 +36,11 @@ public struct IngestProgress: Sendable {
 
     mutating func record(_ outcome: Ingester.Outcome) {
         switch outcome {
-        case .stored(let n, let stageTimings):
+        case .stored(let n, let stageTimings, let item, let note):
             stored += 1
             faces += n
             timings.add(stageTimings)
+            if let note { partial.append((item, note)) }
         case .duplicate: duplicates += 1
         case .alreadyDone: alreadyDone += 1
         case .failed(let item, let reason):
@@ -62,6 +65,7 @@ public struct IngestSummary: Sendable {
             "seconds": (progress.elapsed.seconds * 1000).rounded() / 1000,
             "images_per_second": (progress.imagesPerSecond * 100).rounded() / 100,
             "failures": progress.failures.map { ["item": $0.item, "reason": $0.reason] },
+            "partial": progress.partial.map { ["item": $0.item, "reason": $0.reason] },
         ]
     }
 }

@@ -41,7 +41,8 @@ public final class Ingester: Sendable {
     }
 
     enum Outcome: Sendable {
-        case stored(faces: Int, timings: StageTimings)
+        /// `note`: what could not be read (the rest of a truncated video).
+        case stored(faces: Int, timings: StageTimings, item: String, note: String?)
         case duplicate
         case alreadyDone
         case failed(item: String, reason: String)
@@ -90,6 +91,65 @@ public final class Ingester: Sendable {
     }
 
     private func process(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
+        switch item.payload {
+        case .video(let path):
+            return await processVideo(item, path: path, job: job, collection: collection)
+        case .videoBytes(let bytes):
+            // ffmpeg reads files: an archived video is written out for it, then removed.
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("likeness-video-\(UUID().uuidString).\((item.key as NSString).pathExtension)").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                return await fail(item, job: job, reason: "cannot write a temporary copy of the video")
+            }
+            return await processVideo(item, path: path, job: job, collection: collection)
+        default:
+            return await processImage(item, job: job, collection: collection)
+        }
+    }
+
+    private func fail(_ item: IngestItem, job: Int64, reason: String) async -> Outcome {
+        try? await gallery.store.recordItem(job: job, item: item.key, outcome: .failed, reason: reason, image: nil)
+        return .failed(item: item.key, reason: reason)
+    }
+
+    /// A video: its sampled frames' faces, tracked, one face per track.
+    private func processVideo(_ item: IngestItem, path: String, job: Int64, collection: CollectionID) async -> Outcome {
+        do {
+            let sha256 = try Self.sha256(ofFile: path)
+            if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
+                try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
+                return .duplicate
+            }
+            let templates = options.templates
+            let clock = ContinuousClock()
+            let started = clock.now
+            let analysis = try await pool.run { engine in
+                try VideoAnalysis.analyse(path: path, engine: engine, templates: templates)
+            }
+            var timings = StageTimings()
+            timings.detect = clock.now - started
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.info.width,
+                                 height: analysis.info.height, byteCount: size, format: analysis.info.container,
+                                 videoDuration: analysis.info.duration ?? analysis.secondsRead)
+            let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key, note: analysis.problem)
+            return stored.isDuplicate ? .duplicate
+                : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem)
+        } catch {
+            return await fail(item, job: job, reason: "\(error)")
+        }
+    }
+
+    static func sha256(ofFile path: String) throws -> String {
+        guard let file = FileHandle(forReadingAtPath: path) else { throw IngestError("cannot be read") }
+        defer { try? file.close() }
+        var hasher = SHA256()
+        while let chunk = try file.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().hexString
+    }
+
+    private func processImage(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
         let clock = ContinuousClock()
         do {
             let started = clock.now
@@ -111,11 +171,9 @@ public final class Ingester: Sendable {
             var timings = analysis.timings
             timings.read = read
             timings.store = clock.now - storing
-            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings)
+            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil)
         } catch {
-            let reason = "\(error)"
-            try? await gallery.store.recordItem(job: job, item: item.key, outcome: .failed, reason: reason, image: nil)
-            return .failed(item: item.key, reason: reason)
+            return await fail(item, job: job, reason: "\(error)")
         }
     }
 
@@ -125,6 +183,8 @@ public final class Ingester: Sendable {
             return bytes
         case .unreadable(let reason):
             throw IngestError(reason)
+        case .video, .videoBytes:
+            throw IngestError("a video is not an image")
         case .url(let url):
             return try await fetcher.fetch(url)
         case .file(let path):

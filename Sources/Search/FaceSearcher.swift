@@ -59,7 +59,7 @@ public final class FaceSearcher: Sendable {
                 return Match(rank: rank + 1, face: neighbor.id, image: detail.image, distance: neighbor.distance,
                              similarity: bands.similarity(forDistance: neighbor.distance),
                              band: bands.band(forDistance: neighbor.distance), collection: detail.collection,
-                             origin: detail.origin, box: detail.box)
+                             origin: detail.origin, box: detail.box, video: detail.video)
             }
     }
 }
@@ -89,15 +89,28 @@ public struct Match: Sendable {
     public var collection: String
     public var origin: ImageOrigin
     public var box: FaceBox
+    /// For a face from a video: its best frame's time and its track's span.
+    public var video: VideoAppearance?
 
     public var json: [String: Any] {
-        [
+        var object: [String: Any] = [
             "rank": rank, "face_id": face, "image_id": image,
             "distance": (Double(distance) * 10000).rounded() / 10000,
             "similarity": (similarity * 10000).rounded() / 10000, "band": band.rawValue,
             "collection": collection, "image": origin.location,
             "source_url": origin.sourceURL ?? NSNull(), "box": box.array,
         ]
+        if let video {
+            object["video_time"] = (video.time * 100).rounded() / 100
+            object["track_start"] = (video.start * 100).rounded() / 100
+            object["track_end"] = (video.end * 100).rounded() / 100
+        }
+        return object
+    }
+
+    /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).
+    public var place: String {
+        video.map { "\(origin.location) @ \(VideoAppearance.clock($0.time))" } ?? origin.location
     }
 }
 

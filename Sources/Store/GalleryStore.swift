@@ -20,8 +20,9 @@ public protocol GalleryStore: Sendable {
     /// The image with these bytes already in the collection, if any.
     func image(in collection: CollectionID, sha256: String) async throws -> ImageID?
     /// Stores an image, its faces and the job item's outcome in one transaction: after a
-    /// crash either all of it is there or none of it.
-    func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage
+    /// crash either all of it is there or none of it. `note` says what was not read (the
+    /// rest of a truncated video).
+    func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String, note: String?) async throws -> StoredImage
     /// Stores many images and their faces in one transaction, outside any job: bulk loads
     /// such as benchmarks and migrations. Images already in their collection are skipped.
     func storeImages(_ batch: [(image: NewImage, faces: [NewFace])]) async throws -> [StoredImage]
@@ -117,9 +118,11 @@ public struct NewImage: Sendable {
     public var height: Int
     public var byteCount: Int
     public var format: String
+    /// Seconds, when the "image" is a video.
+    public var videoDuration: Double?
 
     public init(collection: CollectionID, sha256: String, origin: ImageOrigin, width: Int, height: Int,
-                byteCount: Int, format: String) {
+                byteCount: Int, format: String, videoDuration: Double? = nil) {
         self.collection = collection
         self.sha256 = sha256
         self.origin = origin
@@ -127,6 +130,28 @@ public struct NewImage: Sendable {
         self.height = height
         self.byteCount = byteCount
         self.format = format
+        self.videoDuration = videoDuration
+    }
+
+    public var isVideo: Bool { videoDuration != nil }
+}
+
+/// Where a face from a video is: its best frame's time and the span of its track, in seconds.
+public struct VideoAppearance: Sendable, Hashable, Codable {
+    public var time: Double
+    public var start: Double
+    public var end: Double
+
+    public init(time: Double, start: Double, end: Double) {
+        self.time = time
+        self.start = start
+        self.end = end
+    }
+
+    /// 83.4 → "00:01:23.4".
+    public static func clock(_ seconds: Double) -> String {
+        let tenths = Int((seconds * 10).rounded())
+        return String(format: "%02d:%02d:%02d.%d", tenths / 36_000, tenths / 600 % 60, tenths / 10 % 60, tenths % 10)
     }
 }
 
@@ -136,12 +161,15 @@ public struct NewFace: Sendable {
     public var template: FaceTemplate
     /// JPEG of the aligned face chip, for reviewers.
     public var crop: [UInt8]
+    /// For a face from a video: when it was seen.
+    public var video: VideoAppearance?
 
-    public init(face: DetectedFace, quality: Double, template: FaceTemplate, crop: [UInt8]) {
+    public init(face: DetectedFace, quality: Double, template: FaceTemplate, crop: [UInt8], video: VideoAppearance? = nil) {
         self.face = face
         self.quality = quality
         self.template = template
         self.crop = crop
+        self.video = video
     }
 }
 
@@ -187,6 +215,7 @@ public struct MatchDetails: Sendable {
     public var collectionID: CollectionID
     public var collection: String
     public var origin: ImageOrigin
+    public var video: VideoAppearance?
 }
 
 public struct ImageDetails: Sendable {
@@ -197,7 +226,8 @@ public struct ImageDetails: Sendable {
     public var height: Int
     public var format: String
     public var ingestedAt: Date
-    public var faces: [(id: FaceID, box: FaceBox)]
+    public var videoDuration: Double?
+    public var faces: [(id: FaceID, box: FaceBox, video: VideoAppearance?)]
 }
 
 public struct IngestJobRecord: Sendable {

@@ -38,10 +38,10 @@ import TestSupport
         let job = try await store.beginJob(collection: collection.id, key: "k", inputs: ["/a"])
         let image = NewImage(collection: collection.id, sha256: "abc", origin: ImageOrigin(location: "/a/1.jpg", sourceURL: "https://example.org/p"),
                              width: 10, height: 10, byteCount: 100, format: "jpegload")
-        let stored = try await store.storeImage(image, faces: [face(1), face(2)], job: job.id, item: "/a/1.jpg")
+        let stored = try await store.storeImage(image, faces: [face(1), face(2)], job: job.id, item: "/a/1.jpg", note: nil)
         #expect(stored.faces.count == 2 && !stored.isDuplicate)
 
-        let again = try await store.storeImage(image, faces: [face(3)], job: job.id, item: "/a/copy.jpg")
+        let again = try await store.storeImage(image, faces: [face(3)], job: job.id, item: "/a/copy.jpg", note: nil)
         #expect(again.isDuplicate && again.image == stored.image)
         #expect(try await store.counts() == GalleryCounts(collections: 1, images: 1, faces: 2))
 

@@ -84,7 +84,7 @@ struct SearchCommand: AsyncParsableCommand {
                 ["rank", "band", "distance", "similarity", "collection", "image", "source"],
                 result.matches.map { m in
                     ["\(m.rank)", m.band.rawValue, String(format: "%.3f", m.distance), String(format: "%.2f", m.similarity),
-                     m.collection, m.origin.location, m.origin.sourceURL ?? ""]
+                     m.collection, m.place, m.origin.sourceURL ?? ""]
                 }))
         }
         return lines.joined(separator: "\n")

@@ -30,13 +30,19 @@ enum Views {
     }
 
     static func match(_ m: Match) -> [String: Any] {
-        [
+        var object: [String: Any] = [
             "rank": m.rank, "face_id": m.face, "image_id": m.image,
             "distance": (Double(m.distance) * 10000).rounded() / 10000,
             "similarity": (m.similarity * 10000).rounded() / 10000, "band": m.band.rawValue,
             "collection": m.collection, "location": m.origin.location, "source_url": m.origin.sourceURL ?? NSNull(),
             "box": m.box.array, "crop_url": "/api/v1/faces/\(m.face)/crop", "image_url": "/api/v1/images/\(m.image)",
         ]
+        if let video = m.video {
+            object["video_time"] = (video.time * 100).rounded() / 100
+            object["track_start"] = (video.start * 100).rounded() / 100
+            object["track_end"] = (video.end * 100).rounded() / 100
+        }
+        return object
     }
 
     static func search(_ outcome: AccountableSearch.Outcome) -> [String: Any] {
@@ -67,7 +73,12 @@ enum Views {
             "source_url": i.origin.sourceURL ?? NSNull(), "caption": i.origin.caption ?? NSNull(),
             "date": i.origin.date ?? NSNull(), "width": i.width, "height": i.height, "format": i.format,
             "ingested_at": timestamp(i.ingestedAt),
-            "faces": i.faces.map { ["face_id": $0.id, "box": $0.box.array, "crop_url": "/api/v1/faces/\($0.id)/crop"] as [String: Any] },
+            "video_duration": i.videoDuration ?? NSNull(),
+            "faces": i.faces.map { face in
+                var object: [String: Any] = ["face_id": face.id, "box": face.box.array, "crop_url": "/api/v1/faces/\(face.id)/crop"]
+                if let video = face.video { object["video_time"] = video.time }
+                return object
+            },
         ]
     }
 }

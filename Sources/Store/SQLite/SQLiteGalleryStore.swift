@@ -106,11 +106,11 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
-    public func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String) async throws -> StoredImage {
+    public func storeImage(_ image: NewImage, faces: [NewFace], job: Int64, item: String, note: String?) async throws -> StoredImage {
         try await database.write { db in
             let stored = try Self.insert(db, image: image, faces: faces, job: job)
             try Self.recordItem(db, job: job, item: item, outcome: stored.isDuplicate ? .duplicate : .stored,
-                                reason: nil, image: stored.image, faces: stored.faces.count)
+                                reason: note, image: stored.image, faces: stored.faces.count)
             return stored
         }
     }
@@ -130,22 +130,24 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
         try db.execute(sql: """
             INSERT INTO image (collection_id, sha256, location, source_url, caption, taken_at, width, height,
-                               byte_count, format, job_id, ingested_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               byte_count, format, job_id, ingested_at, media, duration)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [image.collection, image.sha256, image.origin.location, image.origin.sourceURL,
                              image.origin.caption, image.origin.date, image.width, image.height,
-                             image.byteCount, image.format, job, Date()])
+                             image.byteCount, image.format, job, Date(), image.isVideo ? "video" : "image",
+                             image.videoDuration])
         let imageID = db.lastInsertedRowID
         var faceIDs: [FaceID] = []
         for face in faces {
             let landmarks = face.face.landmarks.flatMap { [$0.x, $0.y] }.map(String.init).joined(separator: ",")
             try db.execute(sql: """
                 INSERT INTO face (image_id, box_left, box_top, box_right, box_bottom, landmarks,
-                                  detector_score, quality, template, crop)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  detector_score, quality, template, crop, video_time, track_start, track_end)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [imageID, face.face.box.left, face.face.box.top, face.face.box.right,
                                  face.face.box.bottom, landmarks, face.face.detectorScore, face.quality,
-                                 Data(face.template.bytes), Data(face.crop)])
+                                 Data(face.template.bytes), Data(face.crop), face.video?.time, face.video?.start,
+                                 face.video?.end])
             let faceID = db.lastInsertedRowID
             faceIDs.append(faceID)
             try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'added')", arguments: [faceID])
@@ -248,7 +250,7 @@ public final class SQLiteGalleryStore: GalleryStore {
         return try await database.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.id, f.image_id, f.box_left, f.box_top, f.box_right, f.box_bottom,
-                       i.collection_id, c.name AS collection, i.location, i.source_url, i.caption, i.taken_at
+                       f.video_time, f.track_start, f.track_end, i.collection_id, c.name AS collection, i.location, i.source_url, i.caption, i.taken_at
                 FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
                 WHERE f.id IN (SELECT value FROM json_each(?))
                 """, arguments: [Self.jsonArray(ids)])
@@ -260,7 +262,8 @@ public final class SQLiteGalleryStore: GalleryStore {
                     box: FaceBox(left: row["box_left"], top: row["box_top"], right: row["box_right"], bottom: row["box_bottom"]),
                     collectionID: row["collection_id"], collection: row["collection"],
                     origin: ImageOrigin(location: row["location"], sourceURL: row["source_url"],
-                                        caption: row["caption"], date: row["taken_at"]))
+                                        caption: row["caption"], date: row["taken_at"]),
+                    video: Self.video(row))
             }
             return details
         }
@@ -272,17 +275,26 @@ public final class SQLiteGalleryStore: GalleryStore {
                   let collection = try Row.fetchOne(db, sql: "SELECT * FROM collection WHERE id = ?",
                                                     arguments: [row["collection_id"] as CollectionID]) else { return nil }
             let faces = try Row.fetchAll(db, sql: """
-                SELECT id, box_left, box_top, box_right, box_bottom FROM face WHERE image_id = ? ORDER BY id
+                SELECT id, box_left, box_top, box_right, box_bottom, video_time, track_start, track_end
+                FROM face WHERE image_id = ? ORDER BY id
                 """, arguments: [id]).map { face in
                 (id: face["id"] as FaceID,
-                 box: FaceBox(left: face["box_left"], top: face["box_top"], right: face["box_right"], bottom: face["box_bottom"]))
+                 box: FaceBox(left: face["box_left"], top: face["box_top"], right: face["box_right"], bottom: face["box_bottom"]),
+                 video: Self.video(face))
             }
             return ImageDetails(id: id, collection: Self.collection(collection),
                                 origin: ImageOrigin(location: row["location"], sourceURL: row["source_url"],
                                                     caption: row["caption"], date: row["taken_at"]),
                                 width: row["width"], height: row["height"], format: row["format"],
-                                ingestedAt: row["ingested_at"], faces: faces)
+                                ingestedAt: row["ingested_at"], videoDuration: row["duration"], faces: faces)
         }
+    }
+
+    static func video(_ row: Row) -> VideoAppearance? {
+        guard let time: Double = row["video_time"], let start: Double = row["track_start"], let end: Double = row["track_end"] else {
+            return nil
+        }
+        return VideoAppearance(time: time, start: start, end: end)
     }
 
     public func faceCrop(_ id: FaceID) async throws -> (crop: [UInt8], collection: CollectionID)? {

@@ -168,6 +168,16 @@ enum SQLiteSchema {
                     BEGIN SELECT RAISE(ABORT, 'audit entries cannot be deleted'); END;
                 """)
         }
+        migrator.registerMigration("v4: faces from video") { db in
+            try db.execute(sql: """
+                ALTER TABLE image ADD COLUMN media TEXT NOT NULL DEFAULT 'image';  -- 'image' or 'video'
+                ALTER TABLE image ADD COLUMN duration REAL;                        -- seconds, for videos
+                -- A video face is one track: its best frame's time and the span the person is seen.
+                ALTER TABLE face ADD COLUMN video_time REAL;
+                ALTER TABLE face ADD COLUMN track_start REAL;
+                ALTER TABLE face ADD COLUMN track_end REAL;
+                """)
+        }
         return migrator
     }
 }
