@@ -9,6 +9,25 @@ public enum FaceQuality {
         return resolution * min(1, sharpness(chip: chip, side: chipSide) / 150)
     }
 
+    /// Below these a probe still usually finds its match, but misses far more often
+    /// (scripts/bench/probe-quality.py: of the degraded probes that missed, 20 of 22 had a chip
+    /// sharpness under 15; no undegraded photo did). Such probes get a warning, not a refusal.
+    public static let warningSharpness = 15.0
+    public static let warningInterOcular = 14.0
+
+    /// Why a probe face is weak evidence, if it is: searching with it may miss its match.
+    public static func probeWarning(face: DetectedFace, chip: [UInt8], chipSide: Int = DlibFaceEngine.chipSide) -> String? {
+        var reasons: [String] = []
+        if face.interOcularDistance < warningInterOcular {
+            reasons.append(String(format: "small (%.0f px between the eyes)", face.interOcularDistance))
+        }
+        let sharpness = sharpness(chip: chip, side: chipSide)
+        if sharpness < warningSharpness { reasons.append(String(format: "blurred (sharpness %.0f of at least 15)", sharpness)) }
+        guard !reasons.isEmpty else { return nil }
+        return "the probe face is " + reasons.joined(separator: " and ")
+            + ": matches are often missed with such faces, so no candidate here is not evidence of absence"
+    }
+
     /// For choosing the best of many frames of one face: larger, sharper and more frontal is
     /// better. Unlike `score` it does not saturate, so it still ranks good frames.
     public static func frameScore(face: DetectedFace, chip: [UInt8], chipSide: Int = DlibFaceEngine.chipSide) -> Double {

@@ -13,6 +13,11 @@ public struct IngestProgress: Sendable {
     /// Files and archive entries passed over because their names are not images.
     public var ignored = 0
     public var failures: [(item: String, reason: String)] = []
+    /// Videos being read now: how far each has got, and its length when known (seconds).
+    public var videosInProgress: [String: (read: Double, duration: Double?)] = [:]
+    /// Videos stored, and the seconds of video read from them.
+    public var videos = 0
+    public var videoSeconds = 0.0
     /// Items stored from what could be read, and what could not (a truncated video's end).
     public var partial: [(item: String, reason: String)] = []
     /// Per-stage time summed over the images stored.
@@ -36,8 +41,12 @@ public struct IngestProgress: Sendable {
 
     mutating func record(_ outcome: Ingester.Outcome) {
         switch outcome {
-        case .stored(let n, let stageTimings, let item, let note):
+        case .stored(let n, let stageTimings, let item, let note, let seconds):
             stored += 1
+            if let seconds {
+                videos += 1
+                videoSeconds += seconds
+            }
             faces += n
             timings.add(stageTimings)
             if let note { partial.append((item, note)) }
@@ -66,6 +75,7 @@ public struct IngestSummary: Sendable {
             "images_per_second": (progress.imagesPerSecond * 100).rounded() / 100,
             "failures": progress.failures.map { ["item": $0.item, "reason": $0.reason] },
             "partial": progress.partial.map { ["item": $0.item, "reason": $0.reason] },
+            "videos": progress.videos, "video_seconds": (progress.videoSeconds * 10).rounded() / 10,
         ]
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import LikenessCore
 import LikenessEngine
 import LikenessGallery
@@ -42,7 +43,7 @@ public final class Ingester: Sendable {
 
     enum Outcome: Sendable {
         /// `note`: what could not be read (the rest of a truncated video).
-        case stored(faces: Int, timings: StageTimings, item: String, note: String?)
+        case stored(faces: Int, timings: StageTimings, item: String, note: String?, videoSeconds: Double?)
         case duplicate
         case alreadyDone
         case failed(item: String, reason: String)
@@ -55,16 +56,15 @@ public final class Ingester: Sendable {
         let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hexString
         let job = try await gallery.store.beginJob(collection: collection.id, key: key, inputs: absolute)
 
-        var progress = IngestProgress(total: items.remainingCount())
         let clock = ContinuousClock()
         let started = clock.now
+        // Shared with the engines, so that a long video reports how far it has got.
+        let live = LiveProgress(IngestProgress(total: items.remainingCount()), started: started, onProgress: onProgress)
         var lastPersist = started
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             var inFlight = 0
             func settle(_ outcome: Outcome) {
-                progress.record(outcome)
-                progress.elapsed = clock.now - started
-                onProgress(progress)
+                live.update { $0.record(outcome) }
             }
             for item in items {
                 if job.settledItems.contains(item.key) {
@@ -79,21 +79,22 @@ public final class Ingester: Sendable {
                         lastPersist = clock.now
                     }
                 }
-                group.addTask { await self.process(item, job: job.id, collection: collection.id) }
+                group.addTask { await self.process(item, job: job.id, collection: collection.id, live: live) }
                 inFlight += 1
             }
             for try await outcome in group { settle(outcome) }
         }
+        var progress = live.snapshot
         progress.ignored = items.ignored
         try await gallery.persistIndex()
         try await gallery.store.finishJob(job.id, status: .finished)
         return IngestSummary(job: job.id, collection: collection.name, resumed: job.resumed, progress: progress)
     }
 
-    private func process(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
+    private func process(_ item: IngestItem, job: Int64, collection: CollectionID, live: LiveProgress) async -> Outcome {
         switch item.payload {
         case .video(let path):
-            return await processVideo(item, path: path, job: job, collection: collection)
+            return await processVideo(item, path: path, job: job, collection: collection, live: live)
         case .videoBytes(let bytes):
             // ffmpeg reads files: an archived video is written out for it, then removed.
             let path = FileManager.default.temporaryDirectory
@@ -102,7 +103,7 @@ public final class Ingester: Sendable {
             guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
                 return await fail(item, job: job, reason: "cannot write a temporary copy of the video")
             }
-            return await processVideo(item, path: path, job: job, collection: collection)
+            return await processVideo(item, path: path, job: job, collection: collection, live: live)
         default:
             return await processImage(item, job: job, collection: collection)
         }
@@ -114,7 +115,8 @@ public final class Ingester: Sendable {
     }
 
     /// A video: its sampled frames' faces, tracked, one face per track.
-    private func processVideo(_ item: IngestItem, path: String, job: Int64, collection: CollectionID) async -> Outcome {
+    private func processVideo(_ item: IngestItem, path: String, job: Int64, collection: CollectionID,
+                              live: LiveProgress) async -> Outcome {
         do {
             let sha256 = try Self.sha256(ofFile: path)
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
@@ -124,9 +126,13 @@ public final class Ingester: Sendable {
             let templates = options.templates
             let clock = ContinuousClock()
             let started = clock.now
+            let name = (item.key as NSString).lastPathComponent
             let analysis = try await pool.run { engine in
-                try VideoAnalysis.analyse(path: path, engine: engine, templates: templates)
+                try VideoAnalysis.analyse(path: path, engine: engine, templates: templates) { time, duration in
+                    live.update { $0.videosInProgress[name] = (time, duration) }
+                }
             }
+            live.update { $0.videosInProgress[name] = nil }
             var timings = StageTimings()
             timings.detect = clock.now - started
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -135,7 +141,8 @@ public final class Ingester: Sendable {
                                  videoDuration: analysis.info.duration ?? analysis.secondsRead)
             let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key, note: analysis.problem)
             return stored.isDuplicate ? .duplicate
-                : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem)
+                : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem,
+                          videoSeconds: analysis.secondsRead)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
         }
@@ -171,7 +178,8 @@ public final class Ingester: Sendable {
             var timings = analysis.timings
             timings.read = read
             timings.store = clock.now - storing
-            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil)
+            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil,
+                                                                     videoSeconds: nil)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
         }
@@ -203,4 +211,28 @@ public final class Ingester: Sendable {
             return [UInt8](data)
         }
     }
+}
+
+/// An ingest's counts, updated as items settle and as videos advance, each change reported.
+final class LiveProgress: Sendable {
+    private let state: Mutex<IngestProgress>
+    private let started: ContinuousClock.Instant
+    private let onProgress: @Sendable (IngestProgress) -> Void
+
+    init(_ progress: IngestProgress, started: ContinuousClock.Instant, onProgress: @escaping @Sendable (IngestProgress) -> Void) {
+        state = Mutex(progress)
+        self.started = started
+        self.onProgress = onProgress
+    }
+
+    func update(_ change: (inout IngestProgress) -> Void) {
+        let snapshot = state.withLock { progress in
+            change(&progress)
+            progress.elapsed = ContinuousClock.now - started
+            return progress
+        }
+        onProgress(snapshot)
+    }
+
+    var snapshot: IngestProgress { state.withLock { $0 } }
 }

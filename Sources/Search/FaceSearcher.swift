@@ -28,7 +28,7 @@ public final class FaceSearcher: Sendable {
     public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
         let (policy, templatePolicy) = (self.policy, self.templatePolicy)
-        let (faces, template) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?) in
+        let (faces, template, warning) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?, String?) in
             var faces: [DetectedFace] = []
             if policy == .standard {
                 faces = try engine.detectFaces(in: probe, policy: .quickProbe)
@@ -37,15 +37,18 @@ public final class FaceSearcher: Sendable {
                 faces = try engine.detectFaces(in: probe, policy: policy)
             }
             let index = chosen ?? 0
-            guard faces.indices.contains(index) else { return (faces, nil) }
-            return (faces, try engine.templates(for: [faces[index]], in: probe, policy: templatePolicy)[0])
+            guard faces.indices.contains(index) else { return (faces, nil, nil) }
+            let face = faces[index]
+            return (faces, try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
+                    FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)))
         }
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
         guard let template else {
             throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
         }
         let matches = try await nearest(to: template, top: top, collections: collections)
-        return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches)
+        return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches,
+                           warnings: warning.map { [$0] } ?? [])
     }
 
     /// The gallery's nearest templates, ranked, with what a reviewer needs to follow them up.
@@ -119,15 +122,19 @@ public struct ProbeResult: Sendable {
     public var faces: [FaceBox]
     public var face: Int
     public var matches: [Match]
+    /// Why the probe is weak evidence, if it is (a small or blurred face).
+    public var warnings: [String]
 
-    public init(probe: String, faces: [FaceBox], face: Int, matches: [Match]) {
+    public init(probe: String, faces: [FaceBox], face: Int, matches: [Match], warnings: [String] = []) {
         self.probe = probe
         self.faces = faces
         self.face = face
         self.matches = matches
+        self.warnings = warnings
     }
 
     public var json: [String: Any] {
-        ["probe": probe, "faces": faces.map { ["box": $0.array] }, "face": face, "matches": matches.map(\.json)]
+        ["probe": probe, "faces": faces.map { ["box": $0.array] }, "face": face, "matches": matches.map(\.json),
+         "warnings": warnings]
     }
 }

@@ -12,8 +12,10 @@ collection of fixture photos with the CLI, starts `likeness serve` and passes, i
   LIKENESS_FIXTURES                   the fixture photos (default Tests/Fixtures/faces)
   LIKENESS_SCREENSHOTS                where screenshots go (default .build/browser-screenshots)
 
-The gallery holds img6, img10, img11 (one person), img12, img16, img47 and img53; the probe is
-img5, the same person as img6/10/11 but not in the gallery.
+The collection "fixtures" holds img6, img10, img11 (one person), img12, img16, img47 and img53; the
+probe is img5, the same person as img6/10/11 but not in the gallery. The collection "footage" holds
+one 8 s WebM video cut from img10 (0-3 s), img16 (3-6 s) and img11 (6-8 s): three faces, two of
+them the probe's person.
 
 The tests run in order (d reads the audit entries a and b leave); each prints PASS or FAIL.
 Exit status 1 when any fails.
@@ -39,6 +41,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BANNER = "Candidates are investigative leads, not identifications: a trained person must review them before any action"
 PROBE = "img5.jpg"
 SAME_PERSON = {"img6.jpg", "img10.jpg", "img11.jpg"}  # deepface:angelina_jolie, as img5
+COLLECTIONS = {"fixtures", "footage"}  # the photos, and the video (browser.sh)
+VIDEO = "footage.webm"
+VIDEO_SECONDS = 8.0
+SAME_PERSON_IN_VIDEO = [(0.0, 3.0), (6.0, 8.0)]  # img10 then img11, as img5
+VIDEO_PROBE = "img17.jpg"  # deepface:person_img16: in the video from 3 to 6 s (and img16 is a still in "fixtures")
+VIDEO_PROBE_SPAN = (3.0, 6.0)
 PHONE_WIDTH, PHONE_HEIGHT = 375, 812
 WAIT = 60  # seconds: a search on a debug build with a cold engine can take a while
 
@@ -60,7 +68,7 @@ SCREENSHOTS = Path(env("LIKENESS_SCREENSHOTS", str(ROOT / ".build/browser-screen
 
 RUN = uuid.uuid4().hex[:6]
 # Case numbers of the searches made here, for the history and audit checks.
-CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P"}
+CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P", "video": f"CASE-{RUN}-V"}
 screenshots_taken = []
 
 
@@ -192,13 +200,25 @@ def file_name(text):
 
 
 def candidates(driver):
-    """(data-face, band, collection, source text) of each candidate card, in order."""
+    """(data-face, band, collection, source text, video time or None) of each candidate card, in order."""
     rows = []
     for li in driver.find_elements(By.CSS_SELECTOR, "ol#candidates > li.candidate"):
+        clock = li.find_elements(By.CSS_SELECTOR, ".clip .video-time")
         rows.append({"face": li.get_attribute("data-face"), "band": li.find_element(By.CSS_SELECTOR, ".band").text,
                      "collection": li.find_element(By.CSS_SELECTOR, ".collection").text,
-                     "source": li.find_element(By.CSS_SELECTOR, ".source").text})
+                     "source": li.find_element(By.CSS_SELECTOR, ".source").text,
+                     "clock": clock[0].text if clock else None})
     return rows
+
+
+def seconds(clock):
+    """'00:00:03.5' (a .video-time) in seconds."""
+    hours, minutes, secs = clock.strip().split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(secs)
+
+
+def describe(c):
+    return file_name(c["source"]) + (f"@{c['clock']}" if c["clock"] else "") + f"({c['band']})"
 
 
 def wait_images_loaded(driver, css, what):
@@ -231,13 +251,13 @@ def check_photo_results(driver, what):
     assert_no_broken_images(driver, what)
 
 
-def search_with_photo(driver, case_number, purpose="missing_person", shot=None):
+def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE):
     """Fills the search form with the probe photo and submits it; returns the candidates."""
     driver.get(URL + "/")
     wait_page(driver, "#search-form", "search page")
     banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
     assert BANNER in banner, f"search page banner reads {banner!r}"
-    driver.find_element(By.ID, "photo").send_keys(str(FIXTURES / PROBE))
+    driver.find_element(By.ID, "photo").send_keys(str(FIXTURES / probe))
     # app.js shows the chosen photo: proves the script ran under the CSP, and the blob: preview loads.
     WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "photo-preview").is_displayed(),
                                       "the chosen photo's preview (#photo-preview) never showed: app.js did not run?")
@@ -267,15 +287,24 @@ def check_results_page(driver, case_number, what):
     for c in found:
         assert c["face"] and c["face"].isdigit(), f"{what}: candidate without a numeric data-face: {c}"
         assert c["band"], f"{what}: candidate without a band: {c}"
-        assert c["collection"] == "fixtures", f"{what}: candidate from collection {c['collection']!r}: {c}"
+        assert c["collection"] in COLLECTIONS, f"{what}: candidate from collection {c['collection']!r}: {c}"
+        assert (c["clock"] is not None) == (file_name(c["source"]) == VIDEO), \
+            f"{what}: only the video's candidates should show a .clip with a .video-time: {c}"
     wait_images_loaded(driver, "ol#candidates img.crop", what)
 
 
 def assert_same_person_first(found, what):
-    ranking = ", ".join(f"{file_name(c['source'])}({c['band']})" for c in found)
+    """The first candidate is img5's person: one of the photos, or the video at a moment showing them."""
+    ranking = ", ".join(describe(c) for c in found)
     print(f"  {what}: {ranking}")
-    first = file_name(found[0]["source"])
-    assert first in SAME_PERSON, f"{what}: first candidate is {first!r}, expected one of {sorted(SAME_PERSON)}; ranking: {ranking}"
+    first = found[0]
+    if first["clock"]:
+        at = seconds(first["clock"])
+        assert any(start <= at <= end for start, end in SAME_PERSON_IN_VIDEO), \
+            f"{what}: first candidate is the video at {first['clock']}, when img5's person is not in it; ranking: {ranking}"
+    else:
+        assert file_name(first["source"]) in SAME_PERSON, \
+            f"{what}: first candidate is {describe(first)}, expected one of {sorted(SAME_PERSON)}; ranking: {ranking}"
 
 
 def overflow(driver):
@@ -476,12 +505,92 @@ def test_supervisor_audit():
         screenshot(driver, "d-supervisor-audit")
 
 
+def test_video_candidate():
+    """e. A candidate from the video shows the moment, and its <video> plays from there."""
+    with session("e-video") as driver:
+        sign_in(driver, *INVESTIGATOR, "#search-form")
+        found = search_with_photo(driver, CASES["video"], "missing_person", probe=VIDEO_PROBE)
+        ranking = ", ".join(describe(c) for c in found)
+        print(f"  video search ({VIDEO_PROBE}): {ranking}")
+
+        # img16 (a still in "fixtures") and the video are the same person: the clip is first or second.
+        cards = driver.find_elements(By.CSS_SELECTOR, "ol#candidates > li.candidate")
+        clips = [i for i, li in enumerate(cards) if li.find_elements(By.CSS_SELECTOR, ".clip")]
+        assert clips, f"no candidate shows a .clip (a video moment); ranking: {ranking}"
+        rank = clips[0]
+        assert rank <= 1, f"the first video candidate is #{rank + 1}, not first or second; ranking: {ranking}"
+        card, row = cards[rank], found[rank]
+        assert row["collection"] == "footage", f"the video candidate is in collection {row['collection']!r}"
+        assert file_name(row["source"]) == VIDEO, f"the video candidate's source reads {row['source']!r}"
+        clock = card.find_element(By.CSS_SELECTOR, ".clip .video-time").text
+        start, end = VIDEO_PROBE_SPAN
+        assert start <= seconds(clock) <= end, \
+            f"the video candidate is at {clock}, outside 00:00:0{start:.1f}-00:00:0{end:.1f} when {VIDEO_PROBE}'s person is in it"
+
+        video = card.find_element(By.CSS_SELECTOR, ".clip video")
+        src = video.get_attribute("src")
+        face = row["face"]
+        assert "/api/v1/images/" in src and "/media#t=" in src, f"the video's src is {src!r}"
+        fragment = float(src.rsplit("#t=", 1)[1])
+        assert abs(fragment - seconds(clock)) <= 0.1, f"the src starts at {fragment} s but the card says {clock}"
+
+        state = ("const v = arguments[0]; return {ready: v.readyState, network: v.networkState, time: v.currentTime, "
+                 "duration: v.duration, error: v.error && v.error.code, message: v.error && v.error.message, "
+                 "paused: v.paused, width: v.videoWidth, height: v.videoHeight, played: window.__likenessPlayError || null}")
+        try:
+            WebDriverWait(driver, WAIT).until(
+                lambda d: d.execute_script("const v = arguments[0]; return v.error !== null || v.readyState >= 1", video))
+        except TimeoutException:
+            raise AssertionError(f"face {face}: the video's metadata did not load within {WAIT} s: "
+                                 f"{driver.execute_script(state, video)}") from None
+        media = driver.execute_script(state, video)
+        assert media["error"] is None, f"face {face}: chromium could not play {src}: MediaError {media}"
+        # The media fragment puts the playhead at #t= once the metadata is in (the seek can land just after).
+        with contextlib.suppress(TimeoutException):
+            WebDriverWait(driver, 5).until(
+                lambda d: abs(d.execute_script("return arguments[0].currentTime", video) - fragment) <= 0.6)
+        media = driver.execute_script(state, video)
+        assert abs(media["time"] - fragment) <= 0.6, f"the video starts at {media['time']} s, not at #t={fragment}: {media}"
+        assert abs(media["duration"] - VIDEO_SECONDS) <= 0.5, f"the video lasts {media['duration']} s, not about {VIDEO_SECONDS}: {media}"
+        assert (media["width"], media["height"]) == (640, 480), f"the video is {media['width']}x{media['height']}: {media}"
+        started = media["time"]
+
+        # Range requests, as the browser makes them to seek: 206 with the asked-for bytes.
+        ranged = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch(arguments[0], {headers: {Range: 'bytes=100-199'}})
+              .then(async r => done({status: r.status, range: r.headers.get('Content-Range'),
+                                     type: r.headers.get('Content-Type'), length: (await r.arrayBuffer()).byteLength}))
+              .catch(e => done({error: String(e)}));""", src.split("#", 1)[0])
+        assert ranged.get("status") == 206 and ranged.get("length") == 100 and str(ranged.get("range", "")).startswith("bytes 100-199/"), \
+            f"GET {src.split('#', 1)[0]} with Range: bytes=100-199 answered {ranged}"
+        assert ranged.get("type") == "video/webm", f"the media route serves the WebM as {ranged.get('type')!r}"
+
+        # It plays (decodes frames) from there: half a second on, then paused for the screenshot.
+        driver.execute_script("const v = arguments[0]; v.muted = true;"
+                              "v.play().catch(e => window.__likenessPlayError = String(e))", video)
+        try:
+            WebDriverWait(driver, WAIT).until(lambda d: d.execute_script(
+                "const v = arguments[0]; return v.error !== null || window.__likenessPlayError !== undefined"
+                " || v.currentTime >= arguments[1]", video, fragment + 0.5))
+        except TimeoutException:
+            raise AssertionError(f"the video did not play on from {fragment} s: {driver.execute_script(state, video)}") from None
+        driver.execute_script("arguments[0].pause()", video)
+        media = driver.execute_script(state, video)
+        assert media["error"] is None and media["played"] is None and media["ready"] >= 2, f"the video did not play: {media}"
+        print(f"  video candidate #{rank + 1}, face {face}, at {clock}: opened at {started:.2f} s of "
+              f"{media['duration']:.2f} s, played on to {media['time']:.2f} s")
+        check_console(driver, "video results page")
+        screenshot(driver, "e-video-result")
+
+
 TESTS = [
     ("a. desktop search, pivot and history", test_desktop_search_pivot_history),
     ("b. phone search at 375 px", test_phone_search),
     ("b2. purpose 'other' asks for a description", test_purpose_other),
     ("c. sign-up and approval", test_signup_approval),
     ("d. supervisor audit", test_supervisor_audit),
+    ("e. video candidate plays from its moment", test_video_candidate),
 ]
 
 

@@ -48,6 +48,23 @@ import TestSupport
         try await rig.close()
     }
 
+    /// A blurred probe is searched, with a warning that a miss means little (measured in
+    /// scripts/bench/probe-quality.py); a sharp one gets no warning.
+    @Test func blurredProbeIsSearchedWithAWarning() async throws {
+        let rig = try await TestGallery()
+        _ = try await rig.ingest([Fixtures.face("img10.jpg")])
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let sharp = try ImageCodec.decode(file: Fixtures.face("img5.jpg"))
+        #expect(try await searcher.search(probe: sharp, name: "sharp", top: 1).warnings.isEmpty)
+        // Shrunk to a twelfth and blown up again: the face is all there, its detail is not.
+        let small = try ImageCodec.resize(sharp, scale: 1.0 / 12)
+        let blurred = try ImageCodec.resize(small, scale: Double(sharp.width) / Double(small.width))
+        let result = try await searcher.search(probe: blurred, name: "blurred", top: 1)
+        let warning = try #require(result.warnings.first)
+        #expect(warning.contains("blurred") && warning.contains("not evidence of absence"), "\(warning)")
+        try await rig.close()
+    }
+
     @Test func probeWithoutFaceOrMissingFaceIsAClearError() async throws {
         let rig = try await TestGallery()
         let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)

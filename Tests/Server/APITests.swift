@@ -263,6 +263,28 @@ import TestSupport
         try await rig.close()
     }
 
+    @Test func mediaIsServedWholeOrByRange() async throws {
+        let rig = try await ServerRig()
+        let face = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 1).first).id
+        let details = try #require(try await rig.rig.gallery.store.matchDetails(for: [face])[face])
+        let original = try Data(contentsOf: URL(fileURLWithPath: details.origin.location))
+        try await rig.application.test(.router) { client in
+            let uri = "/api/v1/images/\(details.image)/media"
+            try await client.execute(uri: uri, method: .get, headers: rig.headers("A.investigator")) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "image/jpeg")
+                #expect(Data(buffer: response.body) == original)
+            }
+            var ranged = rig.headers("A.investigator")
+            ranged[.range] = "bytes=10-19"
+            try await client.execute(uri: uri, method: .get, headers: ranged) { response in
+                #expect(response.status == .partialContent)
+                #expect(response.headers[.contentRange] == "bytes 10-19/\(original.count)")
+                #expect(Data(buffer: response.body) == original[10...19])
+            }
+        }
+        try await rig.close()
+    }
+
     @Test func healthMetricsAndOpenAPIAreServed() async throws {
         let rig = try await ServerRig()
         try await rig.application.test(.router) { client in

@@ -67,6 +67,7 @@ import TestSupport
             Row(method: .get, path: "/api/v1/uploads/\(upload)", rule: .roles([.admin], .ok, scoped: true)),
             Row(method: .get, path: "/api/v1/images/\(imageA)", rule: .roles(readers, .ok, scoped: true)),
             Row(method: .get, path: "/api/v1/faces/\(faceA)/crop", rule: .roles(readers, .ok, scoped: true)),
+            Row(method: .get, path: "/api/v1/images/\(imageA)/media", rule: .roles(readers, .ok, scoped: true)),
             // Accounts, keys, settings
             Row(method: .get, path: "/api/v1/accounts", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .patch, path: "/api/v1/accounts/\(investigator)", body: json(#"{"role": "investigator"}"#),

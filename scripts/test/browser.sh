@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser test of the web UI: headless Chromium through chromedriver (selenium, in .venv).
 # Usage: scripts/test/browser.sh [LIKENESS_BINARY]   (default: $(swift build --show-bin-path)/likeness)
-# Needs LIKENESS_MODELS (the Makefile exports it). Makes a throwaway data directory with an admin,
-# an investigator, a supervisor and a collection of fixture photos, serves it on a free port, runs
+# Needs LIKENESS_MODELS (the Makefile exports it) and /usr/bin/ffmpeg. Makes a throwaway data directory
+# with an admin, an investigator, a supervisor, a collection of fixture photos and a collection with
+# one WebM video made from fixture photos, serves it on a free port, runs
 # Tests/Browser/web_test.py against it, then stops the server and removes the data. Screenshots go
 # to .build/browser-screenshots/. Exit status: 0 when every browser test passed.
 set -euo pipefail
@@ -65,6 +66,26 @@ for f in img6 img10 img11 img12 img16 img47 img53; do gallery+=("$fixtures/$f.jp
 summary=$("$bin" ingest "${gallery[@]}" --collection fixtures --data "$data" --org "$org" --json)
 "$python" -c 'import json, sys; s = json.loads(sys.argv[1]); sys.exit(0 if s["stored"] == 7 and s["failed"] == 0 else 1)' "$summary" \
   || fail "ingest of the fixture photos did not store all 7: $summary"
+
+# The footage: an 8 s, 640x480, 10 fps WebM (VP8: Debian's chromium may lack H.264) cut from stills,
+# img10 (0-3 s), img16 (3-6 s), img11 (6-8 s): three appearances, so three faces. Filters as in
+# Tests/Support/Videos.swift. It stays in $work, where the server reads it for /api/v1/images/:id/media.
+[ -x /usr/bin/ffmpeg ] || fail "no /usr/bin/ffmpeg: install ffmpeg"
+mkdir -p "$work/footage"
+video=$work/footage/footage.webm
+fit="scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1"
+/usr/bin/ffmpeg -hide_banner -loglevel error -y \
+  -framerate 10 -loop 1 -t 3 -i "$fixtures/img10.jpg" \
+  -framerate 10 -loop 1 -t 3 -i "$fixtures/img16.jpg" \
+  -framerate 10 -loop 1 -t 2 -i "$fixtures/img11.jpg" \
+  -filter_complex "[0]$fit[s0];[1]$fit[s1];[2]$fit[s2];[s0][s1][s2]concat=n=3:v=1:a=0,format=yuv420p[v]" \
+  -map "[v]" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 1M "$video" || fail "ffmpeg could not make $video"
+"$bin" collection create footage --source "Likeness test video made from fixture photos (Tests/Fixtures/NOTICE)" \
+  --lawful-basis "public test photographs" --jurisdiction GB --data "$data" --org "$org" >/dev/null
+summary=$("$bin" ingest "$video" --collection footage --data "$data" --org "$org" --json) \
+  || fail "ingest of the test video failed: $summary"
+"$python" -c 'import json, sys; s = json.loads(sys.argv[1]); sys.exit(0 if s["stored"] == 1 and s["faces"] == 3 and s["failed"] == 0 else 1)' "$summary" \
+  || fail "ingest of the test video did not store 1 video with 3 faces: $summary"
 
 # Serve on a free port; try again on another if something takes it first.
 free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

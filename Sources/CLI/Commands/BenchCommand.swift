@@ -53,6 +53,8 @@ struct IngestBench: AsyncParsableCommand {
                     "images_per_second": (Double(images) / seconds * 1000).rounded() / 1000,
                     "faces_per_second": (Double(p.faces) / seconds * 1000).rounded() / 1000,
                     "ms_per_image": Dictionary(uniqueKeysWithValues: perImage.map { ($0.0, ($0.1 * 10).rounded() / 10) }),
+                    "videos": p.videos, "video_seconds": (p.videoSeconds * 10).rounded() / 10,
+                    "video_seconds_per_second": (p.videoSeconds / seconds * 100).rounded() / 100,
                     "machine": Machine.current.summary,
                 ]))
                 return
@@ -62,6 +64,14 @@ struct IngestBench: AsyncParsableCommand {
                 "\(images)", "\(p.faces)", "\(p.failed)", String(format: "%.2f", seconds),
                 String(format: "%.2f", Double(images) / seconds), String(format: "%.2f", Double(p.faces) / seconds),
             ]]))
+            if p.videos > 0 {
+                // A video is one item but many frames: its figure is seconds of video per second.
+                print("")
+                print(Output.table(["videos", "seconds of video", "video s per s", "default sampling"], [[
+                    "\(p.videos)", String(format: "%.1f", p.videoSeconds), String(format: "%.2f", p.videoSeconds / seconds),
+                    "1 frame / 0.5 s + scene changes",
+                ]]))
+            }
             print("")
             print("Time per stored image, summed over engines (they run in parallel):")
             print(Output.table(["stage", "ms/image"], perImage.map { [$0.0, String(format: "%.1f", $0.1)] }))

@@ -3,6 +3,7 @@ import Foundation
 import LikenessEngine
 import LikenessGallery
 import LikenessIngest
+import LikenessStore
 import Synchronization
 
 struct IngestCommand: AsyncParsableCommand {
@@ -88,6 +89,9 @@ final class ProgressBar: Sendable {
             line += "\(p.settled)"
         }
         line += String(format: " images  %.1f img/s  %d faces  %d errors", p.imagesPerSecond, p.faces, p.failed)
+        for (name, position) in p.videosInProgress.sorted(by: { $0.key < $1.key }) {
+            line += "  \(name) " + VideoAppearance.clock(position.read) + (position.duration.map { "/" + VideoAppearance.clock($0) } ?? "")
+        }
         if let remaining = p.secondsRemaining {
             line += String(format: "  ETA %d:%02d", Int(remaining) / 60, Int(remaining) % 60)
         }

@@ -77,6 +77,7 @@ struct SearchCommand: AsyncParsableCommand {
         let box = result.faces[result.face].array.map(String.init).joined(separator: ",")
         var lines = ["\(result.probe): \(result.faces.count) face\(result.faces.count == 1 ? "" : "s"); searched face \(result.face) at [\(box)]",
                      "Candidates are investigative leads, not identifications: a trained person must review them before any action."]
+            + result.warnings.map { "Warning: \($0)." }
         if result.matches.isEmpty {
             lines.append("No candidates.")
         } else {

@@ -17,7 +17,8 @@ struct VideoAnalysis {
     static let defaultStep = 0.5
 
     static func analyse(path: String, engine: any FaceEngine, templates templatePolicy: TemplatePolicy,
-                        step: Double = defaultStep, onFrame: (Double) -> Void = { _ in }) throws -> VideoAnalysis {
+                        step: Double = defaultStep,
+                        onFrame: (_ time: Double, _ duration: Double?) -> Void = { _, _ in }) throws -> VideoAnalysis {
         let decoder = try VideoDecoder(path: path, step: step)
         // A person unseen for two samples (a missed detection) keeps their track; longer is a new appearance.
         var tracker = FaceTracker(maxGap: 2 * step + 0.01)
@@ -42,7 +43,7 @@ struct VideoAnalysis {
             // Keep only the chips of each track's best frame so far.
             let kept = Set((tracker.open + tracker.closed).map(\.best.payload))
             chips = chips.filter { kept.contains($0.key) }
-            onFrame(time)
+            onFrame(time, decoder.info.duration)
         }
         let problem = decoder.finish()
         let side = DlibFaceEngine.chipSide

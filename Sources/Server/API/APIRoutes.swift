@@ -33,6 +33,7 @@ struct APIRoutes {
         api.post("collections/:id/uploads", use: upload)
         api.get("uploads/:upload", use: uploadStatus)
         api.get("images/:id", use: image)
+        api.get("images/:id/media", use: media)
         api.get("faces/:id/crop", use: faceCrop)
         // Accounts and keys
         api.get("accounts", use: listAccounts)
@@ -205,6 +206,30 @@ struct APIRoutes {
         return Response.json(Views.image(details))
     }
 
+    /// The image or video file itself, for a reviewer (videos seek with Range requests).
+    @Sendable func media(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.readCollections)
+        let id = try context.id()
+        guard let details = try await store.imageDetails(id), details.collection.organization == caller.account.organization else {
+            throw GovernanceError.notFound("no image \(id) in your organisation")
+        }
+        let path = details.origin.location
+        guard path.hasPrefix("/"), !path.contains("!/"), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
+            throw GovernanceError.notFound("image \(id) is not held as a file here: see its source, \(path)")
+        }
+        let type = MediaType.getMediaType(forExtension: .init((path as NSString).pathExtension.lowercased()))?.description
+            ?? "application/octet-stream"
+        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "private, max-age=300"]
+        if let range = request.headers[.range].flatMap({ byteRange($0, size: size) }) {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            return Response(status: .partialContent, headers: headers,
+                            body: try await FileIO().loadFile(path: path, range: range, context: context))
+        }
+        headers[.contentLength] = String(size)
+        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: path, context: context))
+    }
+
     @Sendable func faceCrop(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.readCollections)
         let id = try context.id()
@@ -364,5 +389,19 @@ struct APIRoutes {
         try await OrganizationSettings.setDailySearchLimit(body.dailySearchLimit, caller: caller, governance: governance,
                                                           audit: accounts.audit)
         return try await settings(request, context: context)
+    }
+}
+
+/// One `Range: bytes=a-b` (or `a-`, or `-n`) within a file of `size` bytes; nil for anything
+/// else, which is then answered with the whole file.
+func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+    guard size > 0, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+    let parts = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 2 else { return nil }
+    switch (Int(parts[0]), Int(parts[1])) {
+    case (let start?, let end?) where start <= end && start < size: return start...min(end, size - 1)
+    case (let start?, nil) where parts[1].isEmpty && start < size: return start...(size - 1)
+    case (nil, let suffix?) where parts[0].isEmpty && suffix > 0: return max(0, size - suffix)...(size - 1)
+    default: return nil
     }
 }

@@ -54,6 +54,7 @@ enum Views {
                 "faces": outcome.result.faces.enumerated().map { ["index": $0.offset, "box": $0.element.array] },
             ] as [String: Any],
             "face": outcome.result.face, "matches": outcome.result.matches.map(match), "notice": notice,
+            "warnings": outcome.result.warnings,
         ]
     }
 

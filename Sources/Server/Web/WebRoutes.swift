@@ -187,6 +187,11 @@ struct WebRoutes {
                 "source": source, "source_is_link": isLink,
                 "source_name": isLink ? source : (source as NSString).lastPathComponent,
                 "other_faces": others.map { ["face_id": $0] },
+                "others_label": match.video == nil ? "Others in this image" : "Others seen in this video",
+                // A face from a video: the moment, and the video ready to play from it.
+                "video": match.video.map { [["clock": VideoAppearance.clock($0.time), "time": String(format: "%.1f", $0.time),
+                                             "span": "\(VideoAppearance.clock($0.start))–\(VideoAppearance.clock($0.end))",
+                                             "image_id": match.image]] } ?? [],
             ])
         }
         let j = outcome.justification
@@ -196,6 +201,7 @@ struct WebRoutes {
             "probe_token": probeToken ?? "", "probe_faces": probeFaces, "many_faces": probeFaces.count > 1,
             "pivot_face": pivotFace.map { [["face_id": $0]] } ?? [], "candidates": candidates,
             "no_candidates": candidates.isEmpty, "notice": Views.notice, "bands": bandRows,
+            "warnings": outcome.result.warnings.map { ["text": $0] },
         ], context)
     }
 
