@@ -223,6 +223,13 @@ http seed "$base" "${keys[investigator]}" "${keys[admin]}" "$fixtures/img10.jpg"
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance
 checks+=,response_schema_conformance,negative_data_rejection,missing_required_header,ignored_auth
 checks+=,use_after_free,ensure_resource_availability
+# DELETE /api/v1/api-keys/{id} goes as st-keys, with a key of its own, and half the time names
+# one of its other new keys. (Should it revoke the key it is sent with, the rest are 401s.) The
+# keys are all made now: once the fuzzing has sent failed sign-ins, the sign-in throttle may
+# refuse this address for a while.
+for role in $roles; do
+    http keys "$base" st-keys "${passwords[keys]}" 4 >"$work/revoker-$role"
+done
 failed=0
 for role in $roles; do
     [ -n "${keys[$role]:-}" ] || { echo "api-schema: no run for a role named '$role'" >&2; exit 2; }
@@ -240,17 +247,14 @@ for role in $roles; do
         report=(--report junit,vcr --report-junit-path "$SCHEMATHESIS_REPORT_DIR/$role.xml"
                 --report-vcr-path "$SCHEMATHESIS_REPORT_DIR/$role.yaml")
     fi
-    # DELETE /api/v1/api-keys/{id} goes as st-keys, with a key of its own, and half the time names
-    # one of its other new keys. (Should it revoke the key it is sent with, the rest are 401s.)
-    http keys "$base" st-keys "${passwords[keys]}" 4 >"$work/revoker"
     { cat "$work/schemathesis.toml"
       echo
       echo "[dictionaries.revocable]"
-      echo "values = [$(tail -n +2 "$work/revoker" | cut -d' ' -f1 | paste -sd,)]"
+      echo "values = [$(tail -n +2 "$work/revoker-$role" | cut -d' ' -f1 | paste -sd,)]"
       echo
       echo "[[operations]]"
       echo 'include-operation-id = "revokeAPIKey"'
-      echo "headers = { Authorization = \"Bearer $(head -n 1 "$work/revoker" | cut -d' ' -f2)\" }"
+      echo "headers = { Authorization = \"Bearer $(head -n 1 "$work/revoker-$role" | cut -d' ' -f2)\" }"
       echo 'parameters = { "path.id" = { dictionary = "revocable", probability = 0.5 } }'
     } >"$work/$role.toml"
     # From the work folder: no stray schemathesis.toml is read and no database of examples is left.
