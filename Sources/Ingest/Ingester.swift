@@ -142,7 +142,7 @@ public final class Ingester: Sendable {
             let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key, note: analysis.problem)
             return stored.isDuplicate ? .duplicate
                 : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem,
-                          videoSeconds: analysis.secondsRead)
+                          videoSeconds: analysis.problem == nil ? analysis.info.duration ?? analysis.secondsRead : analysis.secondsRead)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
         }

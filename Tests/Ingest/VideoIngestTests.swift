@@ -59,6 +59,30 @@ import TestSupport
         try await rig.close()
     }
 
+    /// Videos are found in folders, archives and manifests like photos are.
+    @Test func videosInFoldersArchivesAndManifests() async throws {
+        let rig = try await TestGallery()
+        let folder = try Fixtures.scratchDirectory()
+        let short = [Videos.Segment("img16.jpg", seconds: 2)]
+        let inFolder = folder.appendingPathComponent("folder", isDirectory: true)
+        try FileManager.default.createDirectory(at: inFolder, withIntermediateDirectories: true)
+        _ = try Videos.slideshow(short, in: inFolder, name: "walked.mp4")
+        let zipped = try Videos.slideshow([Videos.Segment("img10.jpg", seconds: 2)], in: folder, name: "zipped.mp4")
+        let archive = folder.appendingPathComponent("footage.zip").path
+        let zip = try Subprocess.run("/usr/bin/python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').write(sys.argv[2], 'in/zipped.mp4')",
+                                                           archive, zipped])
+        try #require(zip.status == 0, "\(zip.stderr)")
+        _ = try Videos.slideshow([Videos.Segment("img11.jpg", seconds: 2)], in: folder, name: "listed.mp4")
+        let manifest = folder.appendingPathComponent("manifest.csv")
+        try "path,source_url\nlisted.mp4,https://example.org/footage/1\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let summary = try await rig.ingest([inFolder.path, archive, manifest.path])
+        #expect(summary.progress.stored == 3 && summary.progress.videos == 3 && summary.progress.faces == 3, "\(summary.progress.failures)")
+        #expect(abs(summary.progress.videoSeconds - 6) < 0.3, "\(summary.progress.videoSeconds)")
+        let items = try await rig.gallery.store.jobItems(summary.job)
+        #expect(Set(items.map { ($0.item as NSString).lastPathComponent }) == ["walked.mp4", "zipped.mp4", "listed.mp4"])
+        try await rig.close()
+    }
+
     @Test func aNonVideoWithAVideoNameIsRefusedByName() async throws {
         let rig = try await TestGallery()
         let path = try Fixtures.scratchDirectory().write(Samples.notAnImage, to: "clip.mp4")
