@@ -9,13 +9,15 @@ public enum Permission: String, Sendable, CaseIterable {
     case readAudit
     case readReports
     case manageSettings
+    /// Access and erasure requests from the people whose faces are held.
+    case handleSubjectRequests
 }
 
 extension Role {
     public func allows(_ permission: Permission) -> Bool {
         switch (self, permission) {
         case (.admin, .manageAccounts), (.admin, .manageCollections), (.admin, .manageSettings),
-             (.admin, .readCollections), (.admin, .readReports):
+             (.admin, .readCollections), (.admin, .readReports), (.admin, .handleSubjectRequests):
             true
         case (.supervisor, .readAudit), (.supervisor, .readReports), (.supervisor, .readCollections),
              (.supervisor, .search):

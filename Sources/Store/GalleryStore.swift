@@ -31,6 +31,14 @@ public protocol GalleryStore: Sendable {
     func jobItems(_ job: Int64) async throws -> [IngestItemRecord]
     func ingestJob(_ job: Int64) async throws -> IngestJobRecord?
 
+    // Erasure
+    /// Deletes faces (templates and crops), logs their removal for the index, and deletes the
+    /// images they leave without any face when their collection's policy says so: one transaction.
+    func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces
+    /// Folds the write-ahead log into the database file and truncates it, so that erased
+    /// bytes are gone from every file, not only from the database's live pages.
+    func checkpoint() async throws
+
     // The index's change log
     /// Changes after `sequence`, oldest first.
     func indexChanges(after sequence: Int64, limit: Int) async throws -> [IndexChange]
@@ -54,8 +62,25 @@ public protocol GalleryStore: Sendable {
     func counts() async throws -> GalleryCounts
 }
 
+/// What erasing a person's face does to an image that has no other face left.
+public enum ErasurePolicy: String, Sendable, Codable, CaseIterable {
+    /// The image has no purpose left in a face-search collection: it goes too.
+    case deleteImage = "delete_image"
+    /// The image stays (an archive's record), with the face removed.
+    case keepImage = "keep_image"
+}
+
+public struct ErasedFaces: Sendable {
+    public var faces: [FaceID]
+    /// Images deleted because no face was left, with where they were (to remove held copies).
+    public var deletedImages: [(id: ImageID, location: String)]
+    /// Images kept without the erased faces.
+    public var keptImages: Int
+}
+
 public struct NewCollection: Sendable {
     public var organization: OrganizationID
+    public var erasurePolicy: ErasurePolicy
     public var name: String
     public var description: String?
     public var source: String
@@ -64,8 +89,9 @@ public struct NewCollection: Sendable {
     public var retentionDays: Int?
 
     public init(organization: OrganizationID, name: String, description: String? = nil, source: String,
-                lawfulBasis: String, jurisdiction: String, retentionDays: Int?) {
+                lawfulBasis: String, jurisdiction: String, retentionDays: Int?, erasurePolicy: ErasurePolicy = .deleteImage) {
         self.organization = organization
+        self.erasurePolicy = erasurePolicy
         self.name = name
         self.description = description
         self.source = source
@@ -78,6 +104,7 @@ public struct NewCollection: Sendable {
 public struct CollectionRecord: Sendable, Codable, Hashable {
     public var id: CollectionID
     public var organization: OrganizationID
+    public var erasurePolicy: ErasurePolicy
     public var name: String
     public var description: String?
     public var source: String

@@ -31,11 +31,12 @@ public final class SQLiteGalleryStore: GalleryStore {
             let now = Date()
             try db.execute(sql: """
                 INSERT INTO collection (organization_id, name, description, source, lawful_basis, jurisdiction,
-                                        retention_days, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                        retention_days, created_at, erasure_policy)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [new.organization, new.name, new.description, new.source, new.lawfulBasis,
-                                 new.jurisdiction, new.retentionDays, now])
-            return CollectionRecord(id: db.lastInsertedRowID, organization: new.organization, name: new.name,
+                                 new.jurisdiction, new.retentionDays, now, new.erasurePolicy.rawValue])
+            return CollectionRecord(id: db.lastInsertedRowID, organization: new.organization,
+                                    erasurePolicy: new.erasurePolicy, name: new.name,
                                     description: new.description,
                                     source: new.source, lawfulBasis: new.lawfulBasis, jurisdiction: new.jurisdiction,
                                     retentionDays: new.retentionDays, createdAt: now)
@@ -69,7 +70,8 @@ public final class SQLiteGalleryStore: GalleryStore {
     }
 
     static func collection(_ row: Row) -> CollectionRecord {
-        CollectionRecord(id: row["id"], organization: row["organization_id"], name: row["name"], description: row["description"], source: row["source"],
+        CollectionRecord(id: row["id"], organization: row["organization_id"],
+                         erasurePolicy: ErasurePolicy(rawValue: row["erasure_policy"]) ?? .deleteImage, name: row["name"], description: row["description"], source: row["source"],
                          lawfulBasis: row["lawful_basis"], jurisdiction: row["jurisdiction"],
                          retentionDays: row["retention_days"], createdAt: row["created_at"])
     }
@@ -184,6 +186,39 @@ public final class SQLiteGalleryStore: GalleryStore {
                                 status: IngestJob.Status(rawValue: row["status"]) ?? .failed,
                                 startedAt: row["started_at"], finishedAt: row["finished_at"])
             }
+        }
+    }
+
+    // MARK: Erasure
+
+    public func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces {
+        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
+        return try await database.write { db in
+            let list = Self.jsonArray(ids)
+            let found = try Row.fetchAll(db, sql: "SELECT id, image_id FROM face WHERE id IN (SELECT value FROM json_each(?))",
+                                         arguments: [list])
+            let faces: [FaceID] = found.map { $0["id"] }
+            let images = Set(found.map { $0["image_id"] as ImageID })
+            // secure_delete overwrites the freed template and crop bytes in the database file.
+            try db.execute(sql: "DELETE FROM face WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
+            for face in faces {
+                try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
+            }
+            let emptied = try Row.fetchAll(db, sql: """
+                SELECT i.id, i.location, c.erasure_policy FROM image i JOIN collection c ON c.id = i.collection_id
+                WHERE i.id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM face f WHERE f.image_id = i.id)
+                """, arguments: [Self.jsonArray(Array(images))])
+            let deleted = emptied.filter { $0["erasure_policy"] == ErasurePolicy.deleteImage.rawValue }
+                .map { (id: $0["id"] as ImageID, location: $0["location"] as String) }
+            try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))",
+                           arguments: [Self.jsonArray(deleted.map(\.id))])
+            return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
+        }
+    }
+
+    public func checkpoint() async throws {
+        try await database.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.truncate)
         }
     }
 

@@ -178,6 +178,12 @@ enum SQLiteSchema {
                 ALTER TABLE face ADD COLUMN track_end REAL;
                 """)
         }
+        migrator.registerMigration("v5: what erasure does to an image left without faces") { db in
+            try db.execute(sql: """
+                ALTER TABLE collection ADD COLUMN erasure_policy TEXT NOT NULL DEFAULT 'delete_image'
+                    CHECK (erasure_policy IN ('delete_image', 'keep_image'));
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import LikenessEngine
+import LikenessGallery
+import LikenessGovernance
+import LikenessSearch
+import LikenessStore
+
+/// A person's rights over their face, handled by an admin of the organisation from a selfie.
+struct SubjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subject", abstract: "Access and erasure requests: what is held about a person, and its removal.",
+        subcommands: [Access.self, Erase.self])
+
+    struct Request: ParsableArguments {
+        @Argument(help: "The person's selfie.") var selfie: String
+        @Option(help: "The admin handling the request.") var user: String
+        @Option(help: "The request's reference, recorded in the audit log.") var reference: String
+        @OptionGroup var data: DataOptions
+
+        func open() async throws -> (SubjectRights, Accounts.Caller, [UInt8], EnginePool) {
+            guard let bytes = FileManager.default.contents(atPath: selfie) else { throw UsageFailure("\(selfie): cannot be read") }
+            let pool = EnginePool(models: try FaceModels.locate(), size: 1)
+            let gallery = try await data.openGallery()
+            let governance = try DataOptions.governance(of: gallery)
+            guard let account = try await governance.account(username: user)?.account,
+                  account.organization == (try await data.organization(of: gallery)).id else {
+                throw UsageFailure("no account '\(user)' in this organisation")
+            }
+            let rights = SubjectRights(
+                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard),
+                gallery: gallery, audit: AuditLog(store: governance),
+                uploads: data.directory.root.appendingPathComponent("uploads"))
+            return (rights, Accounts.Caller(account: account, address: "cli"), [UInt8](bytes), pool)
+        }
+    }
+
+    static func describe(_ matches: [Match]) -> String {
+        guard !matches.isEmpty else { return "No face in this organisation's collections matches the selfie." }
+        return Output.table(["face", "band", "distance", "collection", "image", "source"], matches.map { m in
+            ["\(m.face)", m.band.rawValue, String(format: "%.3f", m.distance), m.collection, m.place, m.origin.sourceURL ?? ""]
+        })
+    }
+
+    struct Access: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every image of the organisation with a face matching the selfie (strong or possible band).")
+        @OptionGroup var request: Request
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let (rights, caller, selfie, pool) = try await request.open()
+                defer { pool.shutdown() }
+                let matches = try await rights.matches(selfie: selfie, caller: caller)
+                try await rights.recordAccess(reference: request.reference, found: matches.count, caller: caller)
+                print(json ? Output.json(["reference": request.reference, "matches": matches.map(\.json)]) : Self.text(matches))
+            }
+        }
+
+        static func text(_ matches: [Match]) -> String { SubjectCommand.describe(matches) }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase every face matching the selfie: database, index, log and held files.",
+            discussion: "Without --confirm, lists what would be erased. --except leaves out faces a reviewer judged lookalikes.")
+        @OptionGroup var request: Request
+        @Option(help: "A face ID to keep (a lookalike); repeatable.") var except: [Int64] = []
+        @Flag(help: "Erase; without it, only list.") var confirm = false
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let (rights, caller, selfie, pool) = try await request.open()
+                defer { pool.shutdown() }
+                let matches = try await rights.matches(selfie: selfie, caller: caller).filter { !except.contains($0.face) }
+                print(SubjectCommand.describe(matches))
+                guard confirm, !matches.isEmpty else {
+                    if !matches.isEmpty { print("Nothing erased: add --confirm to erase these \(matches.count) faces.") }
+                    return
+                }
+                let erasure = try await rights.erase(faces: matches.map(\.face), reference: request.reference, caller: caller)
+                print("Erased \(erasure.faces) faces; deleted \(erasure.imagesDeleted) images, kept \(erasure.imagesKept) without them; "
+                      + "removed \(erasure.filesRemoved) held files. Reference \(request.reference).")
+            }
+        }
+    }
+}

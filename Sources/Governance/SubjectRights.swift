@@ -1,0 +1,97 @@
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessGallery
+import LikenessSearch
+import LikenessStore
+
+/// What a person can ask of an organisation about their own face: which of its images hold
+/// it (access), and that every copy of it be removed (erasure). Both start from a selfie and
+/// are handled by the organisation's admins.
+public struct SubjectRights: Sendable {
+    let searcher: FaceSearcher
+    let gallery: Gallery
+    let audit: AuditLog
+    /// Files the organisation uploaded are held here; erasing an image removes its copy.
+    let uploads: URL?
+
+    /// At most this many faces are considered one person's: far more than any real gallery
+    /// holds of one person, few enough to review.
+    public static let maximumMatches = 1000
+
+    public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog, uploads: URL?) {
+        self.searcher = searcher
+        self.gallery = gallery
+        self.audit = audit
+        self.uploads = uploads
+    }
+
+    /// Faces in the caller's organisation within the 'possible' band of the selfie's largest
+    /// face: the faces a reviewer decides about (lookalikes can be left out).
+    public func matches(selfie: [UInt8], caller: Accounts.Caller) async throws -> [Match] {
+        try caller.require(.handleSubjectRequests)
+        let image: RGBImage
+        do {
+            image = try ImageCodec.decode(data: selfie)
+        } catch {
+            throw GovernanceError.invalid(FieldErrors("selfie", "not a readable image: \(error)"))
+        }
+        let collections = try await gallery.store.collections(in: caller.account.organization).map(\.collection.id)
+        do {
+            let result = try await searcher.search(probe: image, name: "selfie", top: Self.maximumMatches, collections: Set(collections))
+            return result.matches.filter { $0.band != .weak }
+        } catch let error as SearchError {
+            throw GovernanceError.invalid(FieldErrors("selfie", error.description))
+        }
+    }
+
+    /// An access request answered: the audit keeps its reference and how much was found.
+    public func recordAccess(reference: String, found: Int, caller: Accounts.Caller) async throws {
+        try await audit.record(NewAuditEntry(
+            organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
+            action: AuditLog.Action.subjectAccess.rawValue, caseNumber: reference, clientAddress: caller.address,
+            detail: "\(found) matching faces reported"))
+    }
+
+    public struct Erasure: Sendable {
+        public var faces: Int
+        public var imagesDeleted: Int
+        public var imagesKept: Int
+        public var filesRemoved: Int
+    }
+
+    /// Erases the faces everywhere: their database rows (templates and crops, overwritten by
+    /// secure_delete), the vector index (rewritten without them), the write-ahead log
+    /// (checkpointed and truncated), and the held copies of images left with no face. The
+    /// audit records the request's reference and the counts, not the biometric.
+    public func erase(faces ids: [FaceID], reference: String, caller: Accounts.Caller) async throws -> Erasure {
+        try caller.require(.handleSubjectRequests)
+        let details = try await gallery.store.matchDetails(for: ids)
+        var owned: [FaceID] = []
+        for id in ids {
+            guard let detail = details[id], let collection = try await gallery.store.collection(detail.collectionID),
+                  collection.organization == caller.account.organization else {
+                throw GovernanceError.notFound("no face \(id) in your organisation")
+            }
+            owned.append(id)
+        }
+        let erased = try await gallery.store.eraseFaces(owned)
+        try await gallery.syncIndex()
+        try await gallery.persistIndex()
+        var filesRemoved = 0
+        if let uploads {
+            for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
+                if (try? FileManager.default.removeItem(atPath: image.location)) != nil { filesRemoved += 1 }
+            }
+        }
+        try await gallery.store.checkpoint()
+        let erasure = Erasure(faces: erased.faces.count, imagesDeleted: erased.deletedImages.count,
+                              imagesKept: erased.keptImages, filesRemoved: filesRemoved)
+        try await audit.record(NewAuditEntry(
+            organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
+            action: AuditLog.Action.erasure.rawValue, caseNumber: reference, clientAddress: caller.address,
+            detail: "\(erasure.faces) faces erased; \(erasure.imagesDeleted) images deleted, \(erasure.imagesKept) kept without them; "
+                + "\(erasure.filesRemoved) held files removed"))
+        return erasure
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessGovernance
+import LikenessSearch
+import LikenessStore
+import Testing
+import TestSupport
+
+/// Erasure removes every copy of a person's templates: proven by scanning every byte of every
+/// file in the data directory for any 16-byte window of them.
+@Suite struct ErasureTests {
+    /// img16, img17, img61 and img62 are one person; the others are three other people.
+    static let person = ["img16.jpg", "img17.jpg", "img62.jpg"]
+    static let others = ["img10.jpg", "img11.jpg", "img47.jpg", "img12.jpg"]
+
+    static func files(_ matches: [Match]) -> Set<String> {
+        Set(matches.map { ($0.origin.location as NSString).lastPathComponent })
+    }
+
+    @Test func erasureLeavesNoWindowOfTheTemplatesInAnyFileAndOthersUnchanged() async throws {
+        let rig = try await TestGallery()
+        _ = try await rig.ingest((Self.person + Self.others).map(Fixtures.face))
+        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let admin = try await governance.createAccount(NewAccount(
+            organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
+            role: .admin, status: .active))
+        let caller = Accounts.Caller(account: admin, address: nil)
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        func search(_ photo: String) async throws -> [Match] {
+            try await searcher.search(probe: try ImageCodec.decode(file: Fixtures.face(photo)), name: photo, top: 10).matches
+        }
+        let before = try await search("img5.jpg")
+
+        // The person's selfie (a photo not in the gallery) finds exactly their three faces.
+        let matches = try await rights.matches(selfie: try Samples.bytes("img61.jpg"), caller: caller)
+        #expect(Self.files(matches) == Set(Self.person))
+        let templates = try await rig.gallery.store.templates(of: matches.map(\.face)).map(\.template.bytes)
+        try #require(templates.count == 3)
+
+        let erasure = try await rights.erase(faces: matches.map(\.face), reference: "SAR-2026-1", caller: caller)
+        #expect(erasure.faces == 3 && erasure.imagesDeleted == 3 && erasure.imagesKept == 0)
+
+        // Every file under the data directory: database, write-ahead log, shared memory, index.
+        var scanned = 0
+        let enumerator = FileManager.default.enumerator(at: rig.directory, includingPropertiesForKeys: [.isRegularFileKey])!
+        for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            let contents = try Data(contentsOf: url)
+            scanned += 1
+            for template in templates {
+                for offset in 0...(template.count - 16) {
+                    #expect(contents.range(of: Data(template[offset..<(offset + 16)])) == nil,
+                            "\(url.lastPathComponent) still holds bytes \(offset)..<\(offset + 16) of an erased template")
+                }
+            }
+        }
+        #expect(scanned >= 2)
+
+        // Other photos of the person find nothing of them; everyone else's results are as before.
+        for photo in ["img61.jpg", "img16.jpg"] {
+            #expect(Self.files(try await search(photo)).isDisjoint(with: Self.person))
+        }
+        let erased = Set(matches.map(\.face))
+        #expect(try await search("img5.jpg").map { "\($0.face) \($0.distance)" }
+                == before.filter { !erased.contains($0.face) }.map { "\($0.face) \($0.distance)" })
+        // The audit keeps the reference and the counts, not the biometric.
+        let entry = try #require(try await governance.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 100).last)
+        #expect(entry.entry.action == "erasure" && entry.entry.caseNumber == "SAR-2026-1")
+        #expect(entry.entry.probeThumbnail == nil && entry.entry.candidates.isEmpty)
+        try await rig.close()
+    }
+
+    @Test func imagesWithOtherFacesOrAKeepPolicyStay() async throws {
+        let rig = try await TestGallery()
+        let kept = try await rig.gallery.store.createCollection(NewCollection(
+            organization: rig.organization.id, name: "archive", source: "s", lawfulBasis: "b", jurisdiction: "GB",
+            retentionDays: nil, erasurePolicy: .keepImage))
+        _ = try await rig.ingester.run(inputs: [Fixtures.face("img16.jpg")], into: kept)
+        _ = try await rig.ingest([Fixtures.face("selfie-many-people.jpg")])
+        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let admin = try await governance.createAccount(NewAccount(
+            organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
+            role: .admin, status: .active))
+        let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
+                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        // One face of the group photo, and the face in the keep-policy collection.
+        let group = try #require(try await rig.gallery.store.imageDetails(2))
+        let archived = try #require(try await rig.gallery.store.imageDetails(1))
+        let erasure = try await rights.erase(faces: [group.faces[0].id, archived.faces[0].id], reference: "SAR-2",
+                                             caller: Accounts.Caller(account: admin, address: nil))
+        #expect(erasure.faces == 2 && erasure.imagesDeleted == 0 && erasure.imagesKept == 2)
+        #expect(try await rig.gallery.store.imageDetails(2)?.faces.count == group.faces.count - 1)
+        #expect(try await rig.gallery.store.imageDetails(1)?.faces.isEmpty == true)
+        try await rig.close()
+    }
+}
