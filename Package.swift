@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "CVectorKernels", path: "Sources/Shims/CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "LikenessIndex", dependencies: ["LikenessCore", "CBLAS", "CVectorKernels"], path: "Sources/Index"),
         .target(name: "LikenessGallery",
-                dependencies: ["LikenessCore", "LikenessStore", "LikenessIndex"],
+                dependencies: ["LikenessCore", "LikenessStore", "LikenessIndex", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Gallery"),
         .target(name: "LikenessIngest",
                 dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery",

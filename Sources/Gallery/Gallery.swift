@@ -12,12 +12,16 @@ public final class Gallery: Sendable {
     public let index: any VectorIndex
     /// Why the index was rebuilt from the database on opening, if it was.
     public let indexRebuiltBecause: String?
+    /// Seals the suppression list's templates; nil for a gallery that keeps none.
+    public let suppressionKey: SuppressionKey?
     private let syncs = SerialQueue()
 
-    public init(store: any GalleryStore, index: any VectorIndex, indexRebuiltBecause: String? = nil) {
+    public init(store: any GalleryStore, index: any VectorIndex, indexRebuiltBecause: String? = nil,
+                suppressionKey: SuppressionKey? = nil) {
         self.store = store
         self.index = index
         self.indexRebuiltBecause = indexRebuiltBecause
+        self.suppressionKey = suppressionKey
     }
 
     /// The embedded gallery: SQLite and the in-process index in `dataDirectory`. An index file
@@ -36,10 +40,25 @@ public final class Gallery: Sendable {
             try FileManager.default.removeItem(at: layout.index)
             index = try InProcessVectorIndex(file: layout.index)
         }
-        let gallery = Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause)
+        let gallery = Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause,
+                              suppressionKey: try SuppressionKey.load(in: layout))
         try await gallery.syncIndex()
         if rebuiltBecause != nil { try await gallery.persistIndex() }
         return gallery
+    }
+
+    /// Adds templates of an erased person to the organisation's suppression list, sealed.
+    public func suppress(_ templates: [FaceTemplate], organization: OrganizationID, reference: String) async throws {
+        guard let suppressionKey else { throw StoreError("this gallery keeps no suppression list") }
+        try await store.addSuppressions(try templates.map(suppressionKey.seal), organization: organization, reference: reference)
+    }
+
+    /// The organisation's suppressed templates, opened for ingest to drop matching faces.
+    public func suppressedTemplates(of organization: OrganizationID) async throws -> [FaceTemplate] {
+        let sealed = try await store.suppressions(of: organization)
+        guard !sealed.isEmpty else { return [] }
+        guard let suppressionKey else { throw StoreError("the suppression list cannot be opened without its key") }
+        return try sealed.map { try suppressionKey.open($0.sealedTemplate) }
     }
 
     /// Stores an image and its faces, then brings the index up to date.

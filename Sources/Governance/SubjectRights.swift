@@ -64,7 +64,9 @@ public struct SubjectRights: Sendable {
     /// secure_delete), the vector index (rewritten without them), the write-ahead log
     /// (checkpointed and truncated), and the held copies of images left with no face. The
     /// audit records the request's reference and the counts, not the biometric.
-    public func erase(faces ids: [FaceID], reference: String, caller: Accounts.Caller) async throws -> Erasure {
+    /// With `suppress` (the person agreed), their templates go on the organisation's
+    /// suppression list, sealed, before the faces are erased: later ingests drop their faces.
+    public func erase(faces ids: [FaceID], reference: String, suppress: Bool = false, caller: Accounts.Caller) async throws -> Erasure {
         try caller.require(.handleSubjectRequests)
         let details = try await gallery.store.matchDetails(for: ids)
         var owned: [FaceID] = []
@@ -74,6 +76,10 @@ public struct SubjectRights: Sendable {
                 throw GovernanceError.notFound("no face \(id) in your organisation")
             }
             owned.append(id)
+        }
+        if suppress {
+            let templates = try await gallery.store.templates(of: owned).map(\.template)
+            try await gallery.suppress(templates, organization: caller.account.organization, reference: reference)
         }
         let erased = try await gallery.store.eraseFaces(owned)
         try await gallery.syncIndex()
@@ -91,7 +97,7 @@ public struct SubjectRights: Sendable {
             organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
             action: AuditLog.Action.erasure.rawValue, caseNumber: reference, clientAddress: caller.address,
             detail: "\(erasure.faces) faces erased; \(erasure.imagesDeleted) images deleted, \(erasure.imagesKept) kept without them; "
-                + "\(erasure.filesRemoved) held files removed"))
+                + "\(erasure.filesRemoved) held files removed" + (suppress ? "; added to the suppression list" : "")))
         return erasure
     }
 }

@@ -8,6 +8,8 @@ public struct IngestProgress: Sendable {
     public var duplicates = 0
     public var failed = 0
     public var faces = 0
+    /// Faces dropped, never stored, because they match the organisation's suppression list.
+    public var suppressed = 0
     /// Items settled by an earlier, interrupted run of the same job.
     public var alreadyDone = 0
     /// Files and archive entries passed over because their names are not images.
@@ -41,8 +43,9 @@ public struct IngestProgress: Sendable {
 
     mutating func record(_ outcome: Ingester.Outcome) {
         switch outcome {
-        case .stored(let n, let stageTimings, let item, let note, let seconds):
+        case .stored(let n, let stageTimings, let item, let note, let seconds, let dropped):
             stored += 1
+            suppressed += dropped
             if let seconds {
                 videos += 1
                 videoSeconds += seconds
@@ -71,6 +74,7 @@ public struct IngestSummary: Sendable {
             "job": job, "collection": collection, "resumed": resumed,
             "stored": progress.stored, "duplicates": progress.duplicates, "failed": progress.failed,
             "already_done": progress.alreadyDone, "ignored": progress.ignored, "faces": progress.faces,
+            "suppressed": progress.suppressed,
             "seconds": (progress.elapsed.seconds * 1000).rounded() / 1000,
             "images_per_second": (progress.imagesPerSecond * 100).rounded() / 100,
             "failures": progress.failures.map { ["item": $0.item, "reason": $0.reason] },

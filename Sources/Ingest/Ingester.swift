@@ -43,7 +43,7 @@ public final class Ingester: Sendable {
 
     enum Outcome: Sendable {
         /// `note`: what could not be read (the rest of a truncated video).
-        case stored(faces: Int, timings: StageTimings, item: String, note: String?, videoSeconds: Double?)
+        case stored(faces: Int, timings: StageTimings, item: String, note: String?, videoSeconds: Double?, suppressed: Int)
         case duplicate
         case alreadyDone
         case failed(item: String, reason: String)
@@ -55,6 +55,8 @@ public final class Ingester: Sendable {
         let absolute = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let key = SHA256.hash(data: Data((["collection \(collection.id)"] + absolute).joined(separator: "\n").utf8)).hexString
         let job = try await gallery.store.beginJob(collection: collection.id, key: key, inputs: absolute)
+        let suppression = Suppression(templates: try await gallery.suppressedTemplates(of: collection.organization),
+                                      threshold: (try await gallery.store.bandThresholds() ?? .standard).possible)
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -79,7 +81,7 @@ public final class Ingester: Sendable {
                         lastPersist = clock.now
                     }
                 }
-                group.addTask { await self.process(item, job: job.id, collection: collection.id, live: live) }
+                group.addTask { await self.process(item, job: job.id, collection: collection.id, suppression: suppression, live: live) }
                 inFlight += 1
             }
             for try await outcome in group { settle(outcome) }
@@ -91,10 +93,11 @@ public final class Ingester: Sendable {
         return IngestSummary(job: job.id, collection: collection.name, resumed: job.resumed, progress: progress)
     }
 
-    private func process(_ item: IngestItem, job: Int64, collection: CollectionID, live: LiveProgress) async -> Outcome {
+    private func process(_ item: IngestItem, job: Int64, collection: CollectionID, suppression: Suppression,
+                         live: LiveProgress) async -> Outcome {
         switch item.payload {
         case .video(let path):
-            return await processVideo(item, path: path, job: job, collection: collection, live: live)
+            return await processVideo(item, path: path, job: job, collection: collection, suppression: suppression, live: live)
         case .videoBytes(let bytes):
             // ffmpeg reads files: an archived video is written out for it, then removed.
             let path = FileManager.default.temporaryDirectory
@@ -103,9 +106,9 @@ public final class Ingester: Sendable {
             guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
                 return await fail(item, job: job, reason: "cannot write a temporary copy of the video")
             }
-            return await processVideo(item, path: path, job: job, collection: collection, live: live)
+            return await processVideo(item, path: path, job: job, collection: collection, suppression: suppression, live: live)
         default:
-            return await processImage(item, job: job, collection: collection)
+            return await processImage(item, job: job, collection: collection, suppression: suppression)
         }
     }
 
@@ -116,7 +119,7 @@ public final class Ingester: Sendable {
 
     /// A video: its sampled frames' faces, tracked, one face per track.
     private func processVideo(_ item: IngestItem, path: String, job: Int64, collection: CollectionID,
-                              live: LiveProgress) async -> Outcome {
+                              suppression: Suppression, live: LiveProgress) async -> Outcome {
         do {
             let sha256 = try Self.sha256(ofFile: path)
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
@@ -139,10 +142,12 @@ public final class Ingester: Sendable {
             let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.info.width,
                                  height: analysis.info.height, byteCount: size, format: analysis.info.container,
                                  videoDuration: analysis.info.duration ?? analysis.secondsRead)
-            let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key, note: analysis.problem)
+            let (faces, suppressed) = suppression.filter(analysis.faces)
+            let stored = try await gallery.store(image, faces: faces, job: job, item: item.key, note: analysis.problem)
             return stored.isDuplicate ? .duplicate
                 : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem,
-                          videoSeconds: analysis.problem == nil ? analysis.info.duration ?? analysis.secondsRead : analysis.secondsRead)
+                          videoSeconds: analysis.problem == nil ? analysis.info.duration ?? analysis.secondsRead : analysis.secondsRead,
+                          suppressed: suppressed)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
         }
@@ -156,7 +161,7 @@ public final class Ingester: Sendable {
         return hasher.finalize().hexString
     }
 
-    private func processImage(_ item: IngestItem, job: Int64, collection: CollectionID) async -> Outcome {
+    private func processImage(_ item: IngestItem, job: Int64, collection: CollectionID, suppression: Suppression) async -> Outcome {
         let clock = ContinuousClock()
         do {
             let started = clock.now
@@ -174,12 +179,13 @@ public final class Ingester: Sendable {
             let image = NewImage(collection: collection, sha256: sha256, origin: item.origin, width: analysis.width,
                                  height: analysis.height, byteCount: bytes.count, format: analysis.format)
             let storing = clock.now
-            let stored = try await gallery.store(image, faces: analysis.faces, job: job, item: item.key)
+            let (faces, suppressed) = suppression.filter(analysis.faces)
+            let stored = try await gallery.store(image, faces: faces, job: job, item: item.key)
             var timings = analysis.timings
             timings.read = read
             timings.store = clock.now - storing
             return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil,
-                                                                     videoSeconds: nil)
+                                                                     videoSeconds: nil, suppressed: suppressed)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
         }
@@ -235,4 +241,17 @@ final class LiveProgress: Sendable {
     }
 
     var snapshot: IngestProgress { state.withLock { $0 } }
+}
+
+/// The organisation's suppression list during one ingest: faces within the 'possible' band of
+/// a suppressed person's template are dropped before anything is stored, and counted.
+struct Suppression: Sendable {
+    var templates: [FaceTemplate]
+    var threshold: Float
+
+    func filter(_ faces: [NewFace]) -> (kept: [NewFace], dropped: Int) {
+        guard !templates.isEmpty else { return (faces, 0) }
+        let kept = faces.filter { face in !templates.contains { $0.distance(to: face.template) <= threshold } }
+        return (kept, faces.count - kept.count)
+    }
 }

@@ -39,6 +39,10 @@ public protocol GalleryStore: Sendable {
     /// bytes are gone from every file, not only from the database's live pages.
     func checkpoint() async throws
 
+    // Suppression: sealed templates of people who must not be ingested again
+    func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws
+    func suppressions(of organization: OrganizationID) async throws -> [Suppression]
+
     // The index's change log
     /// Changes after `sequence`, oldest first.
     func indexChanges(after sequence: Int64, limit: Int) async throws -> [IndexChange]
@@ -68,6 +72,14 @@ public enum ErasurePolicy: String, Sendable, Codable, CaseIterable {
     case deleteImage = "delete_image"
     /// The image stays (an archive's record), with the face removed.
     case keepImage = "keep_image"
+}
+
+public struct Suppression: Sendable {
+    public var id: Int64
+    /// AES-GCM sealed box of the template's stored form; only the suppression key opens it.
+    public var sealedTemplate: [UInt8]
+    public var reference: String
+    public var createdAt: Date
 }
 
 public struct ErasedFaces: Sendable {

@@ -71,6 +71,36 @@ import TestSupport
         try await rig.close()
     }
 
+    @Test func suppressedPeopleAreNotIngestedAgain() async throws {
+        let rig = try await TestGallery()
+        _ = try await rig.ingest(["img16.jpg", "img17.jpg", "img10.jpg"].map(Fixtures.face))
+        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let admin = try await governance.createAccount(NewAccount(
+            organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
+            role: .admin, status: .active))
+        let caller = Accounts.Caller(account: admin, address: nil)
+        let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
+                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        let matches = try await rights.matches(selfie: try Samples.bytes("img62.jpg"), caller: caller)
+        #expect(Self.files(matches) == ["img16.jpg", "img17.jpg"])
+        _ = try await rights.erase(faces: matches.map(\.face), reference: "SAR-3", suppress: true, caller: caller)
+        let list = try await governance.suppressions(of: rig.organization.id)
+        #expect(list.count == 2 && list.allSatisfy { $0.reference == "SAR-3" })
+
+        // The same photos again, a new photo of the person, and someone else.
+        let again = try await rig.ingest(["img16.jpg", "img17.jpg", "img61.jpg", "img11.jpg"].map(Fixtures.face))
+        #expect(again.progress.suppressed == 3, "\(again.progress.suppressed) dropped")
+        #expect(again.progress.faces == 1)
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let probe = try ImageCodec.decode(file: Fixtures.face("img62.jpg"))
+        #expect(try await searcher.search(probe: probe, name: "img62", top: 5).matches.allSatisfy { $0.band == .weak })
+        // The sealed templates are not the templates.
+        let stored = try #require(list.first).sealedTemplate
+        let erasedTemplate = try #require(try await rig.gallery.suppressedTemplates(of: rig.organization.id).first).bytes
+        #expect(Data(stored).range(of: Data(erasedTemplate[0..<16])) == nil)
+        try await rig.close()
+    }
+
     @Test func imagesWithOtherFacesOrAKeepPolicyStay() async throws {
         let rig = try await TestGallery()
         let kept = try await rig.gallery.store.createCollection(NewCollection(

@@ -10,7 +10,7 @@ import LikenessStore
 struct SubjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subject", abstract: "Access and erasure requests: what is held about a person, and its removal.",
-        subcommands: [Access.self, Erase.self])
+        subcommands: [Access.self, Erase.self, SuppressionList.self])
 
     struct Request: ParsableArguments {
         @Argument(help: "The person's selfie.") var selfie: String
@@ -68,6 +68,8 @@ struct SubjectCommand: AsyncParsableCommand {
         @OptionGroup var request: Request
         @Option(help: "A face ID to keep (a lookalike); repeatable.") var except: [Int64] = []
         @Flag(help: "Erase; without it, only list.") var confirm = false
+        @Flag(help: "The person agreed to be put on the suppression list: their faces are dropped at every later ingest.")
+        var suppress = false
 
         func run() async throws {
             try await failingWithExitCode2 {
@@ -79,10 +81,31 @@ struct SubjectCommand: AsyncParsableCommand {
                     if !matches.isEmpty { print("Nothing erased: add --confirm to erase these \(matches.count) faces.") }
                     return
                 }
-                let erasure = try await rights.erase(faces: matches.map(\.face), reference: request.reference, caller: caller)
+                let erasure = try await rights.erase(faces: matches.map(\.face), reference: request.reference, suppress: suppress,
+                                                     caller: caller)
                 print("Erased \(erasure.faces) faces; deleted \(erasure.imagesDeleted) images, kept \(erasure.imagesKept) without them; "
                       + "removed \(erasure.filesRemoved) held files. Reference \(request.reference).")
             }
+        }
+    }
+}
+
+/// `likeness subject suppressed`: who is on the suppression list, by request; never templates.
+struct SuppressionList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suppressed", abstract: "List the suppression list's entries (request references and dates, never templates).")
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        try await failingWithExitCode2 {
+            let gallery = try await data.openGallery()
+            let organization = try await data.organization(of: gallery)
+            let entries = try await gallery.store.suppressions(of: organization.id)
+            let byReference = Dictionary(grouping: entries, by: \.reference)
+            print(Output.table(["reference", "templates", "added"], byReference.keys.sorted().map { reference in
+                let group = byReference[reference]!
+                return [reference, "\(group.count)", AuditEntry.timestamp(group.map(\.createdAt).min()!)]
+            }))
         }
     }
 }

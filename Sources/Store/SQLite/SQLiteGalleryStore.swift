@@ -216,6 +216,25 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws {
+        try await database.write { db in
+            for sealed in sealedTemplates {
+                try db.execute(sql: """
+                    INSERT INTO suppression (organization_id, sealed_template, reference, created_at) VALUES (?, ?, ?, ?)
+                    """, arguments: [organization, Data(sealed), reference, Date()])
+            }
+        }
+    }
+
+    public func suppressions(of organization: OrganizationID) async throws -> [Suppression] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM suppression WHERE organization_id = ? ORDER BY id", arguments: [organization]).map { row in
+                Suppression(id: row["id"], sealedTemplate: [UInt8](row["sealed_template"] as Data), reference: row["reference"],
+                            createdAt: row["created_at"])
+            }
+        }
+    }
+
     public func checkpoint() async throws {
         try await database.writeWithoutTransaction { db in
             _ = try db.checkpoint(.truncate)

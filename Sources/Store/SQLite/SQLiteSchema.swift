@@ -184,6 +184,20 @@ enum SQLiteSchema {
                     CHECK (erasure_policy IN ('delete_image', 'keep_image'));
                 """)
         }
+        migrator.registerMigration("v6: suppression list") { db in
+            try db.execute(sql: """
+                -- People who had their faces erased and asked not to be ingested again. Each row is
+                -- one of their templates, sealed (AES-GCM) with a key kept outside the database.
+                CREATE TABLE suppression (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    sealed_template BLOB NOT NULL,
+                    reference TEXT NOT NULL,         -- the erasure request's reference
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX suppression_by_org ON suppression(organization_id);
+                """)
+        }
         return migrator
     }
 }
