@@ -35,6 +35,10 @@ public protocol GalleryStore: Sendable {
     /// Deletes faces (templates and crops), logs their removal for the index, and deletes the
     /// images they leave without any face when their collection's policy says so: one transaction.
     func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces
+    /// Deletes whole images and all their faces (retention), logging the removals for the index.
+    func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces
+    /// Images held longer than their collection's retention allows at `now`.
+    func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)]
     /// Folds the write-ahead log into the database file and truncates it, so that erased
     /// bytes are gone from every file, not only from the database's live pages.
     func checkpoint() async throws

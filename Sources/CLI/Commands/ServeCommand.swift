@@ -38,6 +38,16 @@ struct ServeCommand: AsyncParsableCommand {
                                                     uploads: uploads, bands: try await data.calibratedBands())
             let app = LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
+            // Retention is enforced hourly while the server runs, through the erasure path.
+            let retention = Retention(gallery: gallery, audit: accounts.audit,
+                                      uploads: data.directory.root.appendingPathComponent("uploads"))
+            let sweeper = Task {
+                while !Task.isCancelled {
+                    do { try await retention.sweep() } catch { Output.error("retention sweep failed: \(error)") }
+                    try? await Task.sleep(for: .seconds(3600))
+                }
+            }
+            defer { sweeper.cancel() }
             print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
             // At once, so that the address and any one-time password reach a log or a pipe now.
             fflush(nil)

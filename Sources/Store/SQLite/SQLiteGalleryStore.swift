@@ -235,6 +235,36 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces {
+        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
+        return try await database.write { db in
+            let list = Self.jsonArray(ids)
+            let faces = try FaceID.fetchAll(db, sql: "SELECT id FROM face WHERE image_id IN (SELECT value FROM json_each(?))",
+                                            arguments: [list])
+            let images = try Row.fetchAll(db, sql: "SELECT id, location FROM image WHERE id IN (SELECT value FROM json_each(?))",
+                                          arguments: [list]).map { (id: $0["id"] as ImageID, location: $0["location"] as String) }
+            try db.execute(sql: "DELETE FROM face WHERE image_id IN (SELECT value FROM json_each(?))", arguments: [list])
+            for face in faces {
+                try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
+            }
+            try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
+            return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
+        }
+    }
+
+    public func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, i.collection_id, i.ingested_at, c.retention_days FROM image i JOIN collection c ON c.id = i.collection_id
+                WHERE c.retention_days IS NOT NULL ORDER BY i.id
+                """).compactMap { row in
+                let ingested: Date = row["ingested_at"]
+                let days: Int = row["retention_days"]
+                return ingested.addingTimeInterval(Double(days) * 86_400) <= now ? (row["id"], row["collection_id"]) : nil
+            }
+        }
+    }
+
     public func checkpoint() async throws {
         try await database.writeWithoutTransaction { db in
             _ = try db.checkpoint(.truncate)

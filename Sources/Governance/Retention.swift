@@ -1,0 +1,52 @@
+import Foundation
+import LikenessCore
+import LikenessGallery
+import LikenessStore
+
+/// Enforces each collection's retention: images held longer than their collection allows are
+/// erased, faces and all, through the same path as an erasure request (database, index,
+/// write-ahead log, held files), and each collection's sweep is audited.
+public struct Retention: Sendable {
+    let gallery: Gallery
+    let audit: AuditLog
+    let uploads: URL?
+
+    public init(gallery: Gallery, audit: AuditLog, uploads: URL?) {
+        self.gallery = gallery
+        self.audit = audit
+        self.uploads = uploads
+    }
+
+    public struct Swept: Sendable {
+        public var collection: String
+        public var images: Int
+        public var faces: Int
+    }
+
+    @discardableResult
+    public func sweep(now: Date = Date()) async throws -> [Swept] {
+        let expired = try await gallery.store.expiredImages(at: now)
+        guard !expired.isEmpty else { return [] }
+        var swept: [Swept] = []
+        for (collectionID, images) in Dictionary(grouping: expired, by: \.collection).sorted(by: { $0.key < $1.key }) {
+            guard let collection = try await gallery.store.collection(collectionID) else { continue }
+            let erased = try await gallery.store.eraseImages(images.map(\.image))
+            try await gallery.syncIndex()
+            if let uploads {
+                for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
+                    try? FileManager.default.removeItem(atPath: image.location)
+                }
+            }
+            let result = Swept(collection: collection.name, images: erased.deletedImages.count, faces: erased.faces.count)
+            swept.append(result)
+            try await audit.record(NewAuditEntry(
+                organization: collection.organization, actorID: nil, actor: "retention", action: AuditLog.Action.erasure.rawValue,
+                collections: [collection.id],
+                detail: "retention of \(collection.retentionDays ?? 0) days: \(result.images) images and \(result.faces) faces of "
+                    + "\(collection.name) erased"))
+        }
+        try await gallery.persistIndex()
+        try await gallery.store.checkpoint()
+        return swept
+    }
+}
