@@ -13,6 +13,15 @@ public struct AccountableSearch: Sendable {
     let store: any GalleryStore
     let audit: AuditLog
 
+    /// The collections a caller may search: their organisation's, within its jurisdictions.
+    func searchable(by caller: Accounts.Caller, within: Set<CollectionID>? = nil) async throws -> [CollectionID] {
+        let organization = try await audit.store.organization(caller.account.organization)
+        return try await store.collections(in: caller.account.organization)
+            .filter { organization?.allows(jurisdiction: $0.collection.jurisdiction) ?? false }
+            .map(\.collection.id)
+            .filter { within?.contains($0) ?? true }
+    }
+
     public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog) {
         self.searcher = searcher
         self.store = store
@@ -41,8 +50,7 @@ public struct AccountableSearch: Sendable {
         }
         let thumbnail = try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height,
                                              maxSide: 128, quality: 70)
-        let collections = try await store.collections(in: caller.account.organization).map(\.collection.id)
-            .filter { within?.contains($0) ?? true }
+        let collections = try await searchable(by: caller, within: within)
         let result: ProbeResult
         do {
             result = try await searcher.search(probe: probe, name: name, face: face, top: top, collections: Set(collections))
@@ -68,7 +76,7 @@ public struct AccountableSearch: Sendable {
               let template = try await store.templates(of: [id]).first?.template else {
             throw GovernanceError.notFound("no face \(id) in your organisation")
         }
-        let collections = try await store.collections(in: caller.account.organization).map(\.collection.id)
+        let collections = try await searchable(by: caller)
         let matches = try await searcher.nearest(to: template, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)")

@@ -57,7 +57,18 @@ public enum CollectionRules {
         return record
     }
 
-    static func isISO3166(_ code: String) -> Bool {
+    /// Ingest into a collection outside the organisation's jurisdictions is refused.
+    public static func checkIngestAllowed(into collection: CollectionRecord, governance: any GovernanceStore) async throws {
+        guard let organization = try await governance.organization(collection.organization) else {
+            throw GovernanceError.notFound("no organisation for collection \(collection.name)")
+        }
+        guard organization.allows(jurisdiction: collection.jurisdiction) else {
+            throw GovernanceError.forbidden("\(collection.name) is in \(collection.jurisdiction), outside \(organization.name)'s "
+                + "jurisdictions (\((organization.jurisdictions ?? []).joined(separator: ", "))): ingest refused")
+        }
+    }
+
+    public static func isISO3166(_ code: String) -> Bool {
         let parts = code.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         let letters = CharacterSet.uppercaseLetters
         guard parts[0].count == 2, parts[0].unicodeScalars.allSatisfy({ $0.isASCII && letters.contains($0) }) else { return false }

@@ -47,6 +47,7 @@ public final class Uploads: Sendable {
     /// are refused before anything is saved.
     func start(_ files: [UploadedFile], into collection: CollectionRecord, caller: Accounts.Caller) async throws -> UploadStatus {
         guard !files.isEmpty else { throw GovernanceError.invalid(FieldErrors("files", "choose at least one image or archive")) }
+        try await CollectionRules.checkIngestAllowed(into: collection, governance: audit.store)
         var errors = FieldErrors()
         for file in files where !Self.accepts(file.filename) {
             errors.add("files", "\(file.filename): not an image or a .zip/.tar archive")

@@ -14,6 +14,8 @@ public protocol GovernanceStore: Sendable {
     func organization(named name: String) async throws -> Organization?
     func organizations() async throws -> [Organization]
     func setDailySearchLimit(_ limit: Int, for organization: OrganizationID) async throws
+    /// The ISO 3166 codes whose collections the organisation may ingest and search; nil: any.
+    func setJurisdictions(_ codes: [String]?, for organization: OrganizationID) async throws
 
     // Accounts
     func createAccount(_ account: NewAccount) async throws -> Account
@@ -47,6 +49,14 @@ public struct Organization: Sendable, Codable, Hashable {
     public var name: String
     public var dailySearchLimit: Int
     public var createdAt: Date
+    /// The ISO 3166 codes it may ingest and search (a country admits its subdivisions); nil: any.
+    public var jurisdictions: [String]?
+
+    /// Whether a collection in `code` is within the organisation's jurisdictions.
+    public func allows(jurisdiction code: String) -> Bool {
+        guard let jurisdictions else { return true }
+        return jurisdictions.contains { code == $0 || code.hasPrefix($0 + "-") }
+    }
 }
 
 public enum Role: String, Sendable, Codable, CaseIterable {

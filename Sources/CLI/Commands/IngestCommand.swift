@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LikenessEngine
 import LikenessGallery
+import LikenessGovernance
 import LikenessIngest
 import LikenessStore
 import Synchronization
@@ -28,6 +29,7 @@ struct IngestCommand: AsyncParsableCommand {
         let summary = try await failingWithExitCode2 {
             let gallery = try await data.openGallery()
             let target = try await data.collection(named: collection, in: gallery)
+            try await CollectionRules.checkIngestAllowed(into: target, governance: try DataOptions.governance(of: gallery))
             let models = try FaceModels.locate()
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
             let pool = EnginePool(models: models, size: size, loadDetectorCNN: accurate)

@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
-        subcommands: [Create.self])
+        subcommands: [Create.self, Jurisdictions.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -104,6 +104,42 @@ struct AdminCommand: AsyncParsableCommand {
                 let password = String(Secrets.token().prefix(20))
                 _ = try await accounts.createAccount(in: org, username: username, password: password, role: Role(rawValue: role)!)
                 print("Account '\(username)' (\(role)) of '\(org.name)' created. One-time password: \(password)")
+            }
+        }
+    }
+}
+
+extension AdminCommand {
+    struct Jurisdictions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the ISO 3166 jurisdictions an organisation may ingest and search (a country admits its subdivisions).",
+            discussion: "Searches skip collections of other jurisdictions, and ingest into them is refused.")
+        @Argument(help: "ISO 3166 codes, e.g. GB FR US-CA.") var codes: [String] = []
+        @Flag(help: "Allow any jurisdiction (the default).") var any = false
+        @Option(help: "The organisation.") var organization: String
+        @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard any != !codes.isEmpty else { throw ValidationError("give ISO 3166 codes, or --any") }
+            for code in codes where !CollectionRules.isISO3166(code.uppercased()) {
+                throw ValidationError("\(code) is not an ISO 3166 code such as GB or US-CA")
+            }
+        }
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let governance = try DataOptions.governance(of: gallery)
+                guard let org = try await governance.organization(named: organization) else {
+                    throw UsageFailure("no organisation named '\(organization)'")
+                }
+                let list = any ? nil : codes.map { $0.uppercased() }
+                try await governance.setJurisdictions(list, for: org.id)
+                try await governance.appendAudit(NewAuditEntry(
+                    organization: org.id, actorID: nil, actor: "cli:\(ProcessInfo.processInfo.userName)",
+                    action: AuditLog.Action.settingsChange.rawValue,
+                    detail: "jurisdictions: " + (list?.joined(separator: ", ") ?? "any")))
+                print("\(org.name) may ingest and search: " + (list?.joined(separator: ", ") ?? "any jurisdiction"))
             }
         }
     }

@@ -13,7 +13,7 @@ extension SQLiteGalleryStore: GovernanceStore {
             }
             let now = Date()
             try db.execute(sql: "INSERT INTO organization (name, created_at) VALUES (?, ?)", arguments: [name, now])
-            return Organization(id: db.lastInsertedRowID, name: name, dailySearchLimit: 50, createdAt: now)
+            return Organization(id: db.lastInsertedRowID, name: name, dailySearchLimit: 50, createdAt: now, jurisdictions: nil)
         }
     }
 
@@ -41,8 +41,17 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    public func setJurisdictions(_ codes: [String]?, for organization: OrganizationID) async throws {
+        let json = try codes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await database.write { db in
+            try db.execute(sql: "UPDATE organization SET jurisdictions = ? WHERE id = ?", arguments: [json, organization])
+        }
+    }
+
     static func organization(_ row: Row) -> Organization {
-        Organization(id: row["id"], name: row["name"], dailySearchLimit: row["daily_search_limit"], createdAt: row["created_at"])
+        let jurisdictions = (row["jurisdictions"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        return Organization(id: row["id"], name: row["name"], dailySearchLimit: row["daily_search_limit"], createdAt: row["created_at"],
+                            jurisdictions: jurisdictions)
     }
 
     // MARK: Accounts

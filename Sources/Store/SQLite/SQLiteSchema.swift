@@ -198,6 +198,11 @@ enum SQLiteSchema {
                 CREATE INDEX suppression_by_org ON suppression(organization_id);
                 """)
         }
+        migrator.registerMigration("v7: the jurisdictions an organisation may ingest and search") { db in
+            try db.execute(sql: """
+                ALTER TABLE organization ADD COLUMN jurisdictions TEXT;  -- JSON array of ISO 3166 codes; NULL: any
+                """)
+        }
         return migrator
     }
 }
