@@ -45,6 +45,34 @@ public struct SubjectRights: Sendable {
         }
     }
 
+    /// One image holding the person's face, as an access request reports it.
+    public struct HeldImage: Sendable {
+        public var match: Match
+        public var collection: CollectionRecord
+        public var ingestedAt: Date
+        /// JPEG of their face with margin, every other face pixelated; from the original when it
+        /// is a readable local file, else their stored face crop.
+        public var crop: [UInt8]
+    }
+
+    /// Access: every image of the organisation with a face matching the selfie, with a crop
+    /// that shows the person's own face and no one else's.
+    public func access(selfie: [UInt8], caller: Accounts.Caller) async throws -> [HeldImage] {
+        var held: [HeldImage] = []
+        for match in try await matches(selfie: selfie, caller: caller) {
+            guard let details = try await gallery.store.imageDetails(match.image) else { continue }
+            var crop: [UInt8]?
+            if match.video == nil, details.origin.location.hasPrefix("/"), !details.origin.location.contains("!/"),
+               let original = try? ImageCodec.decode(file: details.origin.location) {
+                crop = try? FaceRedaction.isolatedCrop(of: original, face: match.box,
+                                                       others: details.faces.filter { $0.id != match.face }.map(\.box))
+            }
+            if crop == nil { crop = try await gallery.store.faceCrop(match.face)?.crop }
+            held.append(HeldImage(match: match, collection: details.collection, ingestedAt: details.ingestedAt, crop: crop ?? []))
+        }
+        return held
+    }
+
     /// An access request answered: the audit keeps its reference and how much was found.
     public func recordAccess(reference: String, found: Int, caller: Accounts.Caller) async throws {
         try await audit.record(NewAuditEntry(

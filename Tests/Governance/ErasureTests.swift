@@ -101,6 +101,47 @@ import TestSupport
         try await rig.close()
     }
 
+    /// Access lists exactly the person's images; the crop from a group photo shows their face
+    /// and no one else's.
+    @Test func accessShowsOnlyTheirImagesWithOthersPixelated() async throws {
+        let rig = try await TestGallery()
+        let folder = try Fixtures.scratchDirectory()
+        // A group photo: someone else's face (img10's, small) just beside the person's (img16's,
+        // at 304…489 × 118…304), well within the margin of the person's crop.
+        let group = folder.appendingPathComponent("group.jpg").path
+        let made = try Subprocess.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-i", Fixtures.face("img16.jpg"), "-i",
+                                                          Fixtures.face("img10.jpg"), "-filter_complex",
+                                                          "[1]crop=223:223:92:167,scale=84:84[f];[0][f]overlay=496:150",
+                                                          "-frames:v", "1", "-q:v", "2", group])
+        try #require(made.status == 0, "\(made.stderr)")
+        _ = try await rig.ingest([group] + ["img17.jpg", "img12.jpg", "img11.jpg"].map(Fixtures.face))
+        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let admin = try await governance.createAccount(NewAccount(
+            organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
+            role: .admin, status: .active))
+        let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
+                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        let held = try await rights.access(selfie: try Samples.bytes("img61.jpg"), caller: Accounts.Caller(account: admin, address: nil))
+        #expect(Set(held.map { ($0.match.origin.location as NSString).lastPathComponent }) == ["group.jpg", "img17.jpg"])
+
+        let fromGroup = try #require(held.first { $0.match.origin.location == group })
+        let crop = try ImageCodec.decode(data: fromGroup.crop)
+        let selfieTemplate = try await rig.pool.run { engine in
+            let selfie = try ImageCodec.decode(file: Fixtures.face("img61.jpg"))
+            return try engine.templates(for: try engine.detectFaces(in: selfie, policy: .standard), in: selfie, policy: .standard)[0]
+        }
+        let other = try await rig.pool.run { engine in
+            let photo = try ImageCodec.decode(file: Fixtures.face("img10.jpg"))
+            return try engine.templates(for: try engine.detectFaces(in: photo, policy: .standard), in: photo, policy: .standard)[0]
+        }
+        let inCrop = try await rig.pool.run { engine in
+            try engine.templates(for: try engine.detectFaces(in: crop, policy: .standard), in: crop, policy: .standard)
+        }
+        #expect(inCrop.count == 1, "faces recognisable in the crop: \(inCrop.count)")
+        #expect(inCrop.allSatisfy { $0.distance(to: selfieTemplate) < 0.53 && $0.distance(to: other) > 0.6 })
+        try await rig.close()
+    }
+
     @Test func imagesWithOtherFacesOrAKeepPolicyStay() async throws {
         let rig = try await TestGallery()
         let kept = try await rig.gallery.store.createCollection(NewCollection(

@@ -46,19 +46,37 @@ struct SubjectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List every image of the organisation with a face matching the selfie (strong or possible band).")
         @OptionGroup var request: Request
+        @Option(help: "Write each image's crop here: the person's face, every other face pixelated.") var crops: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await failingWithExitCode2 {
                 let (rights, caller, selfie, pool) = try await request.open()
                 defer { pool.shutdown() }
-                let matches = try await rights.matches(selfie: selfie, caller: caller)
-                try await rights.recordAccess(reference: request.reference, found: matches.count, caller: caller)
-                print(json ? Output.json(["reference": request.reference, "matches": matches.map(\.json)]) : Self.text(matches))
+                let held = try await rights.access(selfie: selfie, caller: caller)
+                var files: [String?] = held.map { _ in nil }
+                if let crops {
+                    try FileManager.default.createDirectory(atPath: crops, withIntermediateDirectories: true)
+                    for (i, item) in held.enumerated() {
+                        let path = (crops as NSString).appendingPathComponent("\(request.reference)-\(i + 1).jpg")
+                        try Data(item.crop).write(to: URL(fileURLWithPath: path))
+                        files[i] = path
+                    }
+                }
+                try await rights.recordAccess(reference: request.reference, found: held.count, caller: caller)
+                if json {
+                    print(Output.json(["reference": request.reference, "matches": zip(held, files).map { item, file in
+                        var object = item.match.json
+                        object["ingested_at"] = AuditEntry.timestamp(item.ingestedAt)
+                        object["date"] = item.match.origin.date ?? NSNull()
+                        object["crop"] = file ?? NSNull()
+                        return object
+                    }]))
+                } else {
+                    print(SubjectCommand.describe(held.map(\.match)))
+                }
             }
         }
-
-        static func text(_ matches: [Match]) -> String { SubjectCommand.describe(matches) }
     }
 
     struct Erase: AsyncParsableCommand {
