@@ -10,7 +10,7 @@ import LikenessStore
 /// are handled by the organisation's admins.
 public struct SubjectRights: Sendable {
     let searcher: FaceSearcher
-    let gallery: Gallery
+    public let gallery: Gallery
     let audit: AuditLog
     /// Files the organisation uploaded are held here; erasing an image removes its copy.
     let uploads: URL?

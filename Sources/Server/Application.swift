@@ -16,6 +16,7 @@ public struct ServerServices: Sendable {
     public let accounts: Accounts
     public let search: AccountableSearch
     public let uploads: Uploads
+    public let requests: SubjectRequests
     public let bands: BandThresholds
     let metrics: ServerMetrics
     let pages: Pages
@@ -27,8 +28,10 @@ public struct ServerServices: Sendable {
         self.accounts = accounts
         self.uploads = uploads
         self.bands = bands
-        search = AccountableSearch(searcher: FaceSearcher(gallery: gallery, pool: pool, bands: bands),
-                                   store: gallery.store, audit: accounts.audit)
+        let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands)
+        search = AccountableSearch(searcher: searcher, store: gallery.store, audit: accounts.audit)
+        requests = SubjectRequests(governance: governance, rights: SubjectRights(
+            searcher: searcher, gallery: gallery, audit: accounts.audit, uploads: uploads.directory))
         metrics = ServerMetrics()
         pages = try await Pages()
     }

@@ -33,6 +33,13 @@ public protocol GovernanceStore: Sendable {
     func account(apiKeyHash: String) async throws -> Account?
     func revokeAPIKey(_ id: Int64, of account: AccountID) async throws -> Bool
 
+    // Access and erasure requests from the public
+    func createSubjectRequest(_ request: NewSubjectRequest) async throws -> SubjectRequest
+    func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest]
+    func subjectRequest(_ id: Int64) async throws -> SubjectRequest?
+    /// Closes a request with its decision and deletes its selfie.
+    func closeSubjectRequest(_ id: Int64, decision: String) async throws
+
     // Audit
     /// Appends an entry, chained to the last one, in one transaction.
     func appendAudit(_ entry: NewAuditEntry) async throws -> AuditEntry
@@ -110,4 +117,40 @@ public struct APIKey: Sendable, Codable, Hashable {
     public var label: String
     public var createdAt: Date
     public var revokedAt: Date?
+}
+
+public struct NewSubjectRequest: Sendable {
+    public var organization: OrganizationID
+    public var reference: String
+    public var kind: SubjectRequest.Kind
+    public var selfie: [UInt8]
+    public var contact: String
+    public var suppressionConsent: Bool
+
+    public init(organization: OrganizationID, reference: String, kind: SubjectRequest.Kind, selfie: [UInt8], contact: String,
+                suppressionConsent: Bool) {
+        self.organization = organization
+        self.reference = reference
+        self.kind = kind
+        self.selfie = selfie
+        self.contact = contact
+        self.suppressionConsent = suppressionConsent
+    }
+}
+
+public struct SubjectRequest: Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case access, erasure }
+    public enum Status: String, Sendable { case open, closed }
+    public var id: Int64
+    public var organization: OrganizationID
+    public var reference: String
+    public var kind: Kind
+    public var status: Status
+    /// Nil once the request is closed.
+    public var selfie: [UInt8]?
+    public var contact: String
+    public var suppressionConsent: Bool
+    public var createdAt: Date
+    public var closedAt: Date?
+    public var decision: String?
 }

@@ -17,8 +17,8 @@ probe is img5, the same person as img6/10/11 but not in the gallery. The collect
 one 8 s WebM video cut from img10 (0-3 s), img16 (3-6 s) and img11 (6-8 s): three faces, two of
 them the probe's person.
 
-The tests run in order (d reads the audit entries a and b leave); each prints PASS or FAIL.
-Exit status 1 when any fails.
+The tests run in order (d reads the audit entries a and b leave; f erases img16's person, whom e
+searches for, so f runs last); each prints PASS or FAIL. Exit status 1 when any fails.
 """
 
 import base64
@@ -28,6 +28,7 @@ import signal
 import sys
 import time
 import traceback
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -47,6 +48,12 @@ VIDEO_SECONDS = 8.0
 SAME_PERSON_IN_VIDEO = [(0.0, 3.0), (6.0, 8.0)]  # img10 then img11, as img5
 VIDEO_PROBE = "img17.jpg"  # deepface:person_img16: in the video from 3 to 6 s (and img16 is a still in "fixtures")
 VIDEO_PROBE_SPAN = (3.0, 6.0)
+# f: the person who asks for erasure: deepface:person_img16, held as img16 (a still in "fixtures") and
+# in the video from 3 to 6 s. The selfie and the later probe are two other photos of them.
+ERASED_PERSON = {"img16.jpg", "img17.jpg", "img61.jpg", "img62.jpg"}
+ERASED_PERSON_IN_VIDEO = VIDEO_PROBE_SPAN
+SELFIE = "img61.jpg"
+AFTER_ERASURE_PROBE = "img17.jpg"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 812
 WAIT = 60  # seconds: a search on a debug build with a cold engine can take a while
 
@@ -68,7 +75,7 @@ SCREENSHOTS = Path(env("LIKENESS_SCREENSHOTS", str(ROOT / ".build/browser-screen
 
 RUN = uuid.uuid4().hex[:6]
 # Case numbers of the searches made here, for the history and audit checks.
-CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P", "video": f"CASE-{RUN}-V"}
+CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P", "video": f"CASE-{RUN}-V", "erased": f"CASE-{RUN}-E"}
 screenshots_taken = []
 
 
@@ -251,8 +258,9 @@ def check_photo_results(driver, what):
     assert_no_broken_images(driver, what)
 
 
-def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE):
-    """Fills the search form with the probe photo and submits it; returns the candidates."""
+def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE, allow_none=False):
+    """Fills the search form with the probe photo and submits it; returns the candidates (at
+    least one unless allow_none)."""
     driver.get(URL + "/")
     wait_page(driver, "#search-form", "search page")
     banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
@@ -267,21 +275,24 @@ def search_with_photo(driver, case_number, purpose="missing_person", shot=None, 
     driver.find_element(By.ID, "offence").send_keys("browser test")
     if shot:
         screenshot(driver, shot)
-    return submit_search(driver, case_number)
+    return submit_search(driver, case_number, allow_none)
 
 
-def submit_search(driver, case_number):
+def submit_search(driver, case_number, allow_none=False):
     click_and_wait(driver, driver.find_element(By.ID, "search-button"), "ol#candidates", "search")
-    check_results_page(driver, case_number, "search results")
+    check_results_page(driver, case_number, "search results", allow_none)
     return candidates(driver)
 
 
-def check_results_page(driver, case_number, what):
+def check_results_page(driver, case_number, what, allow_none=False):
     banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
     assert BANNER in banner, f"{what}: banner reads {banner!r}"
     shown = driver.find_element(By.ID, "case").text
     assert shown == case_number, f"{what}: #case shows {shown!r}, not {case_number!r}"
     found = candidates(driver)
+    if allow_none and not found:
+        assert driver.find_elements(By.ID, "no-candidates"), f"{what}: no candidates and no #no-candidates message"
+        return
     assert found, f"{what}: no candidates (li.candidate) in ol#candidates; page text:\n" + \
         driver.find_element(By.TAG_NAME, "body").text[:1500]
     for c in found:
@@ -584,6 +595,168 @@ def test_video_candidate():
         screenshot(driver, "e-video-result")
 
 
+
+def finding_place(text):
+    """(file name, video time in seconds or None) of a finding's .source: '/dir/img16.jpg' or
+    '/dir/footage.webm @ 00:00:04.5' (the place), then the source URL when there is one."""
+    location, _, clock = text.strip().partition(" @ ")
+    return file_name(location), (seconds(clock.split()[0]) if clock.strip() else None)
+
+
+def is_erased_person(name, at):
+    """A photo of the person who asks for erasure, or the video while they are in it."""
+    if at is not None:
+        start, end = ERASED_PERSON_IN_VIDEO
+        return name == VIDEO and start <= at <= end
+    return name in ERASED_PERSON
+
+
+def requests_row(driver, reference):
+    """The cells of the /requests row of one reference (Reference, Kind, Filed, Status, Answer to, Decision)."""
+    rows = [[td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in driver.find_elements(By.CSS_SELECTOR, "table#requests tbody tr")]
+    mine = [r for r in rows if r and r[0] == reference]
+    assert len(mine) == 1, f"/requests has {len(mine)} rows for {reference}; rows: {rows}"
+    return mine[0]
+
+
+def test_erasure_request():
+    """f. A person files an erasure request on the privacy page and an admin completes it."""
+    contact = f"subject-{RUN}@example.org"
+    privacy = f"{URL}/o/{urllib.parse.quote(ORG)}/privacy"
+
+    # The form at 375 px: a person filing from their phone, without an account.
+    with session("f-phone-privacy", phone=True) as driver:
+        driver.get(privacy)
+        wait_page(driver, "#privacy-form", "privacy page (phone)")
+        assert driver.execute_script("return window.screen.width") == PHONE_WIDTH, "mobile emulation is not in effect"
+        assert_no_overflow(driver, "privacy page")
+        check_console(driver, "privacy page (phone)")
+        screenshot(driver, "f-phone-privacy")
+
+    # (1) Anonymous: erasure, the selfie, where to answer, consent to suppression.
+    with session("f-privacy") as driver:
+        driver.get(privacy)
+        form = wait_page(driver, "#privacy-form", "privacy page")
+        assert not driver.find_elements(By.CSS_SELECTOR, "header form.signout"), "the privacy page shows a signed-in header"
+        assert ORG in driver.find_element(By.TAG_NAME, "h1").text, \
+            f"the privacy page's title does not name {ORG!r}: {driver.find_element(By.TAG_NAME, 'h1').text!r}"
+        check_console(driver, "privacy page")
+        driver.find_element(By.ID, "kind-erasure").click()
+        assert driver.find_element(By.ID, "kind-erasure").is_selected(), "#kind-erasure did not get chosen"
+        driver.find_element(By.ID, "selfie").send_keys(str(FIXTURES / SELFIE))
+        driver.find_element(By.ID, "contact").send_keys(contact)
+        consent = driver.find_element(By.ID, "suppression-consent")
+        consent.click()
+        assert consent.is_selected(), "#suppression-consent did not get ticked"
+        filed = click_and_wait(driver, form.find_element(By.ID, "file-request"), "#request-filed, #request-error",
+                               "filing the request")
+        assert filed.get_attribute("id") == "request-filed", f"the request was refused: {filed.text!r}"
+        reference = driver.find_element(By.ID, "reference").text.strip()
+        assert reference.startswith("SR-") and len(reference) >= 9 and reference[3:].isalnum() \
+            and reference[3:] == reference[3:].upper(), f"#reference shows {reference!r}, not SR-XXXXXXXX"
+        assert "erasure" in filed.text, f"the confirmation does not say erasure: {filed.text!r}"
+        assert not driver.find_elements(By.ID, "privacy-form"), "the form is still shown after filing"
+        print(f"  filed {reference} with {SELFIE}, answer to {contact}")
+        check_console(driver, "privacy page, request filed")
+        screenshot(driver, "f-privacy-filed")
+        # The same page at 375x812, as a phone shows it.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "deviceScaleFactor": 2, "mobile": True})
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == PHONE_WIDTH,
+                                          "the 375 px emulation did not take effect")
+        assert_no_overflow(driver, "privacy page, request filed")
+        screenshot(driver, "f-privacy-filed-phone")
+
+    # (2) The admin reviews the findings and erases them.
+    with session("f-request") as driver:
+        sign_in(driver, *ADMIN, "header form.signout")
+        driver.find_element(By.LINK_TEXT, "Privacy requests").click()
+        wait_page(driver, "table#requests", "privacy requests page")
+        assert driver.current_url.endswith("/requests"), f"'Privacy requests' led to {driver.current_url}"
+        row = requests_row(driver, reference)
+        assert row[1] == "erasure" and row[3] == "open" and row[4] == contact, \
+            f"{reference} is listed as {row}, not an open erasure request answering to {contact}"
+        check_console(driver, "privacy requests page")
+        link = driver.find_element(By.XPATH, f"//table[@id='requests']//a[normalize-space()='{reference}']")
+        click_and_wait(driver, link, "ol#findings", f"request {reference}")
+        request_url = driver.current_url
+        assert reference in driver.find_element(By.TAG_NAME, "h1").text, \
+            f"the request page's title is {driver.find_element(By.TAG_NAME, 'h1').text!r}"
+        meta = driver.find_element(By.CSS_SELECTOR, "p.meta").text
+        assert contact in meta and "suppression agreed" in meta, f"the request page's meta reads {meta!r}"
+
+        findings = []
+        for li in driver.find_elements(By.CSS_SELECTOR, "ol#findings > li.candidate"):
+            box = li.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+            name, at = finding_place(li.find_element(By.CSS_SELECTOR, ".source").text)
+            findings.append({"face": box.get_attribute("name").removeprefix("face_"), "checked": box.is_selected(),
+                             "band": li.find_element(By.CSS_SELECTOR, ".band").text.lower(), "name": name, "at": at,
+                             "collection": li.find_element(By.XPATH, ".//div[starts-with(normalize-space(), 'Collection')]/b").text})
+        shown = ", ".join(f"{f['name']}" + (f"@{f['at']:.1f}s" if f["at"] is not None else "") + f"({f['band']}, face {f['face']})"
+                          for f in findings)
+        print(f"  findings for {SELFIE}: {shown or 'none'}")
+        assert findings, "the erasure request shows no findings (li.candidate in ol#findings); page text:\n" + \
+            driver.find_element(By.TAG_NAME, "body").text[:1500]
+        for f in findings:
+            assert f["face"].isdigit(), f"a finding's checkbox is not named face_<id>: {f}"
+            assert f["checked"], f"finding {f} is not ticked for erasure by default"
+            assert f["band"] in ("strong", "possible"), f"finding {f} has band {f['band']!r}"
+            assert f["collection"] in COLLECTIONS, f"finding {f} is from collection {f['collection']!r}"
+            assert is_erased_person(f["name"], f["at"]), \
+                f"a finding is not {SELFIE}'s person (one of {sorted(ERASED_PERSON)}, or {VIDEO} at " \
+                f"{ERASED_PERSON_IN_VIDEO[0]}-{ERASED_PERSON_IN_VIDEO[1]} s): {f}; all findings: {shown}"
+        assert any(f["name"] == "img16.jpg" for f in findings), f"img16.jpg (in 'fixtures') is not among the findings: {shown}"
+        wait_images_loaded(driver, "ol#findings img.crop", "findings' crops")
+        check_console(driver, "request page")
+        screenshot(driver, "f-request")
+
+        click_and_wait(driver, driver.find_element(By.ID, "confirm-erasure"), "table#requests", "confirming the erasure")
+        assert driver.current_url.endswith("/requests"), f"confirming the erasure led to {driver.current_url}"
+        row = requests_row(driver, reference)
+        status, decision = row[3], row[5]
+        assert status == "closed", f"after the erasure {reference} shows status {status!r}: {row}"
+        assert "erased" in decision and "suppression" in decision, f"{reference}'s decision reads {decision!r}"
+        assert f"erased {len(findings)} faces" in decision, \
+            f"{reference}'s decision reads {decision!r}, not 'erased {len(findings)} faces' (the ticked findings)"
+        print(f"  {reference}: {status}, {decision}")
+        check_console(driver, "privacy requests page after the erasure")
+
+        driver.get(request_url)
+        closed = wait_page(driver, "#decision", "the closed request")
+        assert decision in closed.text, f"the closed request's page says {closed.text!r}, not the decision {decision!r}"
+        assert not driver.find_elements(By.ID, "confirm-erasure"), "a closed request still offers #confirm-erasure"
+        check_console(driver, "closed request page")
+
+    # (3) The investigator searches with another photo of them: the erased faces are gone.
+    erased = {f["face"] for f in findings}
+    with session("f-after-erasure") as driver:
+        sign_in(driver, *INVESTIGATOR, "#search-form")
+        found = search_with_photo(driver, CASES["erased"], "missing_person", probe=AFTER_ERASURE_PROBE, allow_none=True)
+        ranking = ", ".join(describe(c) for c in found)
+        print(f"  search after the erasure ({AFTER_ERASURE_PROBE}): {ranking or 'no candidates'}")
+        back = [c for c in found if c["face"] in erased]
+        assert not back, f"erased faces are still candidates: {[describe(c) for c in back]}; ranking: {ranking}"
+        person = [c for c in found if is_erased_person(file_name(c["source"]), seconds(c["clock"]) if c["clock"] else None)]
+        strong = [c for c in person if c["band"].lower() == "strong"]
+        assert not strong, f"{AFTER_ERASURE_PROBE}'s person is still a strong candidate: {[describe(c) for c in strong]}"
+        assert not person, f"{AFTER_ERASURE_PROBE}'s person is still a candidate (a copy the selfie did not find?): " \
+                           f"{[describe(c) for c in person]}; findings were {shown}"
+        others = {i.get_attribute("src").rsplit("/faces/", 1)[-1].split("/", 1)[0]
+                  for i in driver.find_elements(By.CSS_SELECTOR, "ol#candidates .others img.thumb")}
+        assert not others & erased, f"erased faces {sorted(others & erased)} are still shown among 'others'"
+        assert_no_broken_images(driver, "results after the erasure")
+        # Their crops are gone from the API too.
+        for face in sorted(erased):
+            status = driver.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                fetch(arguments[0]).then(r => done(r.status)).catch(e => done(String(e)));""",
+                f"{URL}/api/v1/faces/{face}/crop")
+            assert status == 404, f"GET /api/v1/faces/{face}/crop (an erased face) answered {status}, not 404"
+        console_problems(driver)  # the 404s just fetched are expected
+        screenshot(driver, "f-after-erasure")
+
+
 TESTS = [
     ("a. desktop search, pivot and history", test_desktop_search_pivot_history),
     ("b. phone search at 375 px", test_phone_search),
@@ -591,6 +764,8 @@ TESTS = [
     ("c. sign-up and approval", test_signup_approval),
     ("d. supervisor audit", test_supervisor_audit),
     ("e. video candidate plays from its moment", test_video_candidate),
+    # Last: it erases img16's person, whom e looks for.
+    ("f. a person files an erasure request on the privacy page and an admin completes it", test_erasure_request),
 ]
 
 

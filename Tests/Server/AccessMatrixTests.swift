@@ -91,6 +91,7 @@ import TestSupport
             Row(method: .get, path: "/collections", rule: .roles(readers, .ok, scoped: false)),
             Row(method: .get, path: "/collections/\(collection)", rule: .roles(readers, .ok, scoped: true)),
             Row(method: .get, path: "/accounts", rule: .roles([.admin], .ok, scoped: false)),
+            Row(method: .get, path: "/requests", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .get, path: "/keys", rule: .signedIn(.ok)),
             Row(method: .get, path: "/audit", rule: .roles(overseers, .ok, scoped: false)),
             Row(method: .get, path: "/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),

@@ -33,6 +33,7 @@ struct Pages: Sendable {
             context["can_accounts"] = role.allows(.manageAccounts)
             context["can_audit"] = role.allows(.readAudit)
             context["can_reports"] = role.allows(.readReports)
+            context["can_requests"] = role.allows(.handleSubjectRequests)
         }
         let html = library.render(context, withTemplate: template) ?? "template \(template) is missing"
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],

@@ -173,6 +173,53 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    // MARK: Access and erasure requests
+
+    public func createSubjectRequest(_ new: NewSubjectRequest) async throws -> SubjectRequest {
+        try await database.write { db in
+            let now = Date()
+            try db.execute(sql: """
+                INSERT INTO subject_request (organization_id, reference, kind, status, selfie, contact, suppression_consent, created_at)
+                VALUES (?, ?, ?, 'open', ?, ?, ?, ?)
+                """, arguments: [new.organization, new.reference, new.kind.rawValue, Data(new.selfie), new.contact,
+                                 new.suppressionConsent, now])
+            return SubjectRequest(id: db.lastInsertedRowID, organization: new.organization, reference: new.reference, kind: new.kind,
+                                  status: .open, selfie: new.selfie, contact: new.contact,
+                                  suppressionConsent: new.suppressionConsent, createdAt: now)
+        }
+    }
+
+    public func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM subject_request WHERE organization_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC
+                """, arguments: [organization, status?.rawValue]).map(Self.subjectRequest)
+        }
+    }
+
+    public func subjectRequest(_ id: Int64) async throws -> SubjectRequest? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM subject_request WHERE id = ?", arguments: [id]).map(Self.subjectRequest)
+        }
+    }
+
+    public func closeSubjectRequest(_ id: Int64, decision: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE subject_request SET status = 'closed', selfie = NULL, closed_at = ?, decision = ? WHERE id = ?
+                """, arguments: [Date(), decision, id])
+        }
+    }
+
+    static func subjectRequest(_ row: Row) -> SubjectRequest {
+        SubjectRequest(id: row["id"], organization: row["organization_id"], reference: row["reference"],
+                       kind: SubjectRequest.Kind(rawValue: row["kind"]) ?? .access,
+                       status: SubjectRequest.Status(rawValue: row["status"]) ?? .closed,
+                       selfie: (row["selfie"] as Data?).map { [UInt8]($0) }, contact: row["contact"],
+                       suppressionConsent: row["suppression_consent"], createdAt: row["created_at"], closedAt: row["closed_at"],
+                       decision: row["decision"])
+    }
+
     // MARK: Audit
 
     public func appendAudit(_ new: NewAuditEntry) async throws -> AuditEntry {

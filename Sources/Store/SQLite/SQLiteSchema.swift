@@ -203,6 +203,24 @@ enum SQLiteSchema {
                 ALTER TABLE organization ADD COLUMN jurisdictions TEXT;  -- JSON array of ISO 3166 codes; NULL: any
                 """)
         }
+        migrator.registerMigration("v8: access and erasure requests") { db in
+            try db.execute(sql: """
+                CREATE TABLE subject_request (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    reference TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('access', 'erasure')),
+                    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                    selfie BLOB,                     -- deleted when the request closes
+                    contact TEXT NOT NULL,           -- how the organisation answers the person
+                    suppression_consent INTEGER NOT NULL DEFAULT 0,
+                    created_at DATETIME NOT NULL,
+                    closed_at DATETIME,
+                    decision TEXT
+                );
+                CREATE INDEX subject_request_by_org ON subject_request(organization_id, status);
+                """)
+        }
         return migrator
     }
 }
