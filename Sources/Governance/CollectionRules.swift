@@ -58,7 +58,12 @@ public enum CollectionRules {
     }
 
     /// Ingest into a collection outside the organisation's jurisdictions is refused.
-    public static func checkIngestAllowed(into collection: CollectionRecord, governance: any GovernanceStore) async throws {
+    /// A consent collection takes images only by enrolment, which records the consent.
+    public static func checkIngestAllowed(into collection: CollectionRecord, governance: any GovernanceStore,
+                                          enrolling: Bool = false) async throws {
+        if collection.requiresConsent, !enrolling {
+            throw GovernanceError.forbidden("\(collection.name) holds only enrolled people: use `likeness consent enrol`")
+        }
         guard let organization = try await governance.organization(collection.organization) else {
             throw GovernanceError.notFound("no organisation for collection \(collection.name)")
         }

@@ -43,6 +43,12 @@ public protocol GalleryStore: Sendable {
     /// bytes are gone from every file, not only from the database's live pages.
     func checkpoint() async throws
 
+    // Consent
+    func recordConsent(_ consent: NewConsent) async throws
+    /// The images a subject enrolled with consent in a collection, not yet withdrawn.
+    func consentedImages(collection: CollectionID, subject: String) async throws -> [ImageID]
+    func markConsentWithdrawn(collection: CollectionID, subject: String) async throws
+
     // Suppression: sealed templates of people who must not be ingested again
     func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws
     func suppressions(of organization: OrganizationID) async throws -> [Suppression]
@@ -97,6 +103,8 @@ public struct ErasedFaces: Sendable {
 public struct NewCollection: Sendable {
     public var organization: OrganizationID
     public var erasurePolicy: ErasurePolicy
+    /// Only enrolment, which records each person's consent, adds images to it.
+    public var requiresConsent: Bool
     public var name: String
     public var description: String?
     public var source: String
@@ -105,9 +113,11 @@ public struct NewCollection: Sendable {
     public var retentionDays: Int?
 
     public init(organization: OrganizationID, name: String, description: String? = nil, source: String,
-                lawfulBasis: String, jurisdiction: String, retentionDays: Int?, erasurePolicy: ErasurePolicy = .deleteImage) {
+                lawfulBasis: String, jurisdiction: String, retentionDays: Int?, erasurePolicy: ErasurePolicy = .deleteImage,
+                requiresConsent: Bool = false) {
         self.organization = organization
         self.erasurePolicy = erasurePolicy
+        self.requiresConsent = requiresConsent
         self.name = name
         self.description = description
         self.source = source
@@ -121,6 +131,7 @@ public struct CollectionRecord: Sendable, Codable, Hashable {
     public var id: CollectionID
     public var organization: OrganizationID
     public var erasurePolicy: ErasurePolicy
+    public var requiresConsent: Bool
     public var name: String
     public var description: String?
     public var source: String
@@ -296,4 +307,20 @@ public struct GalleryCounts: Sendable, Equatable {
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+public struct NewConsent: Sendable {
+    public var collection: CollectionID
+    public var image: ImageID
+    public var subject: String
+    public var textVersion: String
+    public var recordedBy: String
+
+    public init(collection: CollectionID, image: ImageID, subject: String, textVersion: String, recordedBy: String) {
+        self.collection = collection
+        self.image = image
+        self.subject = subject
+        self.textVersion = textVersion
+        self.recordedBy = recordedBy
+    }
 }

@@ -51,7 +51,7 @@ VIDEO_PROBE_SPAN = (3.0, 6.0)
 # f: the person who asks for erasure: deepface:person_img16, held as img16 (a still in "fixtures") and
 # in the video from 3 to 6 s. The selfie and the later probe are two other photos of them.
 ERASED_PERSON = {"img16.jpg", "img17.jpg", "img61.jpg", "img62.jpg"}
-ERASED_PERSON_IN_VIDEO = VIDEO_PROBE_SPAN
+ERASED_PERSON_IN_VIDEO = VIDEO_PROBE_SPAN  # from 3.0 s up to (not at) 6.0 s, where img11 begins
 SELFIE = "img61.jpg"
 AFTER_ERASURE_PROBE = "img17.jpg"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 812
@@ -607,7 +607,7 @@ def is_erased_person(name, at):
     """A photo of the person who asks for erasure, or the video while they are in it."""
     if at is not None:
         start, end = ERASED_PERSON_IN_VIDEO
-        return name == VIDEO and start <= at <= end
+        return name == VIDEO and start <= at < end
     return name in ERASED_PERSON
 
 
@@ -674,6 +674,8 @@ def test_erasure_request():
         driver.find_element(By.LINK_TEXT, "Privacy requests").click()
         wait_page(driver, "table#requests", "privacy requests page")
         assert driver.current_url.endswith("/requests"), f"'Privacy requests' led to {driver.current_url}"
+        published = driver.find_element(By.CSS_SELECTOR, "p.hint a").get_attribute("href")
+        assert published == privacy, f"/requests gives the privacy page as {published!r}, not {privacy!r}"
         row = requests_row(driver, reference)
         assert row[1] == "erasure" and row[3] == "open" and row[4] == contact, \
             f"{reference} is listed as {row}, not an open erasure request answering to {contact}"
@@ -704,8 +706,8 @@ def test_erasure_request():
             assert f["band"] in ("strong", "possible"), f"finding {f} has band {f['band']!r}"
             assert f["collection"] in COLLECTIONS, f"finding {f} is from collection {f['collection']!r}"
             assert is_erased_person(f["name"], f["at"]), \
-                f"a finding is not {SELFIE}'s person (one of {sorted(ERASED_PERSON)}, or {VIDEO} at " \
-                f"{ERASED_PERSON_IN_VIDEO[0]}-{ERASED_PERSON_IN_VIDEO[1]} s): {f}; all findings: {shown}"
+                f"a finding is not {SELFIE}'s person (one of {sorted(ERASED_PERSON)}, or {VIDEO} from " \
+                f"{ERASED_PERSON_IN_VIDEO[0]} s to before {ERASED_PERSON_IN_VIDEO[1]} s): {f}; all findings: {shown}"
         assert any(f["name"] == "img16.jpg" for f in findings), f"img16.jpg (in 'fixtures') is not among the findings: {shown}"
         wait_images_loaded(driver, "ol#findings img.crop", "findings' crops")
         check_console(driver, "request page")

@@ -18,6 +18,9 @@ struct CollectionCommand: AsyncParsableCommand {
         @Option(help: "ISO 3166 code of the jurisdiction, e.g. GB.") var jurisdiction: String
         @Option(help: "Days images are kept; omit to keep until erased.") var retentionDays: Int?
         @Option(help: "A description.") var description: String?
+        @Flag(help: "A consent collection: images come only by `likeness consent enrol`, each with its consent.") var consent = false
+        @Flag(help: "When erasure leaves an image without faces, keep it (an archive's record) instead of deleting it.")
+        var keepImagesOnErasure = false
         @OptionGroup var data: DataOptions
 
         func validate() throws {
@@ -33,7 +36,8 @@ struct CollectionCommand: AsyncParsableCommand {
                 let organization = try await data.organization(of: gallery)
                 let collection = try await gallery.store.createCollection(NewCollection(
                     organization: organization.id, name: name, description: description, source: source, lawfulBasis: lawfulBasis,
-                    jurisdiction: jurisdiction, retentionDays: retentionDays))
+                    jurisdiction: jurisdiction, retentionDays: retentionDays,
+                    erasurePolicy: keepImagesOnErasure ? .keepImage : .deleteImage, requiresConsent: consent))
                 print("Created collection '\(collection.name)' (id \(collection.id)).")
             }
         }

@@ -345,26 +345,35 @@ struct WebRoutes {
     /// The organisation's public privacy page: anyone may ask what is held about their face,
     /// or for its erasure, with a selfie. No account needed.
     @Sendable func privacyPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let name = context.parameters.get("org") ?? ""
+        let name = context.parameters.get("org")?.removingPercentEncoding ?? ""
         guard try await governance.organization(named: name) != nil else {
             throw GovernanceError.notFound("no organisation named '\(name)'")
         }
-        return preSessionPage("privacy", ["organization": name], request: request)
+        return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name)], request: request)
+    }
+
+    /// The privacy page's path, the organisation's name encoded as one path segment.
+    static func privacyPath(_ organization: String) -> String {
+        var segment = CharacterSet.urlPathAllowed
+        segment.remove("/")
+        return "/o/\(organization.addingPercentEncoding(withAllowedCharacters: segment) ?? "")/privacy"
     }
 
     @Sendable func fileRequest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let name = context.parameters.get("org") ?? ""
+        let name = context.parameters.get("org")?.removingPercentEncoding ?? ""
         let form = try await request.form(limit: Limits.probeBytes)
         try form.checkCSRF(expected: request.cookies[SessionCookie.preSessionName]?.value)
         do {
             let filed = try await services.requests.file(
                 organization: name, kind: form["kind"], selfie: form.file("selfie")?.bytes, contact: form["contact"],
                 suppressionConsent: form["suppression_consent"] == "yes", address: context.clientAddress)
-            return preSessionPage("privacy", ["organization": name, "reference": filed.reference, "kind": filed.kind.rawValue],
+            return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name), "reference": filed.reference,
+                                              "kind": filed.kind.rawValue],
                                   request: request, status: .created)
         } catch let error as GovernanceError {
             let problem = Problem(error)
-            return preSessionPage("privacy", ["organization": name, "error": problem.detail], request: request, status: problem.status)
+            return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name), "error": problem.detail],
+                                  request: request, status: problem.status)
         }
     }
 
@@ -373,7 +382,7 @@ struct WebRoutes {
         let all = try await governance.subjectRequests(of: caller.account.organization, status: nil)
         let organization = try await governance.organization(caller.account.organization)
         return page("requests", [
-            "privacy_url": "/o/\(organization?.name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "")/privacy",
+            "privacy_url": Self.privacyPath(organization?.name ?? ""),
             "requests": all.map { r in
                 ["id": r.id, "reference": r.reference, "kind": r.kind.rawValue, "status": r.status.rawValue, "open": r.status == .open,
                  "contact": r.contact, "filed": String(AuditEntry.timestamp(r.createdAt).prefix(16)).replacingOccurrences(of: "T", with: " "),

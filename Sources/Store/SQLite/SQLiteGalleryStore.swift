@@ -31,12 +31,12 @@ public final class SQLiteGalleryStore: GalleryStore {
             let now = Date()
             try db.execute(sql: """
                 INSERT INTO collection (organization_id, name, description, source, lawful_basis, jurisdiction,
-                                        retention_days, created_at, erasure_policy)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        retention_days, created_at, erasure_policy, requires_consent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [new.organization, new.name, new.description, new.source, new.lawfulBasis,
-                                 new.jurisdiction, new.retentionDays, now, new.erasurePolicy.rawValue])
+                                 new.jurisdiction, new.retentionDays, now, new.erasurePolicy.rawValue, new.requiresConsent])
             return CollectionRecord(id: db.lastInsertedRowID, organization: new.organization,
-                                    erasurePolicy: new.erasurePolicy, name: new.name,
+                                    erasurePolicy: new.erasurePolicy, requiresConsent: new.requiresConsent, name: new.name,
                                     description: new.description,
                                     source: new.source, lawfulBasis: new.lawfulBasis, jurisdiction: new.jurisdiction,
                                     retentionDays: new.retentionDays, createdAt: now)
@@ -71,7 +71,8 @@ public final class SQLiteGalleryStore: GalleryStore {
 
     static func collection(_ row: Row) -> CollectionRecord {
         CollectionRecord(id: row["id"], organization: row["organization_id"],
-                         erasurePolicy: ErasurePolicy(rawValue: row["erasure_policy"]) ?? .deleteImage, name: row["name"], description: row["description"], source: row["source"],
+                         erasurePolicy: ErasurePolicy(rawValue: row["erasure_policy"]) ?? .deleteImage,
+                         requiresConsent: row["requires_consent"], name: row["name"], description: row["description"], source: row["source"],
                          lawfulBasis: row["lawful_basis"], jurisdiction: row["jurisdiction"],
                          retentionDays: row["retention_days"], createdAt: row["created_at"])
     }
@@ -213,6 +214,30 @@ public final class SQLiteGalleryStore: GalleryStore {
             try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))",
                            arguments: [Self.jsonArray(deleted.map(\.id))])
             return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
+        }
+    }
+
+    public func recordConsent(_ consent: NewConsent) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO consent (collection_id, image_id, subject, text_version, given_at, recorded_by) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [consent.collection, consent.image, consent.subject, consent.textVersion, Date(), consent.recordedBy])
+        }
+    }
+
+    public func consentedImages(collection: CollectionID, subject: String) async throws -> [ImageID] {
+        try await database.read { db in
+            try ImageID.fetchAll(db, sql: """
+                SELECT image_id FROM consent WHERE collection_id = ? AND subject = ? AND withdrawn_at IS NULL AND image_id IS NOT NULL
+                """, arguments: [collection, subject])
+        }
+    }
+
+    public func markConsentWithdrawn(collection: CollectionID, subject: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE consent SET withdrawn_at = ?, image_id = NULL WHERE collection_id = ? AND subject = ? AND withdrawn_at IS NULL
+                """, arguments: [Date(), collection, subject])
         }
     }
 

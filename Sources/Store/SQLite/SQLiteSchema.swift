@@ -221,6 +221,23 @@ enum SQLiteSchema {
                 CREATE INDEX subject_request_by_org ON subject_request(organization_id, status);
                 """)
         }
+        migrator.registerMigration("v9: consent-based collections") { db in
+            try db.execute(sql: """
+                -- A consent collection holds only enrolled people's images, each with its consent.
+                ALTER TABLE collection ADD COLUMN requires_consent INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE consent (
+                    id INTEGER PRIMARY KEY,
+                    collection_id INTEGER NOT NULL REFERENCES collection(id),
+                    image_id INTEGER,                -- NULL once withdrawn and erased
+                    subject TEXT NOT NULL,           -- who consented
+                    text_version TEXT NOT NULL,      -- which consent text they agreed to
+                    given_at DATETIME NOT NULL,
+                    recorded_by TEXT NOT NULL,
+                    withdrawn_at DATETIME
+                );
+                CREATE INDEX consent_by_subject ON consent(collection_id, subject);
+                """)
+        }
         return migrator
     }
 }
