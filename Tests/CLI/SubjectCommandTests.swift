@@ -21,8 +21,10 @@ import TestSupport
 
         let dryRun = try Subprocess.run(Subprocess.likeness, ["subject", "erase"] + request)
         #expect(dryRun.status == 0 && dryRun.stdout.contains("Nothing erased"))
-        let erase = try Subprocess.run(Subprocess.likeness, ["subject", "erase", "--confirm"] + request)
+        let erase = try Subprocess.run(Subprocess.likeness, ["subject", "erase", "--confirm", "--suppress"] + request)
         #expect(erase.status == 0 && erase.stdout.contains("Erased 2 faces"), "\(erase.stderr)")
+        let suppressed = try Subprocess.likeness("suppression", "list", "--data", data)
+        #expect(suppressed.stdout.contains("SAR-7") && suppressed.stdout.contains("2"), "\(suppressed.stdout)")
         let after = try Subprocess.run(Subprocess.likeness, ["subject", "access"] + request)
         #expect(after.stdout.contains("No face"))
 

@@ -10,7 +10,7 @@ import LikenessStore
 struct SubjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subject", abstract: "Access and erasure requests: what is held about a person, and its removal.",
-        subcommands: [Access.self, Erase.self, SuppressionList.self])
+        subcommands: [Access.self, Erase.self])
 
     struct Request: ParsableArguments {
         @Argument(help: "The person's selfie.") var selfie: String
@@ -108,10 +108,16 @@ struct SubjectCommand: AsyncParsableCommand {
     }
 }
 
-/// `likeness subject suppressed`: who is on the suppression list, by request; never templates.
+struct SuppressionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suppression", abstract: "The suppression list: people erased who must not be ingested again.",
+        subcommands: [SuppressionList.self])
+}
+
+/// `likeness suppression list`: who is on the suppression list, by request; never templates.
 struct SuppressionList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "suppressed", abstract: "List the suppression list's entries (request references and dates, never templates).")
+        commandName: "list", abstract: "List the suppression list's entries (request references and dates, never templates).")
     @OptionGroup var data: DataOptions
 
     func run() async throws {
