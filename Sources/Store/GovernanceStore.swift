@@ -47,6 +47,8 @@ public protocol GovernanceStore: Sendable {
     func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64, limit: Int) async throws -> [AuditEntry]
     /// How many entries of this action this account made (a trial's searches, say).
     func auditCount(actor: AccountID, action: String) async throws -> Int
+    /// The organisation's newest entries, newest first: the audit page.
+    func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry]
     /// One account's entries of one action, newest first: a user's own search history.
     func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry]
 }

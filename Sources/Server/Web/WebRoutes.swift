@@ -434,19 +434,12 @@ struct WebRoutes {
         let counts = try await services.accounts.audit.dailySearchCounts(organization: organization.id, day: day)
         let alerts = try await services.accounts.audit.alerts(organization: organization, from: Date().addingTimeInterval(-30 * 86_400),
                                                               to: Date().addingTimeInterval(1))
-        var entries: [AuditEntry] = []
-        var after: Int64 = 0
-        while true {  // the newest 200 entries of the organisation
-            let page = try await governance.auditEntries(organization: organization.id, from: nil, to: nil, after: after, limit: 5000)
-            guard let last = page.last else { break }
-            entries = Array((entries + page).suffix(200))
-            after = last.id
-        }
+        let entries = try await governance.latestAuditEntries(organization: organization.id, limit: 200)
         return page("audit", [
             "day": String(AuditEntry.timestamp(day).prefix(10)), "limit": organization.dailySearchLimit,
             "counts": counts.map { ["username": $0.username, "searches": $0.searches, "over": $0.searches > organization.dailySearchLimit] },
             "alerts": alerts.map { ["kind": $0.kind.rawValue, "username": $0.username, "day": $0.day, "entry": $0.auditEntry, "detail": $0.detail] },
-            "no_alerts": alerts.isEmpty, "entries": entries.reversed().map(Self.auditRow),
+            "no_alerts": alerts.isEmpty, "entries": entries.map(Self.auditRow),
         ], context)
     }
 

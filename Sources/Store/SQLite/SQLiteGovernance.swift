@@ -262,6 +262,13 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE organization_id = ? ORDER BY id DESC LIMIT ?",
+                             arguments: [organization, limit]).map(Self.auditEntry)
+        }
+    }
+
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
