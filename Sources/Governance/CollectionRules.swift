@@ -86,6 +86,23 @@ public enum CollectionRules {
 }
 
 public enum OrganizationSettings {
+    /// The ISO 3166 codes the organisation may ingest and search; none means any.
+    public static func setJurisdictions(_ codes: [String], caller: Accounts.Caller, governance: any GovernanceStore,
+                                        audit: AuditLog) async throws {
+        try caller.require(.manageSettings)
+        let codes = codes.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+        let wrong = codes.filter { !CollectionRules.isISO3166($0) }
+        guard wrong.isEmpty, codes.count <= 300 else {
+            throw GovernanceError.invalid(FieldErrors("jurisdictions",
+                                                      "ISO 3166 codes such as GB or US-CA, not \(wrong.prefix(3).map { "'\($0)'" }.joined(separator: ", "))"))
+        }
+        try await governance.setJurisdictions(codes.isEmpty ? nil : codes, for: caller.account.organization)
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.settingsChange.rawValue,
+                                             clientAddress: caller.address,
+                                             detail: "jurisdictions: " + (codes.isEmpty ? "any" : codes.joined(separator: ", "))))
+    }
+
     public static func setDailySearchLimit(_ limit: Int, caller: Accounts.Caller, governance: any GovernanceStore,
                                            audit: AuditLog) async throws {
         try caller.require(.manageSettings)

@@ -285,6 +285,34 @@ import TestSupport
         try await rig.close()
     }
 
+    @Test func adminsSetTheOrganisationsJurisdictions() async throws {
+        let rig = try await ServerRig()
+        try await rig.application.test(.router) { client in
+            try await client.execute(uri: "/api/v1/settings", method: .put, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: #"{"jurisdictions": ["fr", "US-CA"]}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["jurisdictions"] as? [String] == ["FR", "US-CA"])
+            }
+            // "press" is GB: outside the policy, searches skip it.
+            let form = try Multipart.search()
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+                #expect(response.status == .created && (response.body.json["matches"] as? [Any])?.isEmpty == true)
+            }
+            try await client.execute(uri: "/api/v1/settings", method: .put, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: #"{"jurisdictions": ["Britain"]}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect((response.body.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "jurisdictions")
+            }
+            try await client.execute(uri: "/api/v1/settings", method: .put, headers: rig.headers("A.admin", json: true),
+                                     body: ByteBuffer(string: #"{"jurisdictions": []}"#)) { response in
+                #expect(response.status == .ok && response.body.json["jurisdictions"] is NSNull)
+            }
+        }
+        try await rig.close()
+    }
+
     @Test func healthMetricsAndOpenAPIAreServed() async throws {
         let rig = try await ServerRig()
         try await rig.application.test(.router) { client in

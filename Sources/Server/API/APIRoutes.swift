@@ -375,19 +375,29 @@ struct APIRoutes {
         guard let organization = try await governance.organization(caller.account.organization) else {
             throw GovernanceError.notFound("organisation")
         }
-        return Response.json(["organization": organization.name, "daily_search_limit": organization.dailySearchLimit])
+        return Response.json(["organization": organization.name, "daily_search_limit": organization.dailySearchLimit,
+                              "jurisdictions": organization.jurisdictions ?? NSNull()])
     }
 
     struct SettingsBody: Decodable {
-        var dailySearchLimit: Int
-        enum CodingKeys: String, CodingKey { case dailySearchLimit = "daily_search_limit" }
+        var dailySearchLimit: Int?
+        /// ISO 3166 codes; an empty list allows any jurisdiction.
+        var jurisdictions: [String]?
+        enum CodingKeys: String, CodingKey { case dailySearchLimit = "daily_search_limit", jurisdictions }
     }
 
     @Sendable func changeSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.manageSettings)
         let body = try await request.decodeJSON(SettingsBody.self)
-        try await OrganizationSettings.setDailySearchLimit(body.dailySearchLimit, caller: caller, governance: governance,
-                                                          audit: accounts.audit)
+        guard body.dailySearchLimit != nil || body.jurisdictions != nil else {
+            throw GovernanceError.invalid(FieldErrors("body", "give daily_search_limit, jurisdictions or both"))
+        }
+        if let limit = body.dailySearchLimit {
+            try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: accounts.audit)
+        }
+        if let codes = body.jurisdictions {
+            try await OrganizationSettings.setJurisdictions(codes, caller: caller, governance: governance, audit: accounts.audit)
+        }
         return try await settings(request, context: context)
     }
 }

@@ -276,6 +276,7 @@ struct WebRoutes {
         let organization = try await governance.organization(caller.account.organization)
         return page("accounts", [
             "organization": organization?.name ?? "", "daily_search_limit": organization?.dailySearchLimit ?? 0,
+            "jurisdictions": organization?.jurisdictions?.joined(separator: " ") ?? "",
             "accounts": all.map { a in
                 ["id": a.id, "username": a.username, "display_name": a.displayName, "role": a.role.rawValue,
                  "status": a.status.rawValue, "pending": a.status == .pending, "is_self": a.id == caller.account.id,
@@ -312,6 +313,8 @@ struct WebRoutes {
             throw GovernanceError.invalid(FieldErrors("daily_search_limit", "required"))
         }
         try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: services.accounts.audit)
+        let codes = (form["jurisdictions"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        try await OrganizationSettings.setJurisdictions(codes, caller: caller, governance: governance, audit: services.accounts.audit)
         return .redirect(to: "/accounts")
     }
 
