@@ -47,6 +47,24 @@ public final class Gallery: Sendable {
         return gallery
     }
 
+    /// Finishes an erasure everywhere past the database transaction: the index drops the faces
+    /// and is rewritten, the held copies (files under `uploads`) of deleted images are removed,
+    /// and the write-ahead log is checkpointed and truncated, so no file keeps the erased bytes.
+    /// Returns how many held files were removed.
+    @discardableResult
+    public func purge(_ erased: ErasedFaces, heldIn uploads: URL?) async throws -> Int {
+        try await syncIndex()
+        try await persistIndex()
+        var removed = 0
+        if let uploads {
+            for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
+                if (try? FileManager.default.removeItem(atPath: image.location)) != nil { removed += 1 }
+            }
+        }
+        try await store.checkpoint()
+        return removed
+    }
+
     /// Adds templates of an erased person to the organisation's suppression list, sealed.
     public func suppress(_ templates: [FaceTemplate], organization: OrganizationID, reference: String) async throws {
         guard let suppressionKey else { throw StoreError("this gallery keeps no suppression list") }

@@ -39,10 +39,8 @@ public struct Consent: Sendable {
         let images = try await gallery.store.consentedImages(collection: collection.id, subject: subject)
         guard !images.isEmpty else { throw GovernanceError.notFound("no consent of '\(subject)' in \(collection.name)") }
         let erased = try await gallery.store.eraseImages(images)
-        try await gallery.syncIndex()
-        try await gallery.persistIndex()
         try await gallery.store.markConsentWithdrawn(collection: collection.id, subject: subject)
-        try await gallery.store.checkpoint()
+        try await gallery.purge(erased, heldIn: nil)
         try await audit.record(NewAuditEntry(
             organization: collection.organization, actorID: nil, actor: recordedBy, action: AuditLog.Action.erasure.rawValue,
             collections: [collection.id],

@@ -31,12 +31,7 @@ public struct Retention: Sendable {
         for (collectionID, images) in Dictionary(grouping: expired, by: \.collection).sorted(by: { $0.key < $1.key }) {
             guard let collection = try await gallery.store.collection(collectionID) else { continue }
             let erased = try await gallery.store.eraseImages(images.map(\.image))
-            try await gallery.syncIndex()
-            if let uploads {
-                for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
-                    try? FileManager.default.removeItem(atPath: image.location)
-                }
-            }
+            try await gallery.purge(erased, heldIn: uploads)
             let result = Swept(collection: collection.name, images: erased.deletedImages.count, faces: erased.faces.count)
             swept.append(result)
             try await audit.record(NewAuditEntry(
@@ -45,8 +40,6 @@ public struct Retention: Sendable {
                 detail: "retention of \(collection.retentionDays ?? 0) days: \(result.images) images and \(result.faces) faces of "
                     + "\(collection.name) erased"))
         }
-        try await gallery.persistIndex()
-        try await gallery.store.checkpoint()
         return swept
     }
 }

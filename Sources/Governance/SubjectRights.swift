@@ -110,15 +110,7 @@ public struct SubjectRights: Sendable {
             try await gallery.suppress(templates, organization: caller.account.organization, reference: reference)
         }
         let erased = try await gallery.store.eraseFaces(owned)
-        try await gallery.syncIndex()
-        try await gallery.persistIndex()
-        var filesRemoved = 0
-        if let uploads {
-            for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
-                if (try? FileManager.default.removeItem(atPath: image.location)) != nil { filesRemoved += 1 }
-            }
-        }
-        try await gallery.store.checkpoint()
+        let filesRemoved = try await gallery.purge(erased, heldIn: uploads)
         let erasure = Erasure(faces: erased.faces.count, imagesDeleted: erased.deletedImages.count,
                               imagesKept: erased.keptImages, filesRemoved: filesRemoved)
         try await audit.record(NewAuditEntry(

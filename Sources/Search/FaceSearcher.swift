@@ -96,19 +96,21 @@ public struct Match: Sendable {
     public var video: VideoAppearance?
 
     public var json: [String: Any] {
-        var object: [String: Any] = [
+        let object: [String: Any] = [
             "rank": rank, "face_id": face, "image_id": image,
             "distance": (Double(distance) * 10000).rounded() / 10000,
             "similarity": (similarity * 10000).rounded() / 10000, "band": band.rawValue,
             "collection": collection, "image": origin.location,
             "source_url": origin.sourceURL ?? NSNull(), "box": box.array,
         ]
-        if let video {
-            object["video_time"] = (video.time * 100).rounded() / 100
-            object["track_start"] = (video.start * 100).rounded() / 100
-            object["track_end"] = (video.end * 100).rounded() / 100
-        }
-        return object
+        return object.merging(videoJSON) { $1 }
+    }
+
+    /// `video_time`, `track_start` and `track_end` in seconds, for a face from a video.
+    public var videoJSON: [String: Any] {
+        guard let video else { return [:] }
+        return ["video_time": (video.time * 100).rounded() / 100, "track_start": (video.start * 100).rounded() / 100,
+                "track_end": (video.end * 100).rounded() / 100]
     }
 
     /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).

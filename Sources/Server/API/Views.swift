@@ -30,19 +30,14 @@ enum Views {
     }
 
     static func match(_ m: Match) -> [String: Any] {
-        var object: [String: Any] = [
+        let object: [String: Any] = [
             "rank": m.rank, "face_id": m.face, "image_id": m.image,
             "distance": (Double(m.distance) * 10000).rounded() / 10000,
             "similarity": (m.similarity * 10000).rounded() / 10000, "band": m.band.rawValue,
             "collection": m.collection, "location": m.origin.location, "source_url": m.origin.sourceURL ?? NSNull(),
             "box": m.box.array, "crop_url": "/api/v1/faces/\(m.face)/crop", "image_url": "/api/v1/images/\(m.image)",
         ]
-        if let video = m.video {
-            object["video_time"] = (video.time * 100).rounded() / 100
-            object["track_start"] = (video.start * 100).rounded() / 100
-            object["track_end"] = (video.end * 100).rounded() / 100
-        }
-        return object
+        return object.merging(m.videoJSON) { $1 }
     }
 
     static func search(_ outcome: AccountableSearch.Outcome) -> [String: Any] {
