@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The Milvus client: gRPC code generated from Milvus's own protocol definitions.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Native engines behind thin C shims.
@@ -46,7 +51,14 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Store"),
         .target(name: "CVectorKernels", path: "Sources/Shims/CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "LikenessIndex", dependencies: ["LikenessCore", "CBLAS", "CVectorKernels"], path: "Sources/Index"),
+        // The vector index: in-process (embedded) and Milvus (scale-out), behind one protocol.
+        .target(name: "LikenessIndex",
+                dependencies: ["LikenessCore", "CBLAS", "CVectorKernels",
+                               .product(name: "GRPCCore", package: "grpc-swift-2"),
+                               .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                               .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/Index"),
         .target(name: "LikenessGallery",
                 dependencies: ["LikenessCore", "LikenessStore", "LikenessIndex", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Gallery"),

@@ -34,7 +34,7 @@ public enum IndexBenchmark {
         var buildSeconds = 0.0, trainingSeconds = 0.0, trainings = 0
         for start in stride(from: 0, to: size, by: batchSize) {
             let entries = (start ..< min(size, start + batchSize)).map {
-                IndexEntry(id: FaceID($0 + 1), collection: 1, template: faces.template($0))
+                IndexEntry(id: FaceID($0 + 1), collection: 1, template: faces.template($0), image: FaceID($0 + 1), organization: 1, jurisdiction: "GB")
             }
             let listsBefore = index.listCount
             clock.lap()

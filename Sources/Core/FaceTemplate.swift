@@ -35,15 +35,25 @@ public struct FaceTemplate: Sendable, Hashable {
 }
 
 /// A stored face's template with what a search filters on: the unit the vector index holds
-/// and the database hands it.
+/// and the database hands it. Searches filter by collection (the caller's organisation and
+/// jurisdictions decide which); an index in another system (Milvus) also keeps the image,
+/// organisation and jurisdiction beside each template, so its own tools can see whose it is.
 public struct IndexEntry: Sendable {
     public var id: FaceID
     public var collection: CollectionID
     public var template: FaceTemplate
+    public var image: ImageID
+    public var organization: Int64
+    /// The collection's ISO 3166 code.
+    public var jurisdiction: String
 
-    public init(id: FaceID, collection: CollectionID, template: FaceTemplate) {
+    public init(id: FaceID, collection: CollectionID, template: FaceTemplate, image: ImageID, organization: Int64,
+                jurisdiction: String) {
         self.id = id
         self.collection = collection
         self.template = template
+        self.image = image
+        self.organization = organization
+        self.jurisdiction = jurisdiction
     }
 }

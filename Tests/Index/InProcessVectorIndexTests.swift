@@ -90,7 +90,7 @@ func insertingAnExistingIDReplacesIt(configuration: InProcessVectorIndex.Configu
     let templates = TestTemplates.clustered(count: 2_001, seed: 8)
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
     try await index.insert(TestTemplates.entries(Array(templates.prefix(2_000))), through: 1)
-    let replacement = IndexEntry(id: 1, collection: 3, template: templates[2_000])
+    let replacement = IndexEntry(id: 1, collection: 3, template: templates[2_000], image: 1, organization: 1, jurisdiction: "GB")
     try await index.insert([replacement], through: 2)
     #expect(await index.count == 2_000)
     let atNew = try await index.nearest(to: templates[2_000], k: 1, in: nil)

@@ -14,7 +14,8 @@ enum TestTemplates {
 
     static func entries(_ templates: [FaceTemplate], firstID: FaceID = 1,
                         collection: (Int) -> CollectionID = { _ in 1 }) -> [IndexEntry] {
-        templates.enumerated().map { IndexEntry(id: firstID + FaceID($0.offset), collection: collection($0.offset), template: $0.element) }
+        templates.enumerated().map { IndexEntry(id: firstID + FaceID($0.offset), collection: collection($0.offset), template: $0.element,
+                   image: firstID + FaceID($0.offset), organization: 1, jurisdiction: "GB") }
     }
 
     /// The exact `k` nearest entries, by the reference distance of `FaceTemplate`.
