@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Native engines behind thin C shims.
@@ -43,6 +44,7 @@ let package = Package(
                 path: "Sources/Engine"),
         .target(name: "LikenessStore",
                 dependencies: ["LikenessCore", .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "PostgresNIO", package: "postgres-nio"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Store"),
         .target(name: "CVectorKernels", path: "Sources/Shims/CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
