@@ -87,7 +87,9 @@ let package = Package(
         .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"], path: "Sources/Bench"),
 
         .target(name: "TestSupport",
-                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest"],
+                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest",
+                               .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "PostgresNIO", package: "postgres-nio")],
                 path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"], path: "Tests/Engine"),
         .testTarget(name: "IndexTests", dependencies: ["LikenessIndex", "LikenessCore", "TestSupport"],
