@@ -150,25 +150,9 @@ public final class PostgresGalleryStore: GalleryStore {
     }
 
     /// Inserts an image and its faces, unless the collection already holds the same bytes.
-    /// Workers may store the same image at once: ON CONFLICT makes the later insert wait for
-    /// the earlier transaction and, once it commits, skip; the image it stored is then visible
-    /// to the next statement, which this one returns as the duplicate.
     private static func insert(_ connection: PostgresConnection, image: NewImage, faces: [NewFace], job: Int64?) async throws -> StoredImage {
-        let inserted = try await connection.rows("""
-            INSERT INTO image (collection_id, sha256, location, source_url, caption, taken_at, width, height,
-                               byte_count, format, job_id, media, duration)
-            VALUES (\(image.collection), \(image.sha256), \(image.origin.location), \(image.origin.sourceURL),
-                    \(image.origin.caption), \(image.origin.date), \(image.width), \(image.height),
-                    \(image.byteCount), \(image.format), \(job), \(image.isVideo ? "video" : "image"), \(image.videoDuration))
-            ON CONFLICT (collection_id, sha256) DO NOTHING
-            RETURNING id
-            """)
-        guard let imageID: ImageID = try inserted.first?.value("id") else {
-            let existing: ImageID = try await connection.rows("""
-                SELECT id FROM image WHERE collection_id = \(image.collection) AND sha256 = \(image.sha256)
-                """)[0].value("id")
-            return StoredImage(image: existing, faces: [], isDuplicate: true)
-        }
+        let (imageID, isNew) = try await insertImage(connection, image, job: job)
+        guard isNew else { return StoredImage(image: imageID, faces: [], isDuplicate: true) }
         var faceIDs: [FaceID] = []
         for face in faces {
             let landmarks = face.face.landmarks.flatMap { [$0.x, $0.y] }.map(String.init).joined(separator: ",")
@@ -185,8 +169,34 @@ public final class PostgresGalleryStore: GalleryStore {
         return StoredImage(image: imageID, faces: faceIDs, isDuplicate: false)
     }
 
+    /// The image's ID: inserted now, or that of the image with the same bytes already in the
+    /// collection. Workers may store the same image at once: ON CONFLICT makes the later insert
+    /// wait for the earlier transaction and, once it commits, skip; the image it stored is then
+    /// visible to the next statement. Should that image be erased in between, the insert is
+    /// tried again.
+    private static func insertImage(_ connection: PostgresConnection, _ image: NewImage, job: Int64?) async throws -> (id: ImageID, isNew: Bool) {
+        while true {
+            if let inserted: ImageID = try await connection.rows("""
+                INSERT INTO image (collection_id, sha256, location, source_url, caption, taken_at, width, height,
+                                   byte_count, format, job_id, media, duration)
+                VALUES (\(image.collection), \(image.sha256), \(image.origin.location), \(image.origin.sourceURL),
+                        \(image.origin.caption), \(image.origin.date), \(image.width), \(image.height),
+                        \(image.byteCount), \(image.format), \(job), \(image.isVideo ? "video" : "image"), \(image.videoDuration))
+                ON CONFLICT (collection_id, sha256) DO NOTHING
+                RETURNING id
+                """).first?.value("id") {
+                return (inserted, true)
+            }
+            if let existing: ImageID = try await connection.rows("""
+                SELECT id FROM image WHERE collection_id = \(image.collection) AND sha256 = \(image.sha256)
+                """).first?.value("id") {
+                return (existing, false)
+            }
+        }
+    }
+
     public func recordItem(job: Int64, item: String, outcome: IngestItemOutcome, reason: String?, image: ImageID?) async throws {
-        try await transaction { connection in
+        try await client.withConnection { connection in
             try await Self.recordItem(connection, job: job, item: item, outcome: outcome, reason: reason, image: image, faces: 0)
         }
     }
