@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 DATA ?= likeness-data
 APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev libsqlite3-dev \
-                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg
+                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The model weights come from the face-recognition-models package in the venv.
@@ -54,10 +54,11 @@ run: build-release
 	fi; \
 	exec $$bin serve --data $(DATA)
 
-# Unit, HTTP and CLI tests; then the browser test (chromium at desktop and 375×812 phone sizes)
-# and schemathesis against /openapi.json, each on a server of its own.
+# Unit, HTTP and CLI tests, with throwaway database servers for the store contract tests; then
+# the browser test (chromium at desktop and 375×812 phone sizes) and schemathesis against
+# /openapi.json, each on a server of its own.
 test: build
-	LIKENESS_MODELS="$(MODELS_DIR)" swift test --skip-build
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
 

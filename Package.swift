@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // The scale-out store.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Native engines behind thin C shims.
@@ -48,6 +50,7 @@ let package = Package(
                 path: "Sources/Engine"),
         .target(name: "LikenessStore",
                 dependencies: ["LikenessCore", .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "PostgresNIO", package: "postgres-nio"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Store"),
         .target(name: "CVectorKernels", path: "Sources/Shims/CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -97,7 +100,9 @@ let package = Package(
         .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"], path: "Sources/Bench"),
 
         .target(name: "TestSupport",
-                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest"],
+                dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest",
+                               .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "PostgresNIO", package: "postgres-nio")],
                 path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["LikenessEngine", "TestSupport"], path: "Tests/Engine"),
         .testTarget(name: "IndexTests", dependencies: ["LikenessIndex", "LikenessCore", "TestSupport"],

@@ -238,6 +238,25 @@ enum SQLiteSchema {
                 CREATE INDEX consent_by_subject ON consent(collection_id, subject);
                 """)
         }
+        migrator.registerMigration("v10: ingest queue") { db in
+            try db.execute(sql: """
+                -- Ingest jobs waiting for a worker, or held by one until its lease runs out.
+                CREATE TABLE ingest_queue (
+                    id INTEGER PRIMARY KEY,
+                    collection_id INTEGER NOT NULL REFERENCES collection(id),
+                    inputs TEXT NOT NULL,            -- JSON array of what the operator named
+                    requested_by TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'finished', 'failed')),
+                    worker TEXT,                     -- the worker that holds or last held it
+                    lease_until DATETIME,            -- a claimed job past this is claimed again
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    enqueued_at DATETIME NOT NULL,
+                    finished_at DATETIME,
+                    summary TEXT                     -- the worker's report, JSON
+                );
+                CREATE INDEX ingest_queue_waiting ON ingest_queue(state, id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,227 @@
+import Foundation
+import LikenessCore
+import LikenessStore
+import Testing
+import TestSupport
+
+/// What every `GovernanceStore` does, tested on each backend.
+@Suite struct GovernanceStoreContractTests {
+    typealias Samples = StoreSamples
+
+    func account(_ store: any ContractStore, _ username: String, in organization: OrganizationID,
+                 role: Role = .investigator) async throws -> Account {
+        try await store.createAccount(NewAccount(organization: organization, username: username, displayName: "\(username) (display)",
+                                                 passwordHash: "$2b$12$hash-of-\(username)", role: role, status: .active))
+    }
+
+    func search(_ organization: OrganizationID?, by actor: AccountID?, case caseNumber: String, outcome: String = "ok") -> NewAuditEntry {
+        NewAuditEntry(organization: organization, actorID: actor, actor: "inv", action: "search", outcome: outcome,
+                      caseNumber: caseNumber, purpose: "missing_person", offence: "none", probeSHA256: String(repeating: "a", count: 64),
+                      probeThumbnail: [1, 2, 3], collections: [1, 2],
+                      candidates: [AuditCandidate(face: 7, distance: 0.41, band: "strong"),
+                                   AuditCandidate(face: 9, distance: 0.5309, band: "possible")],
+                      clientAddress: "10.0.0.1", detail: "top 10")
+    }
+
+    /// Whether the entries, in order, form one unbroken chain from the first entry.
+    func isOneChain(_ entries: [AuditEntry]) -> Bool {
+        var previous = AuditEntry.genesisHash
+        for (position, entry) in entries.enumerated() {
+            guard entry.id == Int64(position + 1), entry.previousHash == previous, entry.computedHash == entry.hash else { return false }
+            previous = entry.hash
+        }
+        return true
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func organisationsAreUniqueAndKeepTheirSettings(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let police = try await store.createOrganization(name: "police")
+            _ = try await store.createOrganization(name: "Archive")
+            let refusal = await #expect(throws: StoreError.self) { try await store.createOrganization(name: "police") }
+            #expect(refusal?.description == "an organisation named 'police' already exists")
+            #expect(police.dailySearchLimit == 50 && police.jurisdictions == nil && abs(police.createdAt.timeIntervalSinceNow) < 60)
+            #expect(Samples.same(try await store.organization(police.id), police, createdAt: \.createdAt))
+            #expect(Samples.same(try await store.organization(named: "police"), police, createdAt: \.createdAt))
+            #expect(try await store.organizations().map(\.name) == ["Archive", "police"])
+
+            try await store.setDailySearchLimit(20, for: police.id)
+            try await store.setJurisdictions(["GB", "FR"], for: police.id)
+            var changed = try #require(try await store.organization(police.id))
+            #expect(changed.dailySearchLimit == 20 && changed.jurisdictions == ["GB", "FR"])
+            try await store.setJurisdictions(nil, for: police.id)
+            changed = try #require(try await store.organization(police.id))
+            #expect(changed.jurisdictions == nil)
+            #expect(try await store.organization(999_999) == nil)
+            #expect(try await store.organization(named: "nobody") == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func accountsHaveUsernamesUniqueRegardlessOfCase(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            let alice = try await account(store, "alice", in: organization.id, role: .admin)
+            _ = try await account(store, "Bob", in: organization.id)
+            _ = try await account(store, "carol", in: organization.id)
+            let refusal = await #expect(throws: StoreError.self) { try await account(store, "ALICE", in: organization.id) }
+            #expect(refusal?.description == "the username 'ALICE' is taken")
+
+            #expect(alice.role == .admin && alice.status == .active && alice.trialExpiresAt == nil)
+            #expect(Samples.same(try await store.account(alice.id), alice, createdAt: \.createdAt))
+            let signIn = try #require(try await store.account(username: "Alice"))
+            #expect(Samples.same(signIn.account, alice, createdAt: \.createdAt) && signIn.passwordHash == "$2b$12$hash-of-alice")
+            #expect(try await store.accounts(in: organization.id).map(\.username) == ["alice", "Bob", "carol"])
+
+            var trial = alice
+            trial.displayName = "Alice A."
+            trial.role = .supervisor
+            trial.trialExpiresAt = Date(timeIntervalSince1970: 1_900_000_000)
+            trial.trialSearchQuota = 25
+            try await store.updateAccount(trial)
+            #expect(Samples.same(try await store.account(alice.id), trial, createdAt: \.createdAt))
+            #expect(try await store.account(username: "nobody") == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func sessionsExpireAndEndWithTheirAccount(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            var alice = try await account(store, "alice", in: organization.id)
+            try await store.createSession(tokenHash: "live", account: alice.id, csrfToken: "csrf-1", expiresAt: Date().addingTimeInterval(3600))
+            try await store.createSession(tokenHash: "stale", account: alice.id, csrfToken: "csrf-2", expiresAt: Date().addingTimeInterval(-1))
+            let session = try #require(try await store.session(tokenHash: "live"))
+            #expect(Samples.same(session.account, alice, createdAt: \.createdAt) && session.csrfToken == "csrf-1")
+            #expect(try await store.session(tokenHash: "stale") == nil)
+
+            try await store.createSession(tokenHash: "other", account: alice.id, csrfToken: "csrf-3", expiresAt: Date().addingTimeInterval(3600))
+            try await store.deleteSession(tokenHash: "other")
+            #expect(try await store.session(tokenHash: "other") == nil)
+            #expect(try await store.session(tokenHash: "live") != nil)
+
+            alice.status = .disabled
+            try await store.updateAccount(alice)
+            #expect(try await store.session(tokenHash: "live") == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func apiKeysAreFoundByTheirHashUntilRevoked(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            let alice = try await account(store, "alice", in: organization.id)
+            let bob = try await account(store, "bob", in: organization.id)
+            let key = try await store.createAPIKey(account: alice.id, keyHash: "digest-1", prefix: "lk_ab12", label: "laptop")
+            let spare = try await store.createAPIKey(account: alice.id, keyHash: "digest-2", prefix: "lk_cd34", label: "script")
+            #expect(key.account == alice.id && key.prefix == "lk_ab12" && key.label == "laptop" && key.revokedAt == nil)
+            let keys = try await store.apiKeys(of: alice.id)
+            #expect(keys.count == 2 && zip(keys, [key, spare]).allSatisfy { Samples.same($0, $1, createdAt: \.createdAt) })
+            #expect(Samples.same(try await store.account(apiKeyHash: "digest-1"), alice, createdAt: \.createdAt))
+
+            #expect(try await !store.revokeAPIKey(key.id, of: bob.id))
+            #expect(try await store.revokeAPIKey(key.id, of: alice.id))
+            #expect(try await !store.revokeAPIKey(key.id, of: alice.id))
+            #expect(try await store.account(apiKeyHash: "digest-1") == nil)
+            #expect(try await store.apiKeys(of: alice.id).map { $0.revokedAt != nil } == [true, false])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func subjectRequestsLoseTheirSelfieWhenClosed(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            let access = try await store.createSubjectRequest(NewSubjectRequest(
+                organization: organization.id, reference: "SR-A", kind: .access, selfie: [0xFF, 0xD8, 1], contact: "a@example.org",
+                suppressionConsent: false))
+            let erasure = try await store.createSubjectRequest(NewSubjectRequest(
+                organization: organization.id, reference: "SR-B", kind: .erasure, selfie: [0xFF, 0xD8, 2], contact: "b@example.org",
+                suppressionConsent: true))
+            #expect(access.status == .open && access.selfie == [0xFF, 0xD8, 1] && access.closedAt == nil)
+            #expect(try await store.subjectRequests(of: organization.id, status: nil).map(\.reference) == ["SR-B", "SR-A"])
+
+            try await store.closeSubjectRequest(access.id, decision: "sent 3 images")
+            let closed = try #require(try await store.subjectRequest(access.id))
+            #expect(closed.status == .closed && closed.selfie == nil && closed.decision == "sent 3 images" && closed.closedAt != nil)
+            #expect(try await store.subjectRequests(of: organization.id, status: .open).map(\.id) == [erasure.id])
+            #expect(try await store.subjectRequests(of: organization.id, status: .closed).map(\.id) == [access.id])
+            let open = try #require(try await store.subjectRequest(erasure.id))
+            #expect(open.kind == .erasure && open.suppressionConsent && open.contact == "b@example.org")
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func auditEntriesChainAndAreFoundByOrganisationTimeAndActor(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let start = Date().addingTimeInterval(-1)
+            var appended: [AuditEntry] = []
+            for n in 0..<3 { appended.append(try await store.appendAudit(search(1, by: 10, case: "C-\(n)"))) }
+            appended.append(try await store.appendAudit(search(2, by: 20, case: "C-other")))
+            appended.append(try await store.appendAudit(search(1, by: 10, case: "C-denied", outcome: "denied")))
+            appended.append(try await store.appendAudit(NewAuditEntry(organization: nil, actorID: nil, actor: "10.0.0.9",
+                                                                      action: "sign_in", outcome: "failed")))
+
+            let all = try await store.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 100)
+            #expect(isOneChain(all))
+            #expect(all.map(\.hash) == appended.map(\.hash) && all.map(\.at) == appended.map(\.at))
+            let first = all[0]
+            #expect(first.entry.probeThumbnail == [1, 2, 3] && first.entry.candidates == search(1, by: 10, case: "").candidates)
+            #expect(first.entry.collections == [1, 2] && first.entry.offence == "none" && first.entry.detail == "top 10")
+            #expect(AuditEntry.timestamp(first.date) == first.at && first.date >= start && first.date <= Date().addingTimeInterval(1))
+            #expect(all[5].entry.organization == nil && all[5].entry.actorID == nil && all[5].entry.probeThumbnail == nil)
+
+            #expect(try await store.auditEntries(organization: 1, from: nil, to: nil, after: 0, limit: 100).map(\.id) == [1, 2, 3, 5])
+            #expect(try await store.auditEntries(organization: 1, from: nil, to: nil, after: 2, limit: 1).map(\.id) == [3])
+            #expect(try await store.auditEntries(organization: nil, from: start, to: Date().addingTimeInterval(1), after: 0,
+                                                 limit: 100).count == 6)
+            #expect(try await store.auditEntries(organization: nil, from: Date().addingTimeInterval(60), to: nil, after: 0,
+                                                 limit: 100).isEmpty)
+            #expect(try await store.auditEntries(organization: nil, from: nil, to: start, after: 0, limit: 100).isEmpty)
+
+            #expect(try await store.auditCount(actor: 10, action: "search") == 3)
+            #expect(try await store.latestAuditEntries(organization: 1, limit: 2).map(\.id) == [5, 3])
+            #expect(try await store.auditEntries(actor: 10, action: "search", limit: 10).map(\.id) == [5, 3, 2, 1])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func theApplicationCannotChangeOrDeleteAuditEntries(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            for n in 0..<3 { _ = try await store.appendAudit(search(1, by: 10, case: "C-\(n)")) }
+            var attempts = ["UPDATE audit_entry SET case_number = 'C-forged' WHERE id = 2", "DELETE FROM audit_entry WHERE id = 2"]
+            if backend == .postgres { attempts.append("TRUNCATE audit_entry") }
+            for attempt in attempts {
+                await #expect(throws: (any Error).self, "\(attempt)") { try await database.executeDirectly(attempt) }
+            }
+            let entries = try await store.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 10)
+            #expect(entries.count == 3 && isOneChain(entries) && entries[1].entry.caseNumber == "C-1")
+        }
+    }
+
+    /// Servers and workers appending at once, through separate stores on one database: one
+    /// chain, no entry lost, none chained to the same predecessor as another.
+    @Test(arguments: StoreBackend.allCases)
+    func concurrentAppendsFromSeveralServersFormOneChain(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let servers: [any ContractStore] = [try await database.open(), try await database.open()]
+            let appended = try await withThrowingTaskGroup(of: AuditEntry.self) { group in
+                for n in 0..<60 {
+                    group.addTask { try await servers[n % servers.count].appendAudit(search(1, by: 10, case: "C-\(n)")) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let chain = try await servers[0].auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 100)
+            #expect(chain.count == 60 && isOneChain(chain))
+            #expect(Set(chain.map(\.hash)) == Set(appended.map(\.hash)))
+            #expect(Set(chain.compactMap(\.entry.caseNumber)).count == 60)
+            #expect(zip(chain, chain.dropFirst()).allSatisfy { $0.at <= $1.at })
+        }
+    }
+}

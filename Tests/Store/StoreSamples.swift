@@ -1,0 +1,56 @@
+import Foundation
+import LikenessCore
+import LikenessStore
+import TestSupport
+
+/// The records the store contract tests put into a store.
+enum StoreSamples {
+    static func organization(_ store: any ContractStore, named name: String = "org") async throws -> Organization {
+        if let existing = try await store.organization(named: name) { return existing }
+        return try await store.createOrganization(name: name)
+    }
+
+    static func collection(_ store: any ContractStore, named name: String = "press", organization organizationName: String = "org",
+                           retentionDays: Int? = 3650, erasurePolicy: ErasurePolicy = .deleteImage,
+                           requiresConsent: Bool = false) async throws -> CollectionRecord {
+        let organization = try await organization(store, named: organizationName)
+        return try await store.createCollection(NewCollection(
+            organization: organization.id, name: name, description: "\(name) photographs", source: "Daily Herald archive",
+            lawfulBasis: "licence 2024-17", jurisdiction: "GB", retentionDays: retentionDays, erasurePolicy: erasurePolicy,
+            requiresConsent: requiresConsent))
+    }
+
+    /// A face whose template is distinct for each seed.
+    static func face(_ seed: Float, video: VideoAppearance? = nil) -> NewFace {
+        NewFace(face: DetectedFace(box: FaceBox(left: 1, top: 2, right: 81, bottom: 82), detectorScore: 1.5,
+                                   landmarks: (0..<5).map { PixelPoint(x: $0, y: $0 * 2) }),
+                quality: 0.9, template: FaceTemplate((0..<128).map { Float($0) * seed + 0.25 }), crop: [0xFF, 0xD8, UInt8(seed)],
+                video: video)
+    }
+
+    static func image(in collection: CollectionID, sha256: String, location: String? = nil) -> NewImage {
+        NewImage(collection: collection, sha256: sha256,
+                 origin: ImageOrigin(location: location ?? "/archive/\(sha256).jpg", sourceURL: "https://example.org/\(sha256)",
+                                     caption: "caption \(sha256)", date: "2019-05-04"),
+                 width: 640, height: 480, byteCount: 12_345, format: "jpegload")
+    }
+
+    /// Stores an image with faces of the given seeds in a job of its own.
+    static func store(_ store: any ContractStore, in collection: CollectionID, sha256: String, seeds: [Float]) async throws -> StoredImage {
+        let job = try await store.beginJob(collection: collection, key: "job-\(sha256)", inputs: ["/archive"])
+        return try await store.storeImage(image(in: collection, sha256: sha256), faces: seeds.map { face($0) }, job: job.id,
+                                          item: "/archive/\(sha256).jpg", note: nil)
+    }
+}
+
+extension StoreSamples {
+    /// Whether two records are the same apart from their creation time, which may differ by
+    /// less than a second: a store returns the time it stamped, which can be more precise than
+    /// the time it keeps (SQLite keeps milliseconds).
+    static func same<Record: Equatable>(_ a: Record?, _ b: Record?, createdAt: WritableKeyPath<Record, Date>) -> Bool {
+        guard var a, let b else { return a == nil && b == nil }
+        guard abs(a[keyPath: createdAt].timeIntervalSince(b[keyPath: createdAt])) < 1 else { return false }
+        a[keyPath: createdAt] = b[keyPath: createdAt]
+        return a == b
+    }
+}
