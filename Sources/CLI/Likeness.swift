@@ -14,7 +14,7 @@ struct Likeness: AsyncParsableCommand {
             of URLs the operator controls) and never crawls. Search results are investigative \
             leads, not identifications: a trained person must review them before any action.
             """,
-        subcommands: [ModelsCommand.self, ServeCommand.self, AdminCommand.self, AuditCommand.self, SubjectCommand.self, SuppressionCommand.self, RetentionCommand.self, ConsentCommand.self, CollectionCommand.self, IngestCommand.self, SearchCommand.self,
+        subcommands: [ModelsCommand.self, ServeCommand.self, AdminCommand.self, AuditCommand.self, SubjectCommand.self, SuppressionCommand.self, RetentionCommand.self, ConsentCommand.self, CollectionCommand.self, IngestCommand.self, WorkerCommand.self, MigrateCommand.self, SearchCommand.self,
                       VerifyCommand.self, DetectCommand.self, ReindexCommand.self, EvalCommand.self,
                       CalibrateCommand.self, BenchCommand.self])
 }
@@ -27,6 +27,14 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The organisation whose collections to use, when the data directory holds several.")
     var org: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A PostgreSQL store shared by several servers and workers, instead of the data directory's SQLite: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE (default: $LIKENESS_STORE).",
+        discussion: "Needs --vectors. The data directory still holds this machine's suppression key and held uploads."))
+    var store: String?
+
+    @Option(name: .long, help: "The Milvus server holding the templates, with --store: milvus://HOST:PORT (default: $LIKENESS_VECTORS).")
+    var vectors: String?
+
     var directory: DataDirectory {
         data.map { DataDirectory(URL(fileURLWithPath: $0)) } ?? .default()
     }
@@ -34,6 +42,12 @@ struct DataOptions: ParsableArguments {
     /// The gallery in this data directory, saying so on standard error if its index had to be
     /// rebuilt from the database.
     func openGallery() async throws -> Gallery {
+        let environment = ProcessInfo.processInfo.environment
+        let store = store ?? environment["LIKENESS_STORE"], vectors = vectors ?? environment["LIKENESS_VECTORS"]
+        if store != nil || vectors != nil {
+            guard let store, let vectors else { throw UsageFailure("--store and --vectors go together: a PostgreSQL store and a Milvus index") }
+            return try await Gallery.openScaleOut(store: store, vectors: vectors, keysIn: directory)
+        }
         let gallery = try await Gallery.openEmbedded(at: directory.root)
         if let reason = gallery.indexRebuiltBecause {
             Output.error("the vector index was unusable (\(reason)); rebuilt it from the database")
@@ -60,6 +74,11 @@ struct DataOptions: ParsableArguments {
     static func governance(of gallery: Gallery) throws -> any GovernanceStore {
         guard let governance = gallery.store as? any GovernanceStore else { throw UsageFailure("this store keeps no accounts") }
         return governance
+    }
+
+    static func queue(of gallery: Gallery) throws -> any IngestQueue {
+        guard let queue = gallery.store as? any IngestQueue else { throw UsageFailure("this store keeps no ingest queue") }
+        return queue
     }
 
     /// The named collection of the command's organisation.

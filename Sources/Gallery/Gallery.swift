@@ -47,6 +47,25 @@ public final class Gallery: Sendable {
         return gallery
     }
 
+    /// The scale-out gallery: PostgreSQL for everything but the templates' index, which is in
+    /// Milvus; both shared by any number of servers and workers. The local data directory keeps
+    /// only this machine's suppression key (the same key file must be on every machine) and its
+    /// held uploads. The index catches up with the database's change log before this returns.
+    public static func openScaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Gallery {
+        try directory.create()
+        let store = try await PostgresGalleryStore(url: storeURL)
+        let index: MilvusVectorIndex
+        do {
+            index = try await MilvusVectorIndex(url: vectorsURL)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        let gallery = Gallery(store: store, index: index, suppressionKey: try SuppressionKey.load(in: directory))
+        try await gallery.syncIndex()
+        return gallery
+    }
+
     /// Finishes an erasure everywhere past the database transaction: the index drops the faces
     /// and is rewritten, the held copies (files under `uploads`) of deleted images are removed,
     /// and the write-ahead log is checkpointed and truncated, so no file keeps the erased bytes.
@@ -97,7 +116,7 @@ public final class Gallery: Sendable {
     /// were applied. Runs one at a time, so the index's applied sequence only moves forward.
     @discardableResult
     public func syncIndex() async throws -> Int {
-        try await syncs.run { [store, index] in
+        try await syncs.run { [store, index] in try await store.holdingIndexSyncLock {
             var applied = 0
             while true {
                 let changes = try await store.indexChanges(after: await index.appliedSequence, limit: 10_000)
@@ -120,13 +139,13 @@ public final class Gallery: Sendable {
                 }
                 applied += changes.count
             }
-        }
+        } }
     }
 
     /// Rebuilds the index from the database alone. Returns the number of templates indexed.
     @discardableResult
     public func reindex() async throws -> Int {
-        let total = try await syncs.run { [store, index] in
+        let total = try await syncs.run { [store, index] in try await store.holdingIndexSyncLock {
             // Everything up to `latest` is in the pages read below; later changes (made while
             // this runs) are replayed by the sync that follows.
             let latest = try await store.latestIndexSequence()
@@ -142,7 +161,7 @@ public final class Gallery: Sendable {
             }
             try await index.insert([], through: latest)
             return total
-        }
+        } }
         try await syncIndex()
         try await index.persist()
         return total

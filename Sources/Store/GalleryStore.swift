@@ -61,6 +61,10 @@ public protocol GalleryStore: Sendable {
     /// All templates in face-ID order, a page at a time (for rebuilding the index).
     func templates(after id: FaceID, limit: Int) async throws -> [IndexEntry]
     func latestIndexSequence() async throws -> Int64
+    /// Runs `body` while no other process applies the change log to the same index. A shared
+    /// index (Milvus, fed by many servers and workers) stays right only if one process at a
+    /// time replays the log: two interleaved replays could re-add a face the other removed.
+    func holdingIndexSyncLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
 
     // Calibration
     /// The score bands `likeness calibrate` measured for this gallery, if any.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs CMD with throwaway database servers for the store contract tests, and removes them after:
+# Runs CMD with throwaway servers for the scale-out backends' tests, and removes them after:
 #
 #   scripts/test/with-backends.sh swift test --skip-build
 #
 # PostgreSQL 15 (Debian's postgresql-15) in a temporary directory, on 127.0.0.1 at a free port,
 # trust authentication, no durability (fsync off): LIKENESS_TEST_POSTGRES names it as
 # postgres://postgres@127.0.0.1:PORT/postgres, and each test creates its own database there.
+# milvus-lite on 127.0.0.1 at a free port: LIKENESS_TEST_MILVUS names it as milvus://127.0.0.1:PORT.
 # Exits with CMD's status.
 set -euo pipefail
 
@@ -34,7 +35,10 @@ stop_servers() {
   if [ -f "$work/pgdata/postmaster.pid" ]; then
     "${as_server[@]}" "$PG_BIN/pg_ctl" -D "$work/pgdata" -m immediate stop >/dev/null 2>&1 || true
   fi
-  # --- Milvus: stop it here if it does not die with its process group. ---
+  if [ -n "${milvus_pid:-}" ]; then
+    kill "$milvus_pid" 2>/dev/null || true
+    wait "$milvus_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
   exit "$status"
 }
@@ -65,10 +69,30 @@ if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
 fi
 export LIKENESS_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
 
-# --- Milvus (vector index contract tests) -----------------------------------------------------
-# To be written: start a Milvus-lite server here in "$work", wait until it answers, and
-# export LIKENESS_TEST_MILVUS.
-# -----------------------------------------------------------------------------------------------
+# --- Milvus ------------------------------------------------------------------------------------
+# milvus-lite (PyPI, in the project's venv): Milvus's gRPC protocol in one process. Each test
+# uses collections of its own on it.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+milvus_lite=$root/.venv/bin/milvus-lite
+if [ ! -x "$milvus_lite" ]; then
+  echo "$0: no milvus-lite in $root/.venv (make setup installs it)" >&2
+  exit 2
+fi
+milvus_port=$(free_port)
+mkdir -p "$work/milvus"
+"$milvus_lite" server --data-dir "$work/milvus" --host 127.0.0.1 --port "$milvus_port" >"$work/milvus.log" 2>&1 &
+milvus_pid=$!
+for _ in $(seq 1 300); do
+  if python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', $milvus_port), 0.2)" 2>/dev/null; then break; fi
+  kill -0 "$milvus_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $milvus_port), 0.2)" 2>/dev/null; then
+  echo "$0: milvus-lite did not start:" >&2
+  cat "$work/milvus.log" >&2
+  exit 1
+fi
+export LIKENESS_TEST_MILVUS="milvus://127.0.0.1:$milvus_port"
 
 set +e
 "$@"

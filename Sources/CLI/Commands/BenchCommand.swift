@@ -95,9 +95,15 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Index queries to time.") var queries = 1_000
     @Option(help: "Runs of the `likeness search` command to time.") var runs = 5
     @Option(help: "The probe photo for the end-to-end runs.") var probe = "Tests/Fixtures/faces/img11.jpg"
+    @Option(help: "Measure a Milvus server instead (milvus://HOST:PORT), in a collection of its own that is dropped after.")
+    var vectors: String?
 
     func run() async throws {
         try await failingWithExitCode2 {
+            if let vectors {
+                print(try await MilvusBenchmark.run(url: vectors, size: size, queries: queries).table())
+                return
+            }
             let report = try await IndexBenchmark.run(size: size, queries: queries)
             print(report.table())
             print("")

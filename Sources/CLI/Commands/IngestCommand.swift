@@ -23,9 +23,26 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON summary (the default when standard error is not a terminal).") var json = false
     @Flag(help: "Detect with the MMOD CNN detector: finds harder faces, ~30× slower.") var accurate = false
     @Option(help: "Face engines to run in parallel (default: one per core).") var workers: Int?
+    @Flag(help: "Queue the job for `likeness worker`s instead of running it here; prints the queued job's id.") var queue = false
     @OptionGroup var data: DataOptions
 
+    /// Workers may run elsewhere: the inputs are queued as absolute paths, which the
+    /// workers must be able to read.
+    func enqueue() async throws {
+        let queued = try await failingWithExitCode2 {
+            let gallery = try await data.openGallery()
+            let target = try await data.collection(named: collection, in: gallery)
+            try await CollectionRules.checkIngestAllowed(into: target, governance: try DataOptions.governance(of: gallery))
+            _ = try IngestInputs(inputs)  // Refuse now what no worker could read.
+            let absolute = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            return try await DataOptions.queue(of: gallery).enqueueIngest(
+                collection: target.id, inputs: absolute, requestedBy: "cli:\(NSUserName())")
+        }
+        print(Output.json(["queued_job": queued.id, "collection": collection, "inputs": queued.inputs]))
+    }
+
     func run() async throws {
+        if queue { return try await enqueue() }
         let summary = try await failingWithExitCode2 {
             let gallery = try await data.openGallery()
             let target = try await data.collection(named: collection, in: gallery)

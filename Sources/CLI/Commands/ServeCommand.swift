@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
             let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
                                   directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
             let services = try await ServerServices(gallery: gallery, governance: governance, pool: pool, accounts: accounts,
-                                                    uploads: uploads, bands: try await data.calibratedBands())
+                                                    uploads: uploads, bands: try await gallery.store.bandThresholds() ?? .standard)
             let app = LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
             // Retention is enforced hourly while the server runs, through the erasure path.
@@ -58,14 +58,25 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// With no administrator anywhere, makes one and prints its password, once.
     func firstStart(accounts: Accounts, governance: any GovernanceStore) async throws {
-        for organization in try await governance.organizations() {
-            if try await governance.accounts(in: organization.id).contains(where: { $0.role == .admin }) { return }
+        func anyAdministrator() async throws -> Bool {
+            for organization in try await governance.organizations() {
+                if try await governance.accounts(in: organization.id).contains(where: { $0.role == .admin }) { return true }
+            }
+            return false
         }
-        let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
-        let organization: Organization
-        if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
+        if try await anyAdministrator() { return }
         let password = Secrets.token().prefix(20)
-        _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin)
+        let organization: Organization
+        do {
+            let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
+            if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
+            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin)
+        } catch {
+            // Servers sharing one store may start together: the one that lost the race to make
+            // the administrator finds it made.
+            if try await anyAdministrator() { return }
+            throw error
+        }
         print("""
             First start: organisation '\(organization.name)' has an administrator.
               username: admin

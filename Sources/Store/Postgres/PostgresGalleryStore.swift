@@ -367,25 +367,47 @@ public final class PostgresGalleryStore: GalleryStore {
     public func templates(of ids: [FaceID]) async throws -> [IndexEntry] {
         guard !ids.isEmpty else { return [] }
         return try await rows("""
-            SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
+            SELECT f.id, f.image_id, i.collection_id, c.organization_id, c.jurisdiction, f.template
+            FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
             WHERE f.id = ANY(\(ids)) ORDER BY f.id
             """).compactMap(Self.indexEntry)
     }
 
     public func templates(after id: FaceID, limit: Int) async throws -> [IndexEntry] {
         try await rows("""
-            SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
+            SELECT f.id, f.image_id, i.collection_id, c.organization_id, c.jurisdiction, f.template
+            FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
             WHERE f.id > \(id) ORDER BY f.id LIMIT \(limit)
             """).compactMap(Self.indexEntry)
     }
 
     private static func indexEntry(_ row: PostgresRandomAccessRow) throws -> IndexEntry? {
         guard let template = FaceTemplate(bytes: try row.bytes("template")) else { return nil }
-        return IndexEntry(id: try row.value("id"), collection: try row.value("collection_id"), template: template)
+        return IndexEntry(id: try row.value("id"), collection: try row.value("collection_id"), template: template,
+                          image: try row.value("image_id"), organization: try row.value("organization_id"),
+                          jurisdiction: try row.value("jurisdiction"))
     }
 
     public func latestIndexSequence() async throws -> Int64 {
         try await rows("SELECT COALESCE(MAX(seq), 0) AS latest FROM index_log")[0].value("latest")
+    }
+
+    /// A session advisory lock on a connection of its own, held while `body` runs: servers and
+    /// workers replay the change log into the shared Milvus index one at a time. A process
+    /// that dies loses its connection, and with it the lock.
+    public func holdingIndexSyncLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.run("SELECT pg_advisory_lock(\(AdvisoryLock.indexSync.rawValue))")
+            let result: T
+            do {
+                result = try await body()
+            } catch {
+                _ = try? await connection.run("SELECT pg_advisory_unlock(\(AdvisoryLock.indexSync.rawValue))")
+                throw error
+            }
+            try await connection.run("SELECT pg_advisory_unlock(\(AdvisoryLock.indexSync.rawValue))")
+            return result
+        }
     }
 
     // MARK: Calibration

@@ -9,6 +9,9 @@ enum AdvisoryLock: Int64 {
     /// Held (per transaction) by every transaction that writes the index change log; see
     /// `PostgresGalleryStore.logIndexChanges`.
     case indexLog = 0x4C4B_4E53_0002
+    /// Held (per session) while a process applies the change log to the shared vector index;
+    /// see `PostgresGalleryStore.holdingIndexSyncLock`.
+    case indexSync = 0x4C4B_4E53_0003
 }
 
 /// The PostgreSQL schema, as an ordered list of migrations recorded in `schema_migration`.

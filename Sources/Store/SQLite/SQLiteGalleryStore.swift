@@ -311,7 +311,8 @@ public final class SQLiteGalleryStore: GalleryStore {
         guard !ids.isEmpty else { return [] }
         return try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
+                SELECT f.id, f.image_id, i.collection_id, c.organization_id, c.jurisdiction, f.template
+                FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
                 WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.id
                 """, arguments: [Self.jsonArray(ids)]).compactMap(Self.indexEntry)
         }
@@ -320,7 +321,8 @@ public final class SQLiteGalleryStore: GalleryStore {
     public func templates(after id: FaceID, limit: Int) async throws -> [IndexEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT f.id, i.collection_id, f.template FROM face f JOIN image i ON i.id = f.image_id
+                SELECT f.id, f.image_id, i.collection_id, c.organization_id, c.jurisdiction, f.template
+                FROM face f JOIN image i ON i.id = f.image_id JOIN collection c ON c.id = i.collection_id
                 WHERE f.id > ? ORDER BY f.id LIMIT ?
                 """, arguments: [id, limit]).compactMap(Self.indexEntry)
         }
@@ -329,11 +331,17 @@ public final class SQLiteGalleryStore: GalleryStore {
     private static func indexEntry(_ row: Row) -> IndexEntry? {
         let bytes: Data = row["template"]
         guard let template = FaceTemplate(bytes: bytes) else { return nil }
-        return IndexEntry(id: row["id"], collection: row["collection_id"], template: template)
+        return IndexEntry(id: row["id"], collection: row["collection_id"], template: template, image: row["image_id"],
+                          organization: row["organization_id"], jurisdiction: row["jurisdiction"])
     }
 
     public func latestIndexSequence() async throws -> Int64 {
         try await database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM index_log") ?? 0 }
+    }
+
+    /// The embedded index belongs to one process, whose gallery already runs its syncs one at a time.
+    public func holdingIndexSyncLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await body()
     }
 
     // MARK: Calibration
