@@ -9,7 +9,9 @@ Run by scripts/test/scale-out.sh inside scripts/test/with-backends.sh:
 - the same photos ingested into an embedded data directory give the same faces and the same
   top-10 distances (within 1e-4) as the scale-out store;
 - a data subject's erasure through the CLI removes their faces from PostgreSQL and Milvus, and
-  server B no longer finds them; the audit chain verifies.
+  server B no longer finds them; the audit chain verifies;
+- `likeness migrate` moves the embedded store into PostgreSQL + Milvus, and the moved store
+  answers searches with the same face ids and distances.
 Exits non-zero, saying what failed, on the first failed check.
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
@@ -222,6 +224,27 @@ def main():
     check(not ({"img16.jpg", "img17.jpg"} & names), "server B no longer finds the erased person")
     verify = likeness("audit", "verify", expect=None)
     check(verify.returncode == 0 and "chain intact" in verify.stdout, f"the audit chain verifies: {verify.stdout.strip()}")
+
+    print("migrate the embedded store into a new PostgreSQL database and Milvus collection", flush=True)
+    migrated_database = f"lk_migrated_{suffix}"
+    subprocess.run(["psql", postgres_server, "-qc", f"CREATE DATABASE {migrated_database}"], check=True)
+    migrated_store = postgres_server.rsplit("/", 1)[0] + "/" + migrated_database
+    migrated = ["--store", migrated_store, "--vectors", f"{milvus_server}/migrated_{suffix}", "--data", os.path.join(work, "embedded")]
+    result = likeness("migrate", "--from", os.path.join(work, "embedded"), "--to-store", migrated[1], "--to-vectors", migrated[3],
+                      backend=[], expect=None)
+    passed = (result.returncode == 0 and f"Sample searches: {embedded_total} of {embedded_total}" in result.stdout
+              and "DIFFERENT" not in result.stdout)
+    check(passed, "likeness migrate copied every table, and its checks passed" + ("" if passed else "\n" + result.stdout + result.stderr))
+    for probe in ["img61.jpg", "img5.jpg"]:
+        arguments = ["search", os.path.join(fixtures, probe), "--top", "10", "--json", "--user", "ivy", "--case", "SCALE-4",
+                     "--purpose", "criminal_investigation"]
+        before = json.loads(likeness(*arguments, backend=embedded).stdout)["matches"]
+        after = json.loads(likeness(*arguments, backend=migrated).stdout)["matches"]
+        check([m["face_id"] for m in before] == [m["face_id"] for m in after]
+              and all(abs(a["distance"] - b["distance"]) <= 1e-4 + 1e-9 for a, b in zip(before, after)),
+              f"{probe}: the migrated store answers with the same face ids and distances")
+    verify = likeness("audit", "verify", backend=migrated, expect=None)
+    check(verify.returncode == 0 and "chain intact" in verify.stdout, f"the migrated audit chain verifies: {verify.stdout.strip()}")
     print("scale-out: all checks passed")
 
 
