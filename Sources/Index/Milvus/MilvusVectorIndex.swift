@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import LikenessCore
 import SwiftProtobuf
+import Synchronization
 
 /// The scale-out vector index: templates in a Milvus collection, shared by every server and
 /// worker, with the face's image, collection, organisation and jurisdiction as scalar fields.
@@ -44,12 +45,6 @@ public final class MilvusVectorIndex: VectorIndex {
     static let indexParameters = (type: "HNSW", build: #"{"M":16,"efConstruction":200}"#)
     /// Rows per upsert: 5,000 templates are ~2.6 MB, well under the server's 64 MB message limit.
     static let upsertBatch = 5_000
-    /// Searches read a snapshot at most a few seconds old (Milvus's graceful time, 5 s by
-    /// default): on Milvus 2.3.5 a Strong search waits ~400 ms for every write in flight, a
-    /// Bounded one ~7 ms. A face ingested in the last seconds may not be found yet; an erased one
-    /// is never shown, because erasure waits for this same view to lose it (`remove`), and
-    /// results are joined with the database, which no longer has it.
-    static let searchConsistency = Milvus_Proto_Common_ConsistencyLevel.bounded
     /// How long an erasure waits for Milvus to stop returning deleted ids before failing.
     static let deleteVisibilityTimeout: Duration = .seconds(30)
 
@@ -61,6 +56,13 @@ public final class MilvusVectorIndex: VectorIndex {
     private var state: String { location.collection + "_state" }
     /// Search `ef`: candidates HNSW keeps while searching; at least k.
     public let searchBreadth: Int
+    /// Milvus's timestamp of this process's last acknowledged upsert. Searches ask Milvus to
+    /// have applied at least that much ("session" consistency): a process finds what it wrote
+    /// itself, and what others wrote once Milvus has consumed it (within ~0.2 s). A Strong
+    /// search would wait for every write in flight anywhere: ~400 ms on Milvus 2.3.5 against
+    /// ~7 ms. Erased faces are never shown either way: `remove` waits until a Strong read no
+    /// longer returns them, and results are joined with the database, which no longer has them.
+    private let lastWrite = Mutex<UInt64>(0)
 
     /// Connects, and creates the collections (templates, and the applied sequence) if absent.
     public init(_ location: Location, searchBreadth: Int = 64) async throws {
@@ -126,7 +128,9 @@ public final class MilvusVectorIndex: VectorIndex {
                 .int64("organization_id", batch.map(\.organization)),
                 .varChar("jurisdiction", batch.map(\.jurisdiction)),
             ]
-            try check(try await milvus.upsert(request).status, "upsert into \(faces)")
+            let result = try await milvus.upsert(request)
+            try check(result.status, "upsert into \(faces)")
+            lastWrite.withLock { $0 = max($0, result.timestamp) }
         }
         if sequence > 0 { try await setAppliedSequence(sequence) }
     }
@@ -179,7 +183,8 @@ public final class MilvusVectorIndex: VectorIndex {
             .init("anns_field", "template"), .init("topk", String(k)), .init("metric_type", "L2"),
             .init("params", #"{"ef":\#(max(k, searchBreadth))}"#), .init("round_decimal", "-1"),
         ]
-        request.consistencyLevel = Self.searchConsistency
+        request.consistencyLevel = .session
+        request.guaranteeTimestamp = lastWrite.withLock { $0 }
         let response = try await milvus.search(request)
         try check(response.status, "search \(faces)")
         let results = response.results
@@ -271,13 +276,12 @@ public final class MilvusVectorIndex: VectorIndex {
         try check(try await milvus.upsert(request).status, "record the applied sequence")
     }
 
-    private func query(_ name: String, expression: String, output: [String],
-                       consistency: Milvus_Proto_Common_ConsistencyLevel = .strong) async throws -> Milvus_Proto_Milvus_QueryResults {
+    private func query(_ name: String, expression: String, output: [String]) async throws -> Milvus_Proto_Milvus_QueryResults {
         var request = Milvus_Proto_Milvus_QueryRequest()
         request.collectionName = name
         request.expr = expression
         request.outputFields = output
-        request.consistencyLevel = consistency
+        request.consistencyLevel = .strong
         let response = try await milvus.query(request)
         try check(response.status, "query \(name)")
         return response
@@ -291,12 +295,11 @@ public final class MilvusVectorIndex: VectorIndex {
         return Int(count)
     }
 
-    /// Waits until a read at the searches' consistency no longer returns any of `ids`.
+    /// Waits until a Strong read (one that sees every acknowledged write) no longer returns any of `ids`.
     private func waitUntilGone(_ ids: [FaceID]) async throws {
         let deadline = ContinuousClock.now + Self.deleteVisibilityTimeout
         while true {
-            let found = try await query(faces, expression: "face_id in \(Self.list(ids))", output: ["face_id"],
-                                        consistency: Self.searchConsistency)
+            let found = try await query(faces, expression: "face_id in \(Self.list(ids))", output: ["face_id"])
             let remaining = found.fieldsData.first { $0.fieldName == "face_id" }?.scalars.longData.data ?? []
             if remaining.isEmpty { return }
             guard ContinuousClock.now < deadline else {
