@@ -52,7 +52,6 @@ public final class Gallery: Sendable {
     /// only this machine's suppression key (the same key file must be on every machine) and its
     /// held uploads. The index catches up with the database's change log before this returns.
     public static func openScaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Gallery {
-        try directory.create()
         let store = try await PostgresGalleryStore(url: storeURL)
         let index: MilvusVectorIndex
         do {
