@@ -195,6 +195,31 @@ public final class MilvusVectorIndex: VectorIndex {
     /// Milvus makes every acknowledged write durable in its own log; there is nothing to write.
     public func persist() async throws {}
 
+    /// Seals the rows Milvus holds in memory and waits until it has built the HNSW graph over
+    /// every one of them. Until then new rows are searched less well (by a temporary index), so
+    /// a bulk load (a benchmark, a rebuild) is measured or served at steady state only after this.
+    /// Not for every ingest: each seal makes a segment, and many small ones search slowly.
+    public func sealAndWaitUntilIndexed(timeout: Duration = .seconds(3600)) async throws {
+        var flush = Milvus_Proto_Milvus_FlushRequest()
+        flush.collectionNames = [faces]
+        try check(try await milvus.flush(flush).status, "seal \(faces)")
+        let expected = try await rowCount(faces)
+        var describe = Milvus_Proto_Milvus_DescribeIndexRequest()
+        describe.collectionName = faces
+        describe.fieldName = "template"
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let response = try await milvus.describeIndex(describe)
+            try check(response.status, "describe the index of \(faces)")
+            if let index = response.indexDescriptions.first {
+                if index.state == .failed { throw MilvusError("Milvus failed to index \(faces): \(index.indexStateFailReason)") }
+                if index.totalRows >= expected, index.indexedRows >= index.totalRows, index.pendingIndexRows == 0 { return }
+            }
+            guard ContinuousClock.now < deadline else { throw MilvusError("\(faces) was not fully indexed within \(timeout)") }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     // MARK: Collections
 
     private func createCollectionsIfAbsent() async throws {
