@@ -29,7 +29,7 @@ public enum MilvusBenchmark {
             try await index.insert(entries, through: Int64(start + entries.count))
         }
         let insertSeconds = clock.lap()
-        let counted = await index.count
+        let counted = try await index.count
         guard counted == size else { throw BenchmarkError("Milvus holds \(counted) templates, expected \(size)") }
         clock.lap()
         try await index.sealAndWaitUntilIndexed()

@@ -118,7 +118,7 @@ public final class Gallery: Sendable {
         try await syncs.run { [store, index] in try await store.holdingIndexSyncLock {
             var applied = 0
             while true {
-                let changes = try await store.indexChanges(after: await index.appliedSequence, limit: 10_000)
+                let changes = try await store.indexChanges(after: try await index.appliedSequence, limit: 10_000)
                 guard !changes.isEmpty else { return applied }
                 var start = changes.startIndex
                 while start < changes.endIndex {

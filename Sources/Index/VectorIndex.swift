@@ -13,11 +13,12 @@ public struct Neighbor: Sendable, Hashable {
 
 /// Nearest-neighbour search over face templates. The database is the source of truth; an
 /// index mirrors it by replaying the database's change log, and records how far it got.
-/// Methods are `async` so an index in another process (Milvus) can conform.
+/// Methods are `async throws` so an index in another process (Milvus) can conform and say
+/// when it cannot be reached, rather than answer 0.
 public protocol VectorIndex: AnyObject, Sendable {
-    var count: Int { get async }
+    var count: Int { get async throws }
     /// The sequence number of the last database change-log entry this index reflects (0 = none).
-    var appliedSequence: Int64 { get async }
+    var appliedSequence: Int64 { get async throws }
     /// Adds entries; an entry whose id is already indexed replaces it (upsert).
     func insert(_ entries: [IndexEntry], through sequence: Int64) async throws
     /// Removes entries; unknown ids are ignored.

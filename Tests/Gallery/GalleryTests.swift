@@ -36,14 +36,14 @@ import TestSupport
         _ = try await gallery.storeImages(batch(collection.id, 50..<80))  // never persisted: as if killed here
 
         gallery = try await Gallery.openEmbedded(at: directory)
-        #expect(await gallery.index.count == 80)
+        #expect(try await gallery.index.count == 80)
         let probe = template(63)
         #expect(try await gallery.index.nearest(to: probe, k: 1, in: nil).first?.distance == 0)
 
         try FileManager.default.removeItem(at: layout.index)
         gallery = try await Gallery.openEmbedded(at: directory)
-        #expect(await gallery.index.count == 80)
-        #expect(await gallery.index.appliedSequence == (try await gallery.store.latestIndexSequence()))
+        #expect(try await gallery.index.count == 80)
+        #expect(try await gallery.index.appliedSequence == (try await gallery.store.latestIndexSequence()))
     }
 
     @Test func damagedIndexFileIsRebuiltFromTheDatabase() async throws {
@@ -59,7 +59,7 @@ import TestSupport
         try Data("not an index".utf8).write(to: DataDirectory(directory).index)
         gallery = try await Gallery.openEmbedded(at: directory)
         #expect(gallery.indexRebuiltBecause != nil)
-        #expect(await gallery.index.count == 40)
+        #expect(try await gallery.index.count == 40)
         #expect(try await gallery.index.nearest(to: template(17), k: 1, in: nil).first?.distance == 0)
     }
 
@@ -74,6 +74,6 @@ import TestSupport
         let before = try await gallery.index.nearest(to: probe, k: 10, in: nil)
         #expect(try await gallery.reindex() == 200)
         #expect(try await gallery.index.nearest(to: probe, k: 10, in: nil) == before)
-        #expect(await gallery.index.count == 200)
+        #expect(try await gallery.index.count == 200)
     }
 }

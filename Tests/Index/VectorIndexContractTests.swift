@@ -48,7 +48,7 @@ enum IndexBackend: String, CaseIterable, CustomStringConvertible {
         try await backend.withIndex { index, _ in
             let entries = TestTemplates.entries(templates)
             try await index.insert(entries, through: 1)
-            #expect(await index.count == 1_000)
+            #expect(try await index.count == 1_000)
             for query in TestTemplates.clustered(count: 20, seed: 8) {
                 let found = try await index.nearest(to: query, k: 10, in: nil)
                 let exact = TestTemplates.bruteForce(query, among: entries, k: 10)
@@ -64,7 +64,7 @@ enum IndexBackend: String, CaseIterable, CustomStringConvertible {
             try await index.insert(TestTemplates.entries(Array(templates[0..<100])), through: 1)
             let moved = IndexEntry(id: 5, collection: 2, template: templates[500], image: 5, organization: 1, jurisdiction: "GB")
             try await index.insert([moved], through: 2)
-            #expect(await index.count == 100)
+            #expect(try await index.count == 100)
             let found = try await index.nearest(to: templates[500], k: 3, in: nil)
             #expect(found.first?.id == 5 && (found.first?.distance ?? 1) < 1e-3)
             #expect(found.filter { $0.id == 5 }.count == 1)
@@ -79,8 +79,8 @@ enum IndexBackend: String, CaseIterable, CustomStringConvertible {
             try await index.insert(entries, through: 1)
             let removed: [FaceID] = [3, 4, 5, 150, 9_999]  // 9,999 was never indexed: ignored
             try await index.remove(removed, through: 2)
-            #expect(await index.count == 196)
-            #expect(await index.appliedSequence == 2)
+            #expect(try await index.count == 196)
+            #expect(try await index.appliedSequence == 2)
             for id in removed.dropLast() {
                 let found = try await index.nearest(to: templates[Int(id) - 1], k: 10, in: nil)
                 #expect(!found.contains { removed.contains($0.id) })
@@ -108,13 +108,13 @@ enum IndexBackend: String, CaseIterable, CustomStringConvertible {
             try await index.insert(TestTemplates.entries(Array(templates[0..<300])), through: 41)
             try await index.remove([7], through: 42)
             let other = try await reopen()
-            #expect(await other.count == 299)
-            #expect(await other.appliedSequence == 42)
+            #expect(try await other.count == 299)
+            #expect(try await other.appliedSequence == 42)
             #expect(try await other.nearest(to: templates[8], k: 1, in: nil).map(\.id) == [9])
 
             try await other.removeAll()
-            #expect(await other.count == 0)
-            #expect(await other.appliedSequence == 0)
+            #expect(try await other.count == 0)
+            #expect(try await other.appliedSequence == 0)
             #expect(try await other.nearest(to: templates[8], k: 1, in: nil).isEmpty)
         }
     }

@@ -52,7 +52,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 print(row.table.padding(toLength: 20, withPad: " ", startingAt: 0)
                       + String(format: "%10d  %10d", row.source, row.target) + (same ? "" : "  DIFFERENT"))
             }
-            let milvusCount = await index.count, faces = try await targetStore.counts().faces
+            let milvusCount = try await index.count, faces = try await targetStore.counts().faces
             print("Milvus templates: \(milvusCount) (faces: \(faces))")
             passed = passed && milvusCount == faces
 

@@ -108,12 +108,12 @@ public final class MilvusVectorIndex: VectorIndex {
     // MARK: VectorIndex
 
     public var count: Int {
-        get async { (try? await rowCount(faces)) ?? 0 }
+        get async throws { try await rowCount(faces) }
     }
 
     public var appliedSequence: Int64 {
-        get async {
-            guard let result = try? await query(state, expression: "id == 1", output: ["sequence"]) else { return 0 }
+        get async throws {
+            let result = try await query(state, expression: "id == 1", output: ["sequence"])
             return result.fieldsData.first { $0.fieldName == "sequence" }?.scalars.longData.data.first ?? 0
         }
     }
