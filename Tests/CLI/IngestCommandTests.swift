@@ -72,6 +72,6 @@ import TestSupport
         let counts = try await gallery.store.counts()
         #expect(counts.images == copies)  // each stored once: (collection, sha256) is unique
         #expect(counts.faces == copies)   // one face per photo, none written twice
-        #expect(await gallery.index.count == counts.faces)
+        #expect(try await gallery.index.count == counts.faces)
     }
 }
