@@ -211,6 +211,20 @@ public struct VideoAppearance: Sendable, Hashable, Codable {
         let tenths = Int((seconds * 10).rounded())
         return String(format: "%02d:%02d:%02d.%d", tenths / 36_000, tenths / 600 % 60, tenths / 10 % 60, tenths % 10)
     }
+
+    /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).
+    public static func place(_ origin: ImageOrigin, _ appearance: VideoAppearance?) -> String {
+        appearance.map { "\(origin.location) @ \(clock($0.time))" } ?? origin.location
+    }
+
+    /// `video_time`, `track_start` and `track_end` in seconds.
+    public var json: [String: Any] {
+        ["video_time": (time * 100).rounded() / 100, "track_start": (start * 100).rounded() / 100, "track_end": (end * 100).rounded() / 100]
+    }
+}
+
+extension MatchDetails {
+    public var place: String { VideoAppearance.place(origin, video) }
 }
 
 public struct NewFace: Sendable {

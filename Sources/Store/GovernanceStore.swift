@@ -35,10 +35,22 @@ public protocol GovernanceStore: Sendable {
 
     // Access and erasure requests from the public
     func createSubjectRequest(_ request: NewSubjectRequest) async throws -> SubjectRequest
+    /// Newest first, without their selfies.
     func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest]
     func subjectRequest(_ id: Int64) async throws -> SubjectRequest?
-    /// Closes a request with its decision and deletes its selfie.
-    func closeSubjectRequest(_ id: Int64, decision: String) async throws
+    /// The request's selfie, while the request is open.
+    func subjectRequestSelfie(_ id: Int64) async throws -> [UInt8]?
+    /// Records how the requester's identity was checked. False when the request was not
+    /// awaiting that (already verified or ended): the change is atomic, so two admins cannot
+    /// both verify it.
+    func verifySubjectRequest(_ id: Int64, verification: IdentityVerification) async throws -> Bool
+    /// Adds faces found for an open request; a face already listed keeps its first finding.
+    func addSubjectFindings(_ findings: [SubjectFinding], to request: Int64) async throws
+    /// The faces found for a request, nearest first.
+    func subjectFindings(of request: Int64) async throws -> [SubjectFinding]
+    /// Ends an open request (`closed`, `rejected` or `expired`) with its decision, and deletes
+    /// its selfie and findings. False when it had already ended.
+    func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool
 
     // Audit
     /// Appends an entry, chained to the last one, in one transaction.
@@ -51,6 +63,10 @@ public protocol GovernanceStore: Sendable {
     func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry]
     /// One account's entries of one action, newest first: a user's own search history.
     func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry]
+    /// The probe thumbnail of an entry of the organisation.
+    func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail?
+    /// Redacts the thumbnails of a privacy request's selfie (erasing faces redacts theirs).
+    func redactAuditThumbnails(of subject: ThumbnailSubject) async throws
 }
 
 public struct Organization: Sendable, Codable, Hashable {
@@ -125,6 +141,7 @@ public struct NewSubjectRequest: Sendable {
     public var organization: OrganizationID
     public var reference: String
     public var kind: SubjectRequest.Kind
+    /// Re-encoded small by whoever filed it: never the bytes a member of the public sent.
     public var selfie: [UInt8]
     public var contact: String
     public var suppressionConsent: Bool
@@ -140,19 +157,82 @@ public struct NewSubjectRequest: Sendable {
     }
 }
 
+/// A privacy request. Nothing is looked up for it until an admin has checked the requester's
+/// identity (`verified`); it ends `closed` (answered or erased), `rejected` (identity not
+/// shown) or `expired` (never verified).
 public struct SubjectRequest: Sendable {
     public enum Kind: String, Sendable, CaseIterable { case access, erasure }
-    public enum Status: String, Sendable { case open, closed }
+    public enum Status: String, Sendable, CaseIterable {
+        case unverified, verified, closed, rejected, expired
+        public var isOpen: Bool { self == .unverified || self == .verified }
+    }
     public var id: Int64
     public var organization: OrganizationID
     public var reference: String
     public var kind: Kind
     public var status: Status
-    /// Nil once the request is closed.
-    public var selfie: [UInt8]?
+    /// As the requester gave it; answers go only to the verified contact.
     public var contact: String
     public var suppressionConsent: Bool
     public var createdAt: Date
     public var closedAt: Date?
     public var decision: String?
+    public var verification: IdentityVerification?
+
+    public init(id: Int64, organization: OrganizationID, reference: String, kind: Kind, status: Status, contact: String,
+                suppressionConsent: Bool, createdAt: Date, closedAt: Date?, decision: String?, verification: IdentityVerification?) {
+        self.id = id
+        self.organization = organization
+        self.reference = reference
+        self.kind = kind
+        self.status = status
+        self.contact = contact
+        self.suppressionConsent = suppressionConsent
+        self.createdAt = createdAt
+        self.closedAt = closedAt
+        self.decision = decision
+        self.verification = verification
+    }
+}
+
+/// How an admin satisfied themselves that the requester is the person in the selfie. The
+/// document itself is never stored.
+public struct IdentityVerification: Sendable {
+    public enum Method: String, Sendable, CaseIterable {
+        case documentSeen = "document_seen", inPerson = "in_person", knownContact = "known_contact"
+    }
+    public var method: Method
+    public var note: String
+    /// Where the answer goes: a contact the admin has confirmed belongs to the requester.
+    public var answerTo: String
+    public var verifiedBy: AccountID
+    public var verifiedByName: String
+    public var at: Date
+
+    public init(method: Method, note: String, answerTo: String, verifiedBy: AccountID, verifiedByName: String, at: Date) {
+        self.method = method
+        self.note = note
+        self.answerTo = answerTo
+        self.verifiedBy = verifiedBy
+        self.verifiedByName = verifiedByName
+        self.at = at
+    }
+}
+
+/// A gallery face found for a privacy request, by which probe and in which audited lookup.
+public struct SubjectFinding: Sendable, Hashable {
+    public var face: FaceID
+    public var distance: Float
+    public var band: String
+    /// "selfie", or "face N" when a face the admin confirmed was used as a further probe.
+    public var foundBy: String
+    public var auditEntry: Int64
+
+    public init(face: FaceID, distance: Float, band: String, foundBy: String, auditEntry: Int64) {
+        self.face = face
+        self.distance = distance
+        self.band = band
+        self.foundBy = foundBy
+        self.auditEntry = auditEntry
+    }
 }

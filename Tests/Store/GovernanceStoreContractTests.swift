@@ -132,26 +132,81 @@ import TestSupport
     }
 
     @Test(arguments: StoreBackend.allCases)
-    func subjectRequestsLoseTheirSelfieWhenClosed(_ backend: StoreBackend) async throws {
+    func subjectRequestsAreVerifiedOnceAndLoseTheirSelfieAndFindingsWhenTheyEnd(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()
             let organization = try await Samples.organization(store)
+            let admin = try await account(store, "privacy", in: organization.id, role: .admin)
             let access = try await store.createSubjectRequest(NewSubjectRequest(
                 organization: organization.id, reference: "SR-A", kind: .access, selfie: [0xFF, 0xD8, 1], contact: "a@example.org",
                 suppressionConsent: false))
             let erasure = try await store.createSubjectRequest(NewSubjectRequest(
                 organization: organization.id, reference: "SR-B", kind: .erasure, selfie: [0xFF, 0xD8, 2], contact: "b@example.org",
                 suppressionConsent: true))
-            #expect(access.status == .open && access.selfie == [0xFF, 0xD8, 1] && access.closedAt == nil)
+            #expect(access.status == .unverified && access.verification == nil && access.closedAt == nil)
+            #expect(try await store.subjectRequestSelfie(access.id) == [0xFF, 0xD8, 1])
             #expect(try await store.subjectRequests(of: organization.id, status: nil).map(\.reference) == ["SR-B", "SR-A"])
 
-            try await store.closeSubjectRequest(access.id, decision: "sent 3 images")
+            let verification = IdentityVerification(method: .documentSeen, note: "passport", answerTo: "a@example.org",
+                                                    verifiedBy: admin.id, verifiedByName: admin.username, at: Date())
+            #expect(try await store.verifySubjectRequest(access.id, verification: verification))
+            // Verified once only: a second admin's verification, or one after the end, changes nothing.
+            #expect(try await !store.verifySubjectRequest(access.id, verification: verification))
+            let verified = try #require(try await store.subjectRequest(access.id))
+            #expect(verified.status == .verified && verified.verification?.method == .documentSeen
+                    && verified.verification?.verifiedBy == admin.id && verified.verification?.answerTo == "a@example.org")
+
+            let findings = [SubjectFinding(face: 7, distance: 0.41, band: "strong", foundBy: "selfie", auditEntry: 3),
+                            SubjectFinding(face: 9, distance: 0.58, band: "weak", foundBy: "selfie", auditEntry: 3)]
+            try await store.addSubjectFindings(findings, to: access.id)
+            // A face found again keeps its first finding.
+            try await store.addSubjectFindings([SubjectFinding(face: 9, distance: 0.30, band: "strong", foundBy: "face 7", auditEntry: 4)],
+                                               to: access.id)
+            #expect(try await store.subjectFindings(of: access.id) == findings)
+
+            #expect(try await store.endSubjectRequest(access.id, status: .closed, decision: "sent 3 images"))
+            #expect(try await !store.endSubjectRequest(access.id, status: .expired, decision: "again"))
             let closed = try #require(try await store.subjectRequest(access.id))
-            #expect(closed.status == .closed && closed.selfie == nil && closed.decision == "sent 3 images" && closed.closedAt != nil)
-            #expect(try await store.subjectRequests(of: organization.id, status: .open).map(\.id) == [erasure.id])
+            #expect(closed.status == .closed && closed.decision == "sent 3 images" && closed.closedAt != nil)
+            #expect(try await store.subjectRequestSelfie(access.id) == nil)
+            #expect(try await store.subjectFindings(of: access.id).isEmpty)
+            #expect(try await !store.verifySubjectRequest(access.id, verification: verification))
+            #expect(try await store.subjectRequests(of: organization.id, status: .unverified).map(\.id) == [erasure.id])
             #expect(try await store.subjectRequests(of: organization.id, status: .closed).map(\.id) == [access.id])
             let open = try #require(try await store.subjectRequest(erasure.id))
             #expect(open.kind == .erasure && open.suppressionConsent && open.contact == "b@example.org")
+        }
+    }
+
+    /// A probe thumbnail is kept apart from its entry: the chain holds its digest, so redacting
+    /// the bytes (when the face it shows is erased) leaves the chain whole.
+    @Test(arguments: StoreBackend.allCases)
+    func auditThumbnailsAreRedactedWithoutBreakingTheChain(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            var pivot = search(1, by: 10, case: "C-pivot")
+            pivot.probeThumbnail = [9, 9, 9]
+            pivot.thumbnailShows = .face(42)
+            var lookup = search(1, by: 10, case: "SR-X")
+            lookup.probeThumbnail = [8, 8]
+            lookup.thumbnailShows = .privacyRequest("SR-X")
+            for entry in [search(1, by: 10, case: "C-1"), pivot, lookup] { _ = try await store.appendAudit(entry) }
+            #expect(try await store.auditThumbnail(entry: 1, organization: 1)?.jpeg == [1, 2, 3])
+            #expect(try await store.auditThumbnail(entry: 1, organization: 2) == nil)
+
+            try await store.redactAuditThumbnails(of: .face(42))
+            try await store.redactAuditThumbnails(of: .privacyRequest("SR-X"))
+            var redacted: [AuditThumbnail?] = []
+            for id: Int64 in [1, 2, 3] { redacted.append(try await store.auditThumbnail(entry: id, organization: 1)) }
+            #expect(redacted.map { $0?.jpeg } == [[1, 2, 3], nil, nil])
+            let entries = try await store.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 10)
+            #expect(redacted[1]?.redactedAt != nil && redacted[1]?.sha256 == entries[1].thumbnailSHA256)
+            #expect(isOneChain(entries) && entries.allSatisfy(\.hasThumbnail))
+            // Only redaction: the bytes cannot be swapped, nor the row deleted.
+            for attempt in ["UPDATE audit_thumbnail SET jpeg = NULL, sha256 = 'forged' WHERE entry_id = 1",
+                            "UPDATE audit_thumbnail SET jpeg = '\\x00' WHERE entry_id = 1", "DELETE FROM audit_thumbnail WHERE entry_id = 1"] {
+                await #expect(throws: (any Error).self, "\(attempt)") { try await database.executeDirectly(attempt) }
+            }
         }
     }
 
@@ -171,10 +226,10 @@ import TestSupport
             #expect(isOneChain(all))
             #expect(all.map(\.hash) == appended.map(\.hash) && all.map(\.at) == appended.map(\.at))
             let first = all[0]
-            #expect(first.entry.probeThumbnail == [1, 2, 3] && first.entry.candidates == search(1, by: 10, case: "").candidates)
+            #expect(first.hasThumbnail && first.entry.candidates == search(1, by: 10, case: "").candidates)
             #expect(first.entry.collections == [1, 2] && first.entry.offence == "none" && first.entry.detail == "top 10")
             #expect(AuditEntry.timestamp(first.date) == first.at && first.date >= start && first.date <= Date().addingTimeInterval(1))
-            #expect(all[5].entry.organization == nil && all[5].entry.actorID == nil && all[5].entry.probeThumbnail == nil)
+            #expect(all[5].entry.organization == nil && all[5].entry.actorID == nil && !all[5].hasThumbnail)
 
             #expect(try await store.auditEntries(organization: 1, from: nil, to: nil, after: 0, limit: 100).map(\.id) == [1, 2, 3, 5])
             #expect(try await store.auditEntries(organization: 1, from: nil, to: nil, after: 2, limit: 1).map(\.id) == [3])

@@ -242,6 +242,7 @@ public final class PostgresGalleryStore: GalleryStore {
                 """).map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
                 .sorted { $0.id < $1.id }
             try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
+            try await Self.redactAuditThumbnails(showing: faces, on: connection)
             return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
         }
     }
@@ -255,6 +256,7 @@ public final class PostgresGalleryStore: GalleryStore {
                 .map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
                 .sorted { $0.id < $1.id }
             try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
+            try await Self.redactAuditThumbnails(showing: faces, on: connection)
             return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
         }
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LikenessCore
 import PostgresNIO
@@ -148,41 +149,98 @@ extension PostgresGalleryStore: GovernanceStore {
 
     // MARK: Access and erasure requests
 
+    /// Every column but the selfie, which only `subjectRequestSelfie` reads.
+    static let subjectRequestColumns = """
+        id, organization_id, reference, kind, status, contact, suppression_consent, created_at, closed_at, decision,
+        verification_method, verification_note, answer_to, verified_by, verified_by_name, verified_at
+        """
+
     public func createSubjectRequest(_ new: NewSubjectRequest) async throws -> SubjectRequest {
         try Self.subjectRequest(try await rows("""
             INSERT INTO subject_request (organization_id, reference, kind, status, selfie, contact, suppression_consent)
-            VALUES (\(new.organization), \(new.reference), \(new.kind.rawValue), 'open', \(ByteBuffer(bytes: new.selfie)),
+            VALUES (\(new.organization), \(new.reference), \(new.kind.rawValue), 'unverified', \(ByteBuffer(bytes: new.selfie)),
                     \(new.contact), \(new.suppressionConsent))
-            RETURNING *
+            RETURNING \(unescaped: Self.subjectRequestColumns)
             """)[0])
     }
 
     public func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest] {
         try await rows("""
-            SELECT * FROM subject_request
+            SELECT \(unescaped: Self.subjectRequestColumns) FROM subject_request
             WHERE organization_id = \(organization) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
             ORDER BY id DESC
             """).map(Self.subjectRequest)
     }
 
     public func subjectRequest(_ id: Int64) async throws -> SubjectRequest? {
-        try await rows("SELECT * FROM subject_request WHERE id = \(id)").first.map(Self.subjectRequest)
+        try await rows("SELECT \(unescaped: Self.subjectRequestColumns) FROM subject_request WHERE id = \(id)").first
+            .map(Self.subjectRequest)
     }
 
-    public func closeSubjectRequest(_ id: Int64, decision: String) async throws {
+    public func subjectRequestSelfie(_ id: Int64) async throws -> [UInt8]? {
+        try await rows("SELECT selfie FROM subject_request WHERE id = \(id)").first?
+            .value("selfie", as: ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+
+    public func verifySubjectRequest(_ id: Int64, verification v: IdentityVerification) async throws -> Bool {
+        try await !rows("""
+            UPDATE subject_request SET status = 'verified', verification_method = \(v.method.rawValue), verification_note = \(v.note),
+                   answer_to = \(v.answerTo), verified_by = \(v.verifiedBy), verified_by_name = \(v.verifiedByName), verified_at = \(v.at)
+            WHERE id = \(id) AND status = 'unverified'
+            RETURNING id
+            """).isEmpty
+    }
+
+    public func addSubjectFindings(_ findings: [SubjectFinding], to request: Int64) async throws {
+        guard !findings.isEmpty else { return }
+        try await transaction { connection in
+            for f in findings {
+                try await connection.run("""
+                    INSERT INTO subject_finding (request_id, face_id, distance, band, found_by, audit_entry_id)
+                    VALUES (\(request), \(f.face), \(f.distance), \(f.band), \(f.foundBy), \(f.auditEntry))
+                    ON CONFLICT (request_id, face_id) DO NOTHING
+                    """)
+            }
+        }
+    }
+
+    public func subjectFindings(of request: Int64) async throws -> [SubjectFinding] {
+        try await rows("SELECT * FROM subject_finding WHERE request_id = \(request) ORDER BY distance, face_id").map { row in
+            SubjectFinding(face: try row.value("face_id"), distance: try row.value("distance"), band: try row.value("band"),
+                           foundBy: try row.value("found_by"), auditEntry: try row.value("audit_entry_id"))
+        }
+    }
+
+    public func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool {
+        precondition(!status.isOpen, "a request ends closed, rejected or expired")
         // The selfie's old row version lingers until VACUUM: `checkpoint()` removes it.
-        try await run("""
-            UPDATE subject_request SET status = 'closed', selfie = NULL, closed_at = now(), decision = \(decision) WHERE id = \(id)
-            """)
+        return try await transaction { connection in
+            let ended = try await connection.rows("""
+                UPDATE subject_request SET status = \(status.rawValue), selfie = NULL, closed_at = now(), decision = \(decision)
+                WHERE id = \(id) AND status IN ('unverified', 'verified')
+                RETURNING id
+                """)
+            guard !ended.isEmpty else { return false }
+            try await connection.run("DELETE FROM subject_finding WHERE request_id = \(id)")
+            return true
+        }
     }
 
     static func subjectRequest(_ row: PostgresRandomAccessRow) throws -> SubjectRequest {
-        SubjectRequest(id: try row.value("id"), organization: try row.value("organization_id"), reference: try row.value("reference"),
-                       kind: SubjectRequest.Kind(rawValue: try row.value("kind")) ?? .access,
-                       status: SubjectRequest.Status(rawValue: try row.value("status")) ?? .closed,
-                       selfie: try row.value("selfie", as: ByteBuffer?.self).map { Array($0.readableBytesView) },
-                       contact: try row.value("contact"), suppressionConsent: try row.value("suppression_consent"),
-                       createdAt: try row.value("created_at"), closedAt: try row.value("closed_at"), decision: try row.value("decision"))
+        var verification: IdentityVerification?
+        if let method = try row.value("verification_method", as: String?.self).flatMap(IdentityVerification.Method.init(rawValue:)) {
+            verification = IdentityVerification(
+                method: method, note: try row.value("verification_note", as: String?.self) ?? "",
+                answerTo: try row.value("answer_to", as: String?.self) ?? "", verifiedBy: try row.value("verified_by", as: Int64?.self) ?? 0,
+                verifiedByName: try row.value("verified_by_name", as: String?.self) ?? "",
+                at: try row.value("verified_at", as: Date?.self) ?? .distantPast)
+        }
+        return SubjectRequest(id: try row.value("id"), organization: try row.value("organization_id"), reference: try row.value("reference"),
+                              kind: SubjectRequest.Kind(rawValue: try row.value("kind")) ?? .access,
+                              status: SubjectRequest.Status(rawValue: try row.value("status")) ?? .closed,
+                              contact: try row.value("contact"), suppressionConsent: try row.value("suppression_consent"),
+                              createdAt: try row.value("created_at"), closedAt: try row.value("closed_at"),
+                              decision: try row.value("decision"), verification: verification)
     }
 
     // MARK: Audit
@@ -202,17 +260,24 @@ extension PostgresGalleryStore: GovernanceStore {
             // time order as they are in ID order. Stored as the exact text that is hashed.
             let now: Date = try await connection.rows("SELECT clock_timestamp() AS now")[0].value("now")
             let at = AuditEntry.timestamp(now)
-            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, previousHash: previous)
+            let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
+            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
             try await connection.run("""
                 INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
-                                         offence, probe_sha256, probe_thumbnail, collections, candidates, client_address,
+                                         offence, probe_sha256, collections, candidates, client_address,
                                          detail, previous_hash, hash)
                 VALUES (\(id), \(at), \(new.organization), \(new.actorID), \(new.actor), \(new.action), \(new.outcome),
                         \(new.caseNumber), \(new.purpose), \(new.offence), \(new.probeSHA256),
-                        \(new.probeThumbnail.map { ByteBuffer(bytes: $0) }), \(collections), \(candidates), \(new.clientAddress),
-                        \(new.detail), \(previous), \(hash))
+                        \(collections), \(candidates), \(new.clientAddress), \(new.detail), \(previous), \(hash))
                 """)
-            return AuditEntry(id: id, at: at, entry: new, previousHash: previous, hash: hash)
+            if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
+                let (face, request) = new.thumbnailShows.columns
+                try await connection.run("""
+                    INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference)
+                    VALUES (\(id), \(thumbnailSHA256), \(ByteBuffer(bytes: thumbnail)), \(face), \(request))
+                    """)
+            }
+            return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
         }
     }
 
@@ -221,7 +286,7 @@ extension PostgresGalleryStore: GovernanceStore {
         // `at` is ISO 8601 text in byte order (COLLATE "C"), so text order is time order.
         let from = from.map(AuditEntry.timestamp), to = to.map(AuditEntry.timestamp)
         return try await rows("""
-            SELECT * FROM audit_entry
+            SELECT \(unescaped: Self.auditColumns) FROM audit_entry
             WHERE id > \(after) AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
               AND (\(from)::text IS NULL OR at >= \(from)) AND (\(to)::text IS NULL OR at < \(to))
             ORDER BY id LIMIT \(limit)
@@ -235,15 +300,46 @@ extension PostgresGalleryStore: GovernanceStore {
     }
 
     public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
-        try await rows("SELECT * FROM audit_entry WHERE organization_id = \(organization) ORDER BY id DESC LIMIT \(limit)")
+        try await rows("SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE organization_id = \(organization) ORDER BY id DESC LIMIT \(limit)")
             .map(Self.auditEntry)
     }
 
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await rows("""
-            SELECT * FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
+            SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
             """).map(Self.auditEntry)
     }
+
+    public func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail? {
+        try await rows("""
+            SELECT t.sha256, t.jpeg, t.redacted_at FROM audit_thumbnail t JOIN audit_entry a ON a.id = t.entry_id
+            WHERE t.entry_id = \(entry) AND a.organization_id = \(organization)
+            """).first.map { row in
+            AuditThumbnail(sha256: try row.value("sha256"), jpeg: try row.value("jpeg", as: ByteBuffer?.self).map { Array($0.readableBytesView) },
+                           redactedAt: try row.value("redacted_at"))
+        }
+    }
+
+    public func redactAuditThumbnails(of subject: ThumbnailSubject) async throws {
+        let (face, request) = subject.columns
+        try await run("""
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
+            WHERE jpeg IS NOT NULL AND (face_id = \(face) OR request_reference = \(request))
+            """)
+    }
+
+    /// A pivot search's audit thumbnail is a gallery face's crop: it goes with the face, in the
+    /// erasure's own transaction.
+    static func redactAuditThumbnails(showing faces: [FaceID], on connection: PostgresConnection) async throws {
+        try await connection.run("""
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now() WHERE jpeg IS NOT NULL AND face_id = ANY(\(faces))
+            """)
+    }
+
+    /// The entry's columns and its thumbnail's digest, never the thumbnail's bytes.
+    static let auditColumns = """
+        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256
+        """
 
     static func auditEntry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {
         let collections = (try? JSONDecoder().decode([CollectionID].self, from: Data(try row.value("collections", as: String.self).utf8))) ?? []
@@ -252,10 +348,10 @@ extension PostgresGalleryStore: GovernanceStore {
             organization: try row.value("organization_id"), actorID: try row.value("actor_id"), actor: try row.value("actor"),
             action: try row.value("action"), outcome: try row.value("outcome"), caseNumber: try row.value("case_number"),
             purpose: try row.value("purpose"), offence: try row.value("offence"), probeSHA256: try row.value("probe_sha256"),
-            probeThumbnail: try row.value("probe_thumbnail", as: ByteBuffer?.self).map { Array($0.readableBytesView) },
             collections: collections, candidates: candidates, clientAddress: try row.value("client_address"),
             detail: try row.value("detail"))
-        return AuditEntry(id: try row.value("id"), at: try row.value("at"), entry: entry, previousHash: try row.value("previous_hash"),
+        return AuditEntry(id: try row.value("id"), at: try row.value("at"), entry: entry,
+                          thumbnailSHA256: try row.value("thumbnail_sha256"), previousHash: try row.value("previous_hash"),
                           hash: try row.value("hash"))
     }
 

@@ -304,5 +304,74 @@ enum PostgresSchema {
             """,
             "CREATE INDEX ingest_queue_waiting ON ingest_queue (id) WHERE state IN ('queued', 'claimed')",
         ]),
+        // SQLite's v12.
+        Migration(version: 4, name: "identity-checked privacy requests with stored findings; audit thumbnails apart", statements: [
+            "ALTER TABLE subject_request DROP CONSTRAINT subject_request_status_check",
+            // A request filed before had no identity check, so it now awaits one.
+            "UPDATE subject_request SET status = 'unverified' WHERE status = 'open'",
+            """
+            ALTER TABLE subject_request
+                ADD CONSTRAINT subject_request_status_check
+                    CHECK (status IN ('unverified', 'verified', 'closed', 'rejected', 'expired')),
+                ADD COLUMN verification_method TEXT,     -- how identity was checked (never the document itself)
+                ADD COLUMN verification_note TEXT,
+                ADD COLUMN answer_to TEXT,               -- the verified contact answers go to
+                ADD COLUMN verified_by BIGINT REFERENCES account(id),
+                ADD COLUMN verified_by_name TEXT,
+                ADD COLUMN verified_at TIMESTAMPTZ
+            """,
+            // What an audited lookup found for a request: shown from here, never looked up again.
+            """
+            CREATE TABLE subject_finding (
+                request_id BIGINT NOT NULL REFERENCES subject_request(id) ON DELETE CASCADE,
+                face_id BIGINT NOT NULL,
+                distance REAL NOT NULL,
+                band TEXT NOT NULL,
+                found_by TEXT NOT NULL,
+                audit_entry_id BIGINT NOT NULL,
+                PRIMARY KEY (request_id, face_id)
+            )
+            """,
+            // Probe thumbnails leave the append-only entries: the chain hashes their digest, and
+            // their bytes are redacted when the face they show is erased.
+            """
+            CREATE TABLE audit_thumbnail (
+                entry_id BIGINT PRIMARY KEY REFERENCES audit_entry(id),
+                sha256 TEXT NOT NULL,
+                jpeg BYTEA,                          -- NULL once redacted
+                face_id BIGINT,                      -- the gallery face it shows (a pivot search's probe)
+                request_reference TEXT,              -- the privacy request whose selfie it shows
+                redacted_at TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX audit_thumbnail_by_face ON audit_thumbnail (face_id) WHERE face_id IS NOT NULL",
+            "CREATE INDEX audit_thumbnail_by_request ON audit_thumbnail (request_reference) WHERE request_reference IS NOT NULL",
+            """
+            INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id)
+            SELECT id, encode(sha256(probe_thumbnail), 'hex'), probe_thumbnail,
+                   CASE WHEN detail ~ '^pivot from face [0-9]+$' THEN substring(detail FROM '[0-9]+$')::bigint END
+            FROM audit_entry WHERE probe_thumbnail IS NOT NULL
+            """,
+            "ALTER TABLE audit_entry DROP COLUMN probe_thumbnail",
+            """
+            CREATE FUNCTION audit_thumbnail_only_redacted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' OR NEW.entry_id IS DISTINCT FROM OLD.entry_id OR NEW.sha256 IS DISTINCT FROM OLD.sha256
+                   OR NEW.jpeg IS NOT NULL THEN
+                    RAISE EXCEPTION 'audit thumbnails can only be redacted';
+                END IF;
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER audit_thumbnail_only_redacted BEFORE UPDATE OR DELETE ON audit_thumbnail
+                FOR EACH ROW EXECUTE FUNCTION audit_thumbnail_only_redacted()
+            """,
+            """
+            CREATE TRIGGER audit_thumbnail_no_truncate BEFORE TRUNCATE ON audit_thumbnail
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_refuse_change()
+            """,
+        ]),
     ]
 }

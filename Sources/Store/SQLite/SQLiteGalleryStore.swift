@@ -205,6 +205,7 @@ public final class SQLiteGalleryStore: GalleryStore {
             for face in faces {
                 try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
             }
+            try Self.redactAuditThumbnails(showing: faces, db)
             let emptied = try Row.fetchAll(db, sql: """
                 SELECT i.id, i.location, c.erasure_policy FROM image i JOIN collection c ON c.id = i.collection_id
                 WHERE i.id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM face f WHERE f.image_id = i.id)
@@ -272,6 +273,7 @@ public final class SQLiteGalleryStore: GalleryStore {
             for face in faces {
                 try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
             }
+            try Self.redactAuditThumbnails(showing: faces, db)
             try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
             return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
         }
@@ -432,7 +434,7 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
-    private static func jsonArray(_ ids: [Int64]) -> String {
+    static func jsonArray(_ ids: [Int64]) -> String {
         "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import LikenessCore
@@ -175,49 +176,105 @@ extension SQLiteGalleryStore: GovernanceStore {
 
     // MARK: Access and erasure requests
 
+    /// Every column but the selfie, which only `subjectRequestSelfie` reads.
+    static let subjectRequestColumns = """
+        id, organization_id, reference, kind, status, contact, suppression_consent, created_at, closed_at, decision,
+        verification_method, verification_note, answer_to, verified_by, verified_by_name, verified_at
+        """
+
     public func createSubjectRequest(_ new: NewSubjectRequest) async throws -> SubjectRequest {
         try await database.write { db in
             let now = Date()
             try db.execute(sql: """
                 INSERT INTO subject_request (organization_id, reference, kind, status, selfie, contact, suppression_consent, created_at)
-                VALUES (?, ?, ?, 'open', ?, ?, ?, ?)
+                VALUES (?, ?, ?, 'unverified', ?, ?, ?, ?)
                 """, arguments: [new.organization, new.reference, new.kind.rawValue, Data(new.selfie), new.contact,
                                  new.suppressionConsent, now])
             return SubjectRequest(id: db.lastInsertedRowID, organization: new.organization, reference: new.reference, kind: new.kind,
-                                  status: .open, selfie: new.selfie, contact: new.contact,
-                                  suppressionConsent: new.suppressionConsent, createdAt: now)
+                                  status: .unverified, contact: new.contact, suppressionConsent: new.suppressionConsent,
+                                  createdAt: now, closedAt: nil, decision: nil, verification: nil)
         }
     }
 
     public func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM subject_request WHERE organization_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC
+                SELECT \(Self.subjectRequestColumns) FROM subject_request
+                WHERE organization_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC
                 """, arguments: [organization, status?.rawValue]).map(Self.subjectRequest)
         }
     }
 
     public func subjectRequest(_ id: Int64) async throws -> SubjectRequest? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM subject_request WHERE id = ?", arguments: [id]).map(Self.subjectRequest)
+            try Row.fetchOne(db, sql: "SELECT \(Self.subjectRequestColumns) FROM subject_request WHERE id = ?", arguments: [id])
+                .map(Self.subjectRequest)
         }
     }
 
-    public func closeSubjectRequest(_ id: Int64, decision: String) async throws {
+    public func subjectRequestSelfie(_ id: Int64) async throws -> [UInt8]? {
+        try await database.read { db in
+            try Data.fetchOne(db, sql: "SELECT selfie FROM subject_request WHERE id = ?", arguments: [id]).map { [UInt8]($0) }
+        }
+    }
+
+    public func verifySubjectRequest(_ id: Int64, verification v: IdentityVerification) async throws -> Bool {
         try await database.write { db in
             try db.execute(sql: """
-                UPDATE subject_request SET status = 'closed', selfie = NULL, closed_at = ?, decision = ? WHERE id = ?
-                """, arguments: [Date(), decision, id])
+                UPDATE subject_request SET status = 'verified', verification_method = ?, verification_note = ?, answer_to = ?,
+                                           verified_by = ?, verified_by_name = ?, verified_at = ?
+                WHERE id = ? AND status = 'unverified'
+                """, arguments: [v.method.rawValue, v.note, v.answerTo, v.verifiedBy, v.verifiedByName, v.at, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func addSubjectFindings(_ findings: [SubjectFinding], to request: Int64) async throws {
+        try await database.write { db in
+            for f in findings {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO subject_finding (request_id, face_id, distance, band, found_by, audit_entry_id)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [request, f.face, f.distance, f.band, f.foundBy, f.auditEntry])
+            }
+        }
+    }
+
+    public func subjectFindings(of request: Int64) async throws -> [SubjectFinding] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM subject_finding WHERE request_id = ? ORDER BY distance, face_id",
+                             arguments: [request]).map { row in
+                SubjectFinding(face: row["face_id"], distance: row["distance"], band: row["band"], foundBy: row["found_by"],
+                               auditEntry: row["audit_entry_id"])
+            }
+        }
+    }
+
+    public func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool {
+        precondition(!status.isOpen, "a request ends closed, rejected or expired")
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE subject_request SET status = ?, selfie = NULL, closed_at = ?, decision = ?
+                WHERE id = ? AND status IN ('unverified', 'verified')
+                """, arguments: [status.rawValue, Date(), decision, id])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "DELETE FROM subject_finding WHERE request_id = ?", arguments: [id])
+            return true
         }
     }
 
     static func subjectRequest(_ row: Row) -> SubjectRequest {
-        SubjectRequest(id: row["id"], organization: row["organization_id"], reference: row["reference"],
-                       kind: SubjectRequest.Kind(rawValue: row["kind"]) ?? .access,
-                       status: SubjectRequest.Status(rawValue: row["status"]) ?? .closed,
-                       selfie: (row["selfie"] as Data?).map { [UInt8]($0) }, contact: row["contact"],
-                       suppressionConsent: row["suppression_consent"], createdAt: row["created_at"], closedAt: row["closed_at"],
-                       decision: row["decision"])
+        var verification: IdentityVerification?
+        if let method = (row["verification_method"] as String?).flatMap(IdentityVerification.Method.init(rawValue:)) {
+            verification = IdentityVerification(method: method, note: row["verification_note"] ?? "", answerTo: row["answer_to"] ?? "",
+                                                verifiedBy: row["verified_by"] ?? 0, verifiedByName: row["verified_by_name"] ?? "",
+                                                at: row["verified_at"] ?? Date.distantPast)
+        }
+        return SubjectRequest(id: row["id"], organization: row["organization_id"], reference: row["reference"],
+                              kind: SubjectRequest.Kind(rawValue: row["kind"]) ?? .access,
+                              status: SubjectRequest.Status(rawValue: row["status"]) ?? .closed, contact: row["contact"],
+                              suppressionConsent: row["suppression_consent"], createdAt: row["created_at"],
+                              closedAt: row["closed_at"], decision: row["decision"], verification: verification)
     }
 
     // MARK: Audit
@@ -229,17 +286,24 @@ extension SQLiteGalleryStore: GovernanceStore {
             let id: Int64 = (last?["id"] ?? 0) + 1
             let previous: String = last?["hash"] ?? AuditEntry.genesisHash
             let at = AuditEntry.timestamp(Date())
-            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, previousHash: previous)
+            let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
+            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
             try db.execute(sql: """
                 INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
-                                         offence, probe_sha256, probe_thumbnail, collections, candidates, client_address,
+                                         offence, probe_sha256, collections, candidates, client_address,
                                          detail, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, at, new.organization, new.actorID, new.actor, new.action, new.outcome,
                                  new.caseNumber, new.purpose, new.offence, new.probeSHA256,
-                                 new.probeThumbnail.map { Data($0) }, try Self.json(new.collections),
-                                 try Self.json(new.candidates), new.clientAddress, new.detail, previous, hash])
-            return AuditEntry(id: id, at: at, entry: new, previousHash: previous, hash: hash)
+                                 try Self.json(new.collections), try Self.json(new.candidates), new.clientAddress, new.detail,
+                                 previous, hash])
+            if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
+                let (face, request) = new.thumbnailShows.columns
+                try db.execute(sql: """
+                    INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [id, thumbnailSHA256, Data(thumbnail), face, request])
+            }
+            return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
         }
     }
 
@@ -247,7 +311,7 @@ extension SQLiteGalleryStore: GovernanceStore {
                              limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM audit_entry
+                SELECT \(Self.auditColumns) FROM audit_entry
                 WHERE id > ? AND (?2 IS NULL OR organization_id = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                 ORDER BY id LIMIT ?5
                 """, arguments: [after, organization, from.map(AuditEntry.timestamp), to.map(AuditEntry.timestamp), limit])
@@ -264,17 +328,52 @@ extension SQLiteGalleryStore: GovernanceStore {
 
     public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE organization_id = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE organization_id = ? ORDER BY id DESC LIMIT ?",
                              arguments: [organization, limit]).map(Self.auditEntry)
         }
     }
 
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
                              arguments: [actor, action, limit]).map(Self.auditEntry)
         }
     }
+
+    public func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT t.sha256, t.jpeg, t.redacted_at FROM audit_thumbnail t JOIN audit_entry a ON a.id = t.entry_id
+                WHERE t.entry_id = ? AND a.organization_id = ?
+                """, arguments: [entry, organization]).map { row in
+                AuditThumbnail(sha256: row["sha256"], jpeg: (row["jpeg"] as Data?).map { [UInt8]($0) }, redactedAt: row["redacted_at"])
+            }
+        }
+    }
+
+    public func redactAuditThumbnails(of subject: ThumbnailSubject) async throws {
+        let (face, request) = subject.columns
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
+                WHERE jpeg IS NOT NULL AND (face_id = ? OR request_reference = ?)
+                """, arguments: [Date(), face, request])
+        }
+    }
+
+    /// A pivot search's audit thumbnail is a gallery face's crop: it goes with the face, in the
+    /// erasure's own transaction (secure_delete overwrites the bytes).
+    static func redactAuditThumbnails(showing faces: [FaceID], _ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
+            WHERE jpeg IS NOT NULL AND face_id IN (SELECT value FROM json_each(?))
+            """, arguments: [Date(), jsonArray(faces)])
+    }
+
+    /// The entry's columns and its thumbnail's digest, never the thumbnail's bytes.
+    static let auditColumns = """
+        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256
+        """
 
     static func auditEntry(_ row: Row) -> AuditEntry {
         let collections = (try? JSONDecoder().decode([CollectionID].self, from: Data((row["collections"] as String).utf8))) ?? []
@@ -282,9 +381,9 @@ extension SQLiteGalleryStore: GovernanceStore {
         let entry = NewAuditEntry(
             organization: row["organization_id"], actorID: row["actor_id"], actor: row["actor"], action: row["action"],
             outcome: row["outcome"], caseNumber: row["case_number"], purpose: row["purpose"], offence: row["offence"],
-            probeSHA256: row["probe_sha256"], probeThumbnail: (row["probe_thumbnail"] as Data?).map { [UInt8]($0) },
-            collections: collections, candidates: candidates, clientAddress: row["client_address"], detail: row["detail"])
-        return AuditEntry(id: row["id"], at: row["at"], entry: entry, previousHash: row["previous_hash"], hash: row["hash"])
+            probeSHA256: row["probe_sha256"], collections: collections, candidates: candidates, clientAddress: row["client_address"], detail: row["detail"])
+        return AuditEntry(id: row["id"], at: row["at"], entry: entry, thumbnailSHA256: row["thumbnail_sha256"],
+                          previousHash: row["previous_hash"], hash: row["hash"])
     }
 
     private static func json(_ value: some Encodable) throws -> String {

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GRDB
 
 /// The embedded database's schema, as an ordered list of migrations.
@@ -256,6 +258,76 @@ enum SQLiteSchema {
                 );
                 CREATE INDEX ingest_queue_waiting ON ingest_queue(state, id);
                 """)
+        }
+        migrator.registerMigration("v12: identity-checked privacy requests with stored findings; audit thumbnails apart") { db in
+            // SQLite cannot change a CHECK constraint: the requests table is rebuilt. A request
+            // filed before had no identity check, so it now awaits one.
+            try db.execute(sql: """
+                CREATE TABLE subject_request_v12 (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    reference TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('access', 'erasure')),
+                    status TEXT NOT NULL CHECK (status IN ('unverified', 'verified', 'closed', 'rejected', 'expired')),
+                    selfie BLOB,                     -- re-encoded small; deleted when the request ends
+                    contact TEXT NOT NULL,           -- as the requester gave it
+                    suppression_consent INTEGER NOT NULL DEFAULT 0,
+                    created_at DATETIME NOT NULL,
+                    closed_at DATETIME,
+                    decision TEXT,
+                    verification_method TEXT,        -- how identity was checked (never the document itself)
+                    verification_note TEXT,
+                    answer_to TEXT,                  -- the verified contact answers go to
+                    verified_by INTEGER REFERENCES account(id),
+                    verified_by_name TEXT,
+                    verified_at DATETIME
+                );
+                INSERT INTO subject_request_v12 (id, organization_id, reference, kind, status, selfie, contact, suppression_consent,
+                                                 created_at, closed_at, decision)
+                    SELECT id, organization_id, reference, kind, CASE status WHEN 'open' THEN 'unverified' ELSE 'closed' END,
+                           selfie, contact, suppression_consent, created_at, closed_at, decision
+                    FROM subject_request;
+                DROP TABLE subject_request;
+                ALTER TABLE subject_request_v12 RENAME TO subject_request;
+                CREATE INDEX subject_request_by_org ON subject_request(organization_id, status);
+                -- What an audited lookup found for a request: shown from here, never looked up again.
+                CREATE TABLE subject_finding (
+                    request_id INTEGER NOT NULL REFERENCES subject_request(id) ON DELETE CASCADE,
+                    face_id INTEGER NOT NULL,
+                    distance REAL NOT NULL,
+                    band TEXT NOT NULL,
+                    found_by TEXT NOT NULL,
+                    audit_entry_id INTEGER NOT NULL,
+                    PRIMARY KEY (request_id, face_id)
+                );
+                -- Probe thumbnails leave the append-only entries: the chain hashes their digest,
+                -- and their bytes are redacted when the face they show is erased.
+                CREATE TABLE audit_thumbnail (
+                    entry_id INTEGER PRIMARY KEY REFERENCES audit_entry(id),
+                    sha256 TEXT NOT NULL,
+                    jpeg BLOB,                       -- NULL once redacted
+                    face_id INTEGER,                 -- the gallery face it shows (a pivot search's probe)
+                    request_reference TEXT,          -- the privacy request whose selfie it shows
+                    redacted_at DATETIME
+                );
+                CREATE INDEX audit_thumbnail_by_face ON audit_thumbnail(face_id) WHERE face_id IS NOT NULL;
+                CREATE INDEX audit_thumbnail_by_request ON audit_thumbnail(request_reference) WHERE request_reference IS NOT NULL;
+                CREATE TRIGGER audit_thumbnail_no_delete BEFORE DELETE ON audit_thumbnail
+                    BEGIN SELECT RAISE(ABORT, 'audit thumbnails cannot be deleted, only redacted'); END;
+                CREATE TRIGGER audit_thumbnail_only_redacted BEFORE UPDATE ON audit_thumbnail
+                    WHEN NEW.entry_id IS NOT OLD.entry_id OR NEW.sha256 IS NOT OLD.sha256 OR NEW.jpeg IS NOT NULL
+                    BEGIN SELECT RAISE(ABORT, 'audit thumbnails can only be redacted'); END;
+                """)
+            for row in try Row.fetchAll(db, sql: "SELECT id, probe_thumbnail, detail FROM audit_entry WHERE probe_thumbnail IS NOT NULL") {
+                let jpeg: Data = row["probe_thumbnail"]
+                // Pivot searches said which gallery face they started from.
+                let detail: String? = row["detail"]
+                let face = detail.flatMap { $0.hasPrefix("pivot from face ") ? Int64($0.dropFirst(16)) : nil }
+                try db.execute(sql: "INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id) VALUES (?, ?, ?, ?)",
+                               arguments: [row["id"], SHA256.hash(data: jpeg).hexString, jpeg, face])
+            }
+            // Rewrites the table without the bytes; secure_delete zeroes the pages they leave.
+            try db.execute(sql: "ALTER TABLE audit_entry DROP COLUMN probe_thumbnail")
         }
         return migrator
     }
