@@ -14,7 +14,7 @@ public struct AuditLog: Sendable {
         case search, signIn = "sign_in", signInFailed = "sign_in_failed", signOut = "sign_out", signUp = "sign_up"
         case accountChange = "account_change", apiKeyCreated = "api_key_created", apiKeyRevoked = "api_key_revoked"
         case collectionCreated = "collection_created", ingest, export, erasure, settingsChange = "settings_change"
-        case subjectAccess = "subject_access", subjectRequest = "subject_request", consent
+        case subjectAccess = "subject_access", subjectRequest = "subject_request", subjectLookup = "subject_lookup", consent
         case organizationCreated = "organization_created"
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LikenessCore
 import LikenessEngine
@@ -7,7 +8,11 @@ import LikenessStore
 
 /// What a person can ask of an organisation about their own face: which of its images hold
 /// it (access), and that every copy of it be removed (erasure). Both start from a selfie and
-/// are handled by the organisation's admins.
+/// are handled by the organisation's admins, once they have checked who is asking.
+///
+/// Every look-up of a face against the gallery made here is a search like any other: it is
+/// written to the audit log, with the probe's digest and thumbnail and the candidates,
+/// before anyone sees what it found.
 public struct SubjectRights: Sendable {
     let searcher: FaceSearcher
     public let gallery: Gallery
@@ -19,6 +24,12 @@ public struct SubjectRights: Sendable {
     /// holds of one person, few enough to review.
     public static let maximumMatches = 1000
 
+    /// Faces this close to a probe are shown to the reviewer. Wider than the search bands:
+    /// one person's photos often lie farther apart than a lead's 'possible' band allows, and
+    /// an erasure that misses a photo fails the person (see `likeness bench erasure`).
+    /// Lookalikes within it are shown for review, never erased unless ticked.
+    public static let reviewDistance: Float = 0.62
+
     public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog, uploads: URL?) {
         self.searcher = searcher
         self.gallery = gallery
@@ -26,9 +37,10 @@ public struct SubjectRights: Sendable {
         self.uploads = uploads
     }
 
-    /// Faces in the caller's organisation within the 'possible' band of the selfie's largest
-    /// face: the faces a reviewer decides about (lookalikes can be left out).
-    public func matches(selfie: [UInt8], caller: Accounts.Caller) async throws -> [Match] {
+    /// Looks the selfie's largest face up in the caller's organisation's collections (within
+    /// its jurisdictions): one audited look-up. The thumbnail in the audit is redacted if the
+    /// request ends in erasure.
+    public func lookUp(selfie: [UInt8], reference: String, caller: Accounts.Caller) async throws -> [SubjectFinding] {
         try caller.require(.handleSubjectRequests)
         let image: RGBImage
         do {
@@ -36,49 +48,111 @@ public struct SubjectRights: Sendable {
         } catch {
             throw GovernanceError.invalid(FieldErrors("selfie", "not a readable image: \(error)"))
         }
-        let collections = try await gallery.store.collections(in: caller.account.organization).map(\.collection.id)
+        let thumbnail = try? ImageCodec.jpeg(of: image, left: 0, top: 0, width: image.width, height: image.height,
+                                             maxSide: 128, quality: 70)
+        let collections = try await searchableCollections(for: caller, store: gallery.store, governance: audit.store)
+        let lookup = LookUp(reference: reference, probeSHA256: SHA256.hash(data: selfie).hexString, thumbnail: thumbnail,
+                            thumbnailShows: .privacyRequest(reference), collections: collections, foundBy: "selfie")
+        let matches: [Match]
         do {
-            let result = try await searcher.search(probe: image, name: "selfie", top: Self.maximumMatches, collections: Set(collections))
-            return result.matches.filter { $0.band != .weak }
+            matches = try await searcher.search(probe: image, name: "selfie", top: Self.maximumMatches,
+                                                collections: Set(collections)).matches
         } catch let error as SearchError {
+            try await record(lookup, matches: [], outcome: "failed", detail: error.description, caller: caller)
             throw GovernanceError.invalid(FieldErrors("selfie", error.description))
         }
+        return try await findings(lookup, matches: matches, caller: caller)
+    }
+
+    /// Further look-ups from faces a reviewer confirmed are the person's: each face's
+    /// template finds the photos of them that the selfie was too far from. One audited
+    /// look-up per face.
+    public func lookUp(fromFaces faces: [FaceID], reference: String, caller: Accounts.Caller) async throws -> [SubjectFinding] {
+        try caller.require(.handleSubjectRequests)
+        let collections = try await searchableCollections(for: caller, store: gallery.store, governance: audit.store)
+        var found: [SubjectFinding] = []
+        for face in faces {
+            guard let crop = try await gallery.store.faceCrop(face), collections.contains(crop.collection),
+                  let template = try await gallery.store.templates(of: [face]).first?.template else {
+                throw GovernanceError.notFound("no face \(face) in your organisation")
+            }
+            let lookup = LookUp(reference: reference, probeSHA256: nil, thumbnail: crop.crop, thumbnailShows: .face(face),
+                                collections: collections, foundBy: "face \(face)")
+            let matches = try await searcher.nearest(to: template, top: Self.maximumMatches, collections: Set(collections))
+            found += try await findings(lookup, matches: matches, caller: caller)
+        }
+        return found
+    }
+
+    struct LookUp {
+        var reference: String
+        var probeSHA256: String?
+        var thumbnail: [UInt8]?
+        var thumbnailShows: ThumbnailSubject
+        var collections: [CollectionID]
+        var foundBy: String
+    }
+
+    /// The matches within review distance, audited before they are returned.
+    private func findings(_ lookup: LookUp, matches: [Match], caller: Accounts.Caller) async throws -> [SubjectFinding] {
+        let kept = matches.filter { $0.distance <= Self.reviewDistance }
+        let entry = try await record(lookup, matches: kept, outcome: "ok",
+                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces within \(Self.reviewDistance)",
+                                     caller: caller)
+        return kept.map { SubjectFinding(face: $0.face, distance: $0.distance, band: $0.band.rawValue, foundBy: lookup.foundBy,
+                                         auditEntry: entry.id) }
+    }
+
+    @discardableResult
+    private func record(_ lookup: LookUp, matches: [Match], outcome: String, detail: String,
+                        caller: Accounts.Caller) async throws -> AuditEntry {
+        try await audit.record(NewAuditEntry(
+            organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
+            action: AuditLog.Action.subjectLookup.rawValue, outcome: outcome, caseNumber: lookup.reference,
+            purpose: "privacy_request", probeSHA256: lookup.probeSHA256, probeThumbnail: lookup.thumbnail,
+            collections: lookup.collections,
+            candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
+            clientAddress: caller.address, detail: detail, thumbnailShows: lookup.thumbnailShows))
     }
 
     /// One image holding the person's face, as an access request reports it.
     public struct HeldImage: Sendable {
-        public var match: Match
-        public var collection: CollectionRecord
+        public var finding: SubjectFinding
+        public var details: MatchDetails
         public var ingestedAt: Date
         /// JPEG of their face with margin, every other face pixelated; from the original when it
         /// is a readable local file, else their stored face crop.
         public var crop: [UInt8]
     }
 
-    /// Access: every image of the organisation with a face matching the selfie, with a crop
-    /// that shows the person's own face and no one else's.
-    public func access(selfie: [UInt8], caller: Accounts.Caller) async throws -> [HeldImage] {
+    /// What was found, for the reviewer and the access answer: read from the stored findings,
+    /// never looked up again. Faces erased since are left out.
+    public func held(_ findings: [SubjectFinding], caller: Accounts.Caller) async throws -> [HeldImage] {
+        try caller.require(.handleSubjectRequests)
+        let details = try await gallery.store.matchDetails(for: findings.map(\.face))
         var held: [HeldImage] = []
-        for match in try await matches(selfie: selfie, caller: caller) {
-            guard let details = try await gallery.store.imageDetails(match.image) else { continue }
+        for finding in findings {
+            guard let detail = details[finding.face], let image = try await gallery.store.imageDetails(detail.image),
+                  image.collection.organization == caller.account.organization else { continue }
             var crop: [UInt8]?
-            if match.video == nil, details.origin.location.hasPrefix("/"), !details.origin.location.contains("!/"),
-               let original = try? ImageCodec.decode(file: details.origin.location) {
-                crop = try? FaceRedaction.isolatedCrop(of: original, face: match.box,
-                                                       others: details.faces.filter { $0.id != match.face }.map(\.box))
+            if detail.video == nil, image.origin.location.hasPrefix("/"), !image.origin.location.contains("!/"),
+               let original = try? ImageCodec.decode(file: image.origin.location) {
+                crop = try? FaceRedaction.isolatedCrop(of: original, face: detail.box,
+                                                       others: image.faces.filter { $0.id != finding.face }.map(\.box))
             }
-            if crop == nil { crop = try await gallery.store.faceCrop(match.face)?.crop }
-            held.append(HeldImage(match: match, collection: details.collection, ingestedAt: details.ingestedAt, crop: crop ?? []))
+            if crop == nil { crop = try await gallery.store.faceCrop(finding.face)?.crop }
+            held.append(HeldImage(finding: finding, details: detail, ingestedAt: image.ingestedAt, crop: crop ?? []))
         }
         return held
     }
 
-    /// An access request answered: the audit keeps its reference and how much was found.
-    public func recordAccess(reference: String, found: Int, caller: Accounts.Caller) async throws {
+    /// An access request answered: the audit keeps its reference, how much was found and
+    /// where the answer went.
+    public func recordAccess(reference: String, found: Int, answeredTo: String, caller: Accounts.Caller) async throws {
         try await audit.record(NewAuditEntry(
             organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
             action: AuditLog.Action.subjectAccess.rawValue, caseNumber: reference, clientAddress: caller.address,
-            detail: "\(found) matching faces reported"))
+            detail: "\(found) matching faces reported to \(answeredTo)"))
     }
 
     public struct Erasure: Sendable {
@@ -89,9 +163,10 @@ public struct SubjectRights: Sendable {
     }
 
     /// Erases the faces everywhere: their database rows (templates and crops, overwritten by
-    /// secure_delete), the vector index (rewritten without them), the write-ahead log
-    /// (checkpointed and truncated), and the held copies of images left with no face. The
-    /// audit records the request's reference and the counts, not the biometric.
+    /// secure_delete), audit thumbnails that show them, the vector index (rewritten without
+    /// them), the write-ahead log (checkpointed and truncated), and the held copies of images
+    /// left with no face. The request's own look-up thumbnails (its selfie) are redacted too.
+    /// The audit records the request's reference and the counts, not the biometric.
     /// With `suppress` (the person agreed), their templates go on the organisation's
     /// suppression list, sealed, before the faces are erased: later ingests drop their faces.
     public func erase(faces ids: [FaceID], reference: String, suppress: Bool = false, caller: Accounts.Caller) async throws -> Erasure {
@@ -109,6 +184,7 @@ public struct SubjectRights: Sendable {
             let templates = try await gallery.store.templates(of: owned).map(\.template)
             try await gallery.suppress(templates, organization: caller.account.organization, reference: reference)
         }
+        try await audit.store.redactAuditThumbnails(of: .privacyRequest(reference))
         let erased = try await gallery.store.eraseFaces(owned)
         let filesRemoved = try await gallery.purge(erased, heldIn: uploads)
         let erasure = Erasure(faces: erased.faces.count, imagesDeleted: erased.deletedImages.count,
@@ -120,4 +196,14 @@ public struct SubjectRights: Sendable {
                 + "\(erasure.filesRemoved) held files removed" + (suppress ? "; added to the suppression list" : "")))
         return erasure
     }
+}
+
+/// The collections a caller's searches and look-ups reach: their organisation's, within its
+/// jurisdictions.
+func searchableCollections(for caller: Accounts.Caller, store: any GalleryStore,
+                           governance: any GovernanceStore) async throws -> [CollectionID] {
+    let organization = try await governance.organization(caller.account.organization)
+    return try await store.collections(in: caller.account.organization)
+        .filter { organization?.allows(jurisdiction: $0.collection.jurisdiction) ?? false }
+        .map(\.collection.id)
 }

@@ -107,16 +107,10 @@ public struct Match: Sendable {
     }
 
     /// `video_time`, `track_start` and `track_end` in seconds, for a face from a video.
-    public var videoJSON: [String: Any] {
-        guard let video else { return [:] }
-        return ["video_time": (video.time * 100).rounded() / 100, "track_start": (video.start * 100).rounded() / 100,
-                "track_end": (video.end * 100).rounded() / 100]
-    }
+    public var videoJSON: [String: Any] { video?.json ?? [:] }
 
     /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).
-    public var place: String {
-        video.map { "\(origin.location) @ \(VideoAppearance.clock($0.time))" } ?? origin.location
-    }
+    public var place: String { VideoAppearance.place(origin, video) }
 }
 
 public struct ProbeResult: Sendable {

@@ -12,13 +12,25 @@ import TestSupport
         let ingest = try Subprocess.likeness("ingest", Fixtures.face("img16.jpg"), Fixtures.face("img17.jpg"), Fixtures.face("img10.jpg"),
                                              "--collection", "press", "--data", data)
         try #require(ingest.status == 0, "\(ingest.stderr)")
-        let request = [Fixtures.face("img61.jpg"), "--user", "privacy", "--reference", "SAR-7", "--data", data]
+        let request = [Fixtures.face("img61.jpg"), "--user", "privacy", "--reference", "SAR-7", "--identity-checked", "document_seen",
+                       "--data", data]
+        // Nothing is looked up without saying how the requester's identity was checked.
+        let unchecked = try Subprocess.run(Subprocess.likeness, ["subject", "access", Fixtures.face("img61.jpg"), "--user", "privacy",
+                                                                 "--reference", "SAR-7", "--data", data])
+        #expect(unchecked.status != 0 && unchecked.stderr.contains("identity-checked"))
+        func lookups() throws -> Int {
+            try Subprocess.likeness("audit", "export", "--format", "csv", "--data", data).stdout
+                .components(separatedBy: "\n").filter { $0.contains(",subject_lookup,") }.count
+        }
+        #expect(try lookups() == 0)
 
         let access = try Subprocess.run(Subprocess.likeness, ["subject", "access", "--json"] + request)
         let report = try #require(JSONSerialization.jsonObject(with: Data(access.stdout.utf8)) as? [String: Any], "\(access.stderr)")
         let found = (report["matches"] as? [[String: Any]] ?? []).compactMap { ($0["image"] as? String).map { ($0 as NSString).lastPathComponent } }
         #expect(Set(found) == ["img16.jpg", "img17.jpg"])
 
+        #expect(try lookups() == 1)
+        // A dry run shows matches, so it is a look-up like any other: audited (counted below).
         let dryRun = try Subprocess.run(Subprocess.likeness, ["subject", "erase"] + request)
         #expect(dryRun.status == 0 && dryRun.stdout.contains("Nothing erased"))
         let erase = try Subprocess.run(Subprocess.likeness, ["subject", "erase", "--confirm", "--suppress"] + request)
@@ -30,6 +42,8 @@ import TestSupport
 
         let audit = try Subprocess.likeness("audit", "export", "--format", "csv", "--data", data)
         #expect(audit.stdout.contains(",erasure,") && audit.stdout.contains(",subject_access,"))
+        // Access, the dry run, the erasure and the check after it: four audited look-ups.
+        #expect(audit.stdout.components(separatedBy: "\n").filter { $0.contains(",subject_lookup,") }.count == 4, "\(audit.stdout)")
         #expect(try Subprocess.likeness("audit", "verify", "--data", data).status == 0)
     }
 }

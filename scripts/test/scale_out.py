@@ -214,7 +214,7 @@ def main():
     likeness("admin", "create", "privacy", "--organization", "Archive", "--role", "admin")
     before = milvus_count()
     erased = likeness("subject", "erase", os.path.join(fixtures, "img61.jpg"), "--user", "privacy", "--reference", "SAR-1",
-                      "--confirm", "--suppress", "--org", "Archive").stdout
+                      "--identity-checked", "in_person", "--confirm", "--suppress", "--org", "Archive").stdout
     check("Erased 3 faces" in erased, "the person's three faces (img16, img17 and the queued img62) are erased")
     remaining = int(psql("SELECT COUNT(*) FROM face"))
     check(remaining < faces, f"PostgreSQL lost the erased faces ({faces} → {remaining})")

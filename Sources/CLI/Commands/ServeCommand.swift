@@ -38,12 +38,14 @@ struct ServeCommand: AsyncParsableCommand {
                                                     uploads: uploads, bands: try await gallery.store.bandThresholds() ?? .standard)
             let app = LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
-            // Retention is enforced hourly while the server runs, through the erasure path.
+            // Retention is enforced hourly while the server runs, through the erasure path, and
+            // privacy requests nobody verified in time expire with their selfies.
             let retention = Retention(gallery: gallery, audit: accounts.audit,
                                       uploads: data.directory.root.appendingPathComponent("uploads"))
             let sweeper = Task {
                 while !Task.isCancelled {
                     do { try await retention.sweep() } catch { Output.error("retention sweep failed: \(error)") }
+                    do { try await services.requests.expireUnverified() } catch { Output.error("expiring privacy requests failed: \(error)") }
                     try? await Task.sleep(for: .seconds(3600))
                 }
             }

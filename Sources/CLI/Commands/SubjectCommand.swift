@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LikenessCore
 import LikenessEngine
 import LikenessGallery
 import LikenessGovernance
@@ -16,7 +17,32 @@ struct SubjectCommand: AsyncParsableCommand {
         @Argument(help: "The person's selfie.") var selfie: String
         @Option(help: "The admin handling the request.") var user: String
         @Option(help: "The request's reference, recorded in the audit log.") var reference: String
+        @Option(help: ArgumentHelp("How the requester's identity was checked before anything is looked up: "
+                                   + IdentityVerification.Method.allCases.map(\.rawValue).joined(separator: ", ") + ".",
+                                   valueName: "method"))
+        var identityChecked: String
+        @Option(help: "A face the admin confirmed is the person's, looked up too to find photos the selfie is too far from; repeatable.")
+        var alsoFrom: [Int64] = []
         @OptionGroup var data: DataOptions
+
+        /// Every face found from the selfie and the confirmed faces: each look-up audited
+        /// before anything is printed.
+        func lookUp(_ rights: SubjectRights, _ selfie: [UInt8], _ caller: Accounts.Caller) async throws -> [SubjectFinding] {
+            guard let method = IdentityVerification.Method(rawValue: identityChecked) else {
+                throw UsageFailure("--identity-checked: one of " + IdentityVerification.Method.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            try await AuditLog(store: try DataOptions.governance(of: rights.gallery)).record(NewAuditEntry(
+                organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
+                action: AuditLog.Action.subjectRequest.rawValue, caseNumber: reference, clientAddress: caller.address,
+                detail: "identity verified (\(method.rawValue)) at the command line"))
+            var findings = try await rights.lookUp(selfie: selfie, reference: reference, caller: caller)
+            if !alsoFrom.isEmpty {
+                findings += try await rights.lookUp(fromFaces: alsoFrom, reference: reference, caller: caller)
+            }
+            // One line per face: its nearest finding.
+            let nearest = Dictionary(grouping: findings, by: \.face).compactMap { $0.value.min { $0.distance < $1.distance } }
+            return nearest.sorted { ($0.distance, $0.face) < ($1.distance, $1.face) }
+        }
 
         func open() async throws -> (SubjectRights, Accounts.Caller, [UInt8], EnginePool) {
             guard let bytes = FileManager.default.contents(atPath: selfie) else { throw UsageFailure("\(selfie): cannot be read") }
@@ -35,16 +61,17 @@ struct SubjectCommand: AsyncParsableCommand {
         }
     }
 
-    static func describe(_ matches: [Match]) -> String {
-        guard !matches.isEmpty else { return "No face in this organisation's collections matches the selfie." }
-        return Output.table(["face", "band", "distance", "collection", "image", "source"], matches.map { m in
-            ["\(m.face)", m.band.rawValue, String(format: "%.3f", m.distance), m.collection, m.place, m.origin.sourceURL ?? ""]
+    static func describe(_ held: [SubjectRights.HeldImage]) -> String {
+        guard !held.isEmpty else { return "No face in this organisation's collections matches the selfie." }
+        return Output.table(["face", "band", "distance", "found by", "collection", "image", "source"], held.map { h in
+            ["\(h.finding.face)", h.finding.band, String(format: "%.3f", h.finding.distance), h.finding.foundBy, h.details.collection,
+             h.details.place, h.details.origin.sourceURL ?? ""]
         })
     }
 
     struct Access: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List every image of the organisation with a face matching the selfie (strong or possible band).")
+            abstract: "List every image of the organisation with a face near the selfie, for review (every look-up is audited).")
         @OptionGroup var request: Request
         @Option(help: "Write each image's crop here: the person's face, every other face pixelated.") var crops: String?
         @Flag(help: "Print JSON.") var json = false
@@ -53,7 +80,7 @@ struct SubjectCommand: AsyncParsableCommand {
             try await failingWithExitCode2 {
                 let (rights, caller, selfie, pool) = try await request.open()
                 defer { pool.shutdown() }
-                let held = try await rights.access(selfie: selfie, caller: caller)
+                let held = try await rights.held(try await request.lookUp(rights, selfie, caller), caller: caller)
                 var files: [String?] = held.map { _ in nil }
                 if let crops {
                     try FileManager.default.createDirectory(atPath: crops, withIntermediateDirectories: true)
@@ -63,17 +90,23 @@ struct SubjectCommand: AsyncParsableCommand {
                         files[i] = path
                     }
                 }
-                try await rights.recordAccess(reference: request.reference, found: held.count, caller: caller)
+                try await rights.recordAccess(reference: request.reference, found: held.count, answeredTo: "the command line's operator",
+                                              caller: caller)
                 if json {
                     print(Output.json(["reference": request.reference, "matches": zip(held, files).map { item, file in
-                        var object = item.match.json
-                        object["ingested_at"] = AuditEntry.timestamp(item.ingestedAt)
-                        object["date"] = item.match.origin.date ?? NSNull()
-                        object["crop"] = file ?? NSNull()
+                        var object: [String: Any] = [
+                            "face_id": item.finding.face, "image_id": item.details.image,
+                            "distance": (Double(item.finding.distance) * 10000).rounded() / 10000, "band": item.finding.band,
+                            "found_by": item.finding.foundBy, "collection": item.details.collection,
+                            "image": item.details.origin.location, "source_url": item.details.origin.sourceURL ?? NSNull(),
+                            "box": item.details.box.array, "ingested_at": AuditEntry.timestamp(item.ingestedAt),
+                            "date": item.details.origin.date ?? NSNull(), "crop": file ?? NSNull(),
+                        ]
+                        object.merge(item.details.video?.json ?? [:]) { $1 }
                         return object
                     }]))
                 } else {
-                    print(SubjectCommand.describe(held.map(\.match)))
+                    print(SubjectCommand.describe(held))
                 }
             }
         }
@@ -82,9 +115,15 @@ struct SubjectCommand: AsyncParsableCommand {
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Erase every face matching the selfie: database, index, log and held files.",
-            discussion: "Without --confirm, lists what would be erased. --except leaves out faces a reviewer judged lookalikes.")
+            discussion: """
+                Without --confirm, lists what would be erased (the look-ups are audited all the same). Faces within the \
+                'possible' band are erased unless --except names them; farther faces only if --include names them. \
+                --also-from looks up from faces confirmed as the person's, to reach photos the selfie is too far from.
+                """)
         @OptionGroup var request: Request
         @Option(help: "A face ID to keep (a lookalike); repeatable.") var except: [Int64] = []
+        @Option(help: "A face ID beyond the 'possible' band that a reviewer confirmed is the person's; repeatable.")
+        var include: [Int64] = []
         @Flag(help: "Erase; without it, only list.") var confirm = false
         @Flag(help: "The person agreed to be put on the suppression list: their faces are dropped at every later ingest.")
         var suppress = false
@@ -93,13 +132,17 @@ struct SubjectCommand: AsyncParsableCommand {
             try await failingWithExitCode2 {
                 let (rights, caller, selfie, pool) = try await request.open()
                 defer { pool.shutdown() }
-                let matches = try await rights.matches(selfie: selfie, caller: caller).filter { !except.contains($0.face) }
-                print(SubjectCommand.describe(matches))
-                guard confirm, !matches.isEmpty else {
-                    if !matches.isEmpty { print("Nothing erased: add --confirm to erase these \(matches.count) faces.") }
+                let found = try await request.lookUp(rights, selfie, caller)
+                print(SubjectCommand.describe(try await rights.held(found, caller: caller)))
+                // Lookalikes are never erased silently: beyond the 'possible' band, only faces a reviewer named.
+                let chosen = found.filter { ($0.band != ScoreBand.weak.rawValue || include.contains($0.face)) && !except.contains($0.face) }
+                guard confirm, !chosen.isEmpty else {
+                    if !chosen.isEmpty {
+                        print("Nothing erased: add --confirm to erase \(chosen.count) faces (\(chosen.map { String($0.face) }.joined(separator: ", "))).")
+                    }
                     return
                 }
-                let erasure = try await rights.erase(faces: matches.map(\.face), reference: request.reference, suppress: suppress,
+                let erasure = try await rights.erase(faces: chosen.map(\.face), reference: request.reference, suppress: suppress,
                                                      caller: caller)
                 print("Erased \(erasure.faces) faces; deleted \(erasure.imagesDeleted) images, kept \(erasure.imagesKept) without them; "
                       + "removed \(erasure.filesRemoved) held files. Reference \(request.reference).")

@@ -43,11 +43,6 @@ struct WebRoutes {
         router.post("keys/:id/revoke", use: revokeKey)
         router.get("audit", use: auditPage)
         router.get("reports/transparency", use: transparencyPage)
-        router.get("o/:org/privacy", use: privacyPage)
-        router.post("o/:org/privacy", use: fileRequest)
-        router.get("requests", use: requestsPage)
-        router.get("requests/:id", use: requestPage)
-        router.post("requests/:id/close", use: closeRequest)
     }
 
     func page(_ template: String, _ values: [String: Any], _ context: AppRequestContext) -> Response {
@@ -71,10 +66,7 @@ struct WebRoutes {
 
     /// A page with a form used before sign-in: its CSRF token is a double-submit cookie.
     func preSessionPage(_ template: String, _ values: [String: Any], request: Request, status: HTTPResponse.Status = .ok) -> Response {
-        let token = request.cookies[SessionCookie.preSessionName]?.value ?? Secrets.token()
-        var response = pages.render(template, values, caller: nil, csrf: token, status: status)
-        response.setCookie(SessionCookie.preSession(token, secure: configuration.behindTLS))
-        return response
+        pages.preSession(template, values, request: request, secure: configuration.behindTLS, status: status)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -229,7 +221,7 @@ struct WebRoutes {
             "action": e.entry.action, "outcome": e.entry.outcome, "case_number": e.entry.caseNumber ?? "",
             "purpose": e.entry.purpose ?? "", "offence": e.entry.offence ?? "", "candidates": e.entry.candidates.count,
             "top_band": e.entry.candidates.first?.band ?? "", "detail": e.entry.detail ?? "",
-            "client_address": e.entry.clientAddress ?? "", "thumbnail": e.entry.probeThumbnail != nil,
+            "client_address": e.entry.clientAddress ?? "", "thumbnail": e.hasThumbnail,
         ]
     }
 
@@ -341,89 +333,6 @@ struct WebRoutes {
         let (caller, _) = try await signedInForm(request, context)
         try await services.accounts.revokeAPIKey(try context.id(), caller: caller)
         return .redirect(to: "/keys")
-    }
-
-    // MARK: Privacy requests
-
-    /// The organisation's public privacy page: anyone may ask what is held about their face,
-    /// or for its erasure, with a selfie. No account needed.
-    @Sendable func privacyPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let name = context.parameters.get("org")?.removingPercentEncoding ?? ""
-        guard try await governance.organization(named: name) != nil else {
-            throw GovernanceError.notFound("no organisation named '\(name)'")
-        }
-        return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name)], request: request)
-    }
-
-    /// The privacy page's path, the organisation's name encoded as one path segment.
-    static func privacyPath(_ organization: String) -> String {
-        var segment = CharacterSet.urlPathAllowed
-        segment.remove("/")
-        return "/o/\(organization.addingPercentEncoding(withAllowedCharacters: segment) ?? "")/privacy"
-    }
-
-    @Sendable func fileRequest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let name = context.parameters.get("org")?.removingPercentEncoding ?? ""
-        let form = try await request.form(limit: Limits.probeBytes)
-        try form.checkCSRF(expected: request.cookies[SessionCookie.preSessionName]?.value)
-        do {
-            let filed = try await services.requests.file(
-                organization: name, kind: form["kind"], selfie: form.file("selfie")?.bytes, contact: form["contact"],
-                suppressionConsent: form["suppression_consent"] == "yes", address: context.clientAddress)
-            return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name), "reference": filed.reference,
-                                              "kind": filed.kind.rawValue],
-                                  request: request, status: .created)
-        } catch let error as GovernanceError {
-            let problem = Problem(error)
-            return preSessionPage("privacy", ["organization": name, "path": Self.privacyPath(name), "error": problem.detail],
-                                  request: request, status: problem.status)
-        }
-    }
-
-    @Sendable func requestsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.handleSubjectRequests)
-        let all = try await governance.subjectRequests(of: caller.account.organization, status: nil)
-        let organization = try await governance.organization(caller.account.organization)
-        return page("requests", [
-            "privacy_url": Self.privacyPath(organization?.name ?? ""),
-            "requests": all.map { r in
-                ["id": r.id, "reference": r.reference, "kind": r.kind.rawValue, "status": r.status.rawValue, "open": r.status == .open,
-                 "contact": r.contact, "filed": String(AuditEntry.timestamp(r.createdAt).prefix(16)).replacingOccurrences(of: "T", with: " "),
-                 "decision": r.decision ?? ""] as [String: Any]
-            }, "empty": all.isEmpty,
-        ], context)
-    }
-
-    @Sendable func requestPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.handleSubjectRequests)
-        let id = try context.id()
-        let subject = try await services.requests.request(id, caller: caller)
-        var findings: [[String: Any]] = []
-        if subject.status == .open {
-            for item in try await services.requests.findings(id, caller: caller) {
-                findings.append([
-                    "face_id": item.match.face, "band": item.match.band.rawValue, "collection": item.collection.name,
-                    "place": item.match.place, "source": item.match.origin.sourceURL ?? "",
-                    "ingested": String(AuditEntry.timestamp(item.ingestedAt).prefix(10)), "date": item.match.origin.date ?? "",
-                    "crop": "data:image/jpeg;base64," + Data(item.crop).base64EncodedString(),
-                ])
-            }
-        }
-        return page("request", [
-            "id": subject.id, "reference": subject.reference, "kind": subject.kind.rawValue, "erasure": subject.kind == .erasure,
-            "open": subject.status == .open, "contact": subject.contact, "decision": subject.decision ?? "",
-            "suppression_consent": subject.suppressionConsent, "findings": findings, "none_found": findings.isEmpty,
-        ], context)
-    }
-
-    @Sendable func closeRequest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (caller, form) = try await signedInForm(request, context)
-        // Ticked faces are erased; an admin unticks lookalikes.
-        let faces = form.fields.compactMap { key, value in
-            key.hasPrefix("face_") && value == "on" ? FaceID(key.dropFirst(5)) : nil
-        }
-        _ = try await services.requests.close(try context.id(), erasing: faces, caller: caller)
-        return .redirect(to: "/requests")
     }
 
     // MARK: Oversight
