@@ -15,11 +15,7 @@ public struct AccountableSearch: Sendable {
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
     func searchable(by caller: Accounts.Caller, within: Set<CollectionID>? = nil) async throws -> [CollectionID] {
-        let organization = try await audit.store.organization(caller.account.organization)
-        return try await store.collections(in: caller.account.organization)
-            .filter { organization?.allows(jurisdiction: $0.collection.jurisdiction) ?? false }
-            .map(\.collection.id)
-            .filter { within?.contains($0) ?? true }
+        try await searchableCollections(for: caller, store: store, governance: audit.store).filter { within?.contains($0) ?? true }
     }
 
     public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog) {
@@ -79,7 +75,7 @@ public struct AccountableSearch: Sendable {
         let collections = try await searchable(by: caller)
         let matches = try await searcher.nearest(to: template, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
-                                     matches: matches, outcome: "ok", detail: "pivot from face \(id)")
+                                     matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil, probeSize: nil,
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches))
     }
@@ -96,13 +92,58 @@ public struct AccountableSearch: Sendable {
 
     @discardableResult
     func record(_ caller: Accounts.Caller, _ justification: SearchJustification, sha256: String?, thumbnail: [UInt8]?,
-                collections: [CollectionID], matches: [Match], outcome: String, detail: String) async throws -> AuditEntry {
+                collections: [CollectionID], matches: [Match], outcome: String, detail: String,
+                thumbnailShows: ThumbnailSubject? = nil) async throws -> AuditEntry {
         try await audit.record(NewAuditEntry(
             organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
             action: AuditLog.Action.search.rawValue, outcome: outcome, caseNumber: justification.caseNumber,
             purpose: justification.auditedPurpose, offence: justification.offence, probeSHA256: sha256,
             probeThumbnail: thumbnail, collections: collections,
             candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
-            clientAddress: caller.address, detail: detail))
+            clientAddress: caller.address, detail: detail, thumbnailShows: thumbnailShows))
+    }
+}
+
+/// What a search showed the person who made it: its candidates' faces and images, and the
+/// other faces of those images. Crops, image details and media are served only through this,
+/// for a while after the search, so that nobody can walk the gallery's IDs and download every
+/// face outside the audit.
+public struct ShownResult: Sendable {
+    public let auditEntry: Int64
+    let faces: Set<FaceID>
+    let images: Set<ImageID>
+    let store: any GalleryStore
+
+    /// Results can be opened for as long as a session lasts.
+    public static let lifetime: TimeInterval = Accounts.sessionLifetime
+
+    /// The caller's own successful search (or privacy look-up) `id`, if it is recent enough.
+    public static func of(_ id: Int64, caller: Accounts.Caller, store: any GalleryStore, governance: any GovernanceStore,
+                          now: Date = Date()) async throws -> ShownResult {
+        let looks = [AuditLog.Action.search.rawValue, AuditLog.Action.subjectLookup.rawValue]
+        guard id > 0, let entry = try await governance.auditEntries(organization: caller.account.organization, from: nil, to: nil,
+                                                                    after: id - 1, limit: 1).first,
+              entry.id == id, entry.entry.actorID == caller.account.id, looks.contains(entry.entry.action), entry.entry.outcome == "ok"
+        else {
+            throw GovernanceError.notFound("no search \(id) of yours")
+        }
+        guard now.timeIntervalSince(entry.date) <= lifetime else {
+            throw GovernanceError.notFound("search \(id) is more than \(Int(lifetime / 3600)) hours old: its results are closed")
+        }
+        let faces = Set(entry.entry.candidates.map(\.face))
+        let images = Set(try await store.matchDetails(for: Array(faces)).values.map(\.image))
+        return ShownResult(auditEntry: id, faces: faces, images: images, store: store)
+    }
+
+    /// A face the search showed: a candidate, or another face of a candidate's image.
+    public func check(face: FaceID) async throws {
+        if faces.contains(face) { return }
+        guard let image = try await store.matchDetails(for: [face])[face]?.image, images.contains(image) else {
+            throw GovernanceError.notFound("face \(face) is not in search \(auditEntry)'s results")
+        }
+    }
+
+    public func check(image: ImageID) throws {
+        guard images.contains(image) else { throw GovernanceError.notFound("image \(image) is not in search \(auditEntry)'s results") }
     }
 }

@@ -54,6 +54,8 @@ public struct ServerConfiguration: Sendable {
 enum Limits {
     /// A probe photo.
     static let probeBytes = 20 << 20
+    /// A selfie sent to the public privacy page.
+    static let selfieBytes = 10 << 20
     /// One upload of images or a zip into a collection.
     static let uploadBytes = 512 << 20
     /// JSON and form bodies.
@@ -80,7 +82,9 @@ public enum LikenessServer {
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
         APIRoutes(services: services, configuration: configuration).register(on: router.group("api/v1"))
+        SearchResultsController(services: services).register(on: router.group("api/v1"))
         WebRoutes(services: services, configuration: configuration).register(on: router)
+        PrivacyRequestsController(services: services, configuration: configuration).register(on: router)
         return router
     }
 

@@ -37,7 +37,7 @@ import TestSupport
             let entry = try #require(try await rig.governance.auditEntries(organization: nil, from: nil, to: nil, after: Int64(entryID - 1), limit: 1).first)
             #expect(entry.id == Int64(entryID) && entry.entry.caseNumber == "CASE-1" && entry.entry.purpose == "criminal_investigation")
             #expect(entry.entry.candidates.map(\.face) == matches.compactMap { ($0["face_id"] as? Int).map(Int64.init) })
-            #expect(entry.entry.probeSHA256 == SHA256.hash(data: try Samples.bytes("img5.jpg")).hexString && entry.entry.probeThumbnail != nil)
+            #expect(entry.entry.probeSHA256 == SHA256.hash(data: try Samples.bytes("img5.jpg")).hexString && entry.hasThumbnail)
             #expect(entry.entry.collections == [rig.rig.collection.id])
         }
         try await rig.close()
@@ -265,11 +265,16 @@ import TestSupport
 
     @Test func mediaIsServedWholeOrByRange() async throws {
         let rig = try await ServerRig()
-        let face = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 1).first).id
-        let details = try #require(try await rig.rig.gallery.store.matchDetails(for: [face])[face])
-        let original = try Data(contentsOf: URL(fileURLWithPath: details.origin.location))
         try await rig.application.test(.router) { client in
-            let uri = "/api/v1/images/\(details.image)/media"
+            let form = try Multipart.search()
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            let reply = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { $0.body.json }
+            let search = try #require(reply["audit_entry"] as? Int)
+            let image = try #require((reply["matches"] as? [[String: Any]])?.first?["image_id"] as? Int)
+            let details = try #require(try await rig.rig.gallery.store.imageDetails(Int64(image)))
+            let original = try Data(contentsOf: URL(fileURLWithPath: details.origin.location))
+            let uri = "/api/v1/searches/\(search)/images/\(image)/media"
             try await client.execute(uri: uri, method: .get, headers: rig.headers("A.investigator")) { response in
                 #expect(response.status == .ok && response.headers[.contentType] == "image/jpeg")
                 #expect(Data(buffer: response.body) == original)

@@ -20,6 +20,9 @@ import TestSupport
         case signedIn(HTTPResponse.Status)
         /// Only the account that owns the object (A's investigator); everyone else gets 404.
         case owner(String, HTTPResponse.Status)
+        /// Part of a search's results: only the account that searched opens them; other roles
+        /// that search get 404, roles that do not search 403.
+        case searchOf(String, HTTPResponse.Status)
     }
 
     struct Row {
@@ -65,9 +68,11 @@ import TestSupport
             Row(method: .post, path: "/api/v1/collections/\(collection)/uploads", body: (upload1.finished(), upload1.contentType),
                 rule: .roles([.admin], .accepted, scoped: true)),
             Row(method: .get, path: "/api/v1/uploads/\(upload)", rule: .roles([.admin], .ok, scoped: true)),
-            Row(method: .get, path: "/api/v1/images/\(imageA)", rule: .roles(readers, .ok, scoped: true)),
-            Row(method: .get, path: "/api/v1/faces/\(faceA)/crop", rule: .roles(readers, .ok, scoped: true)),
-            Row(method: .get, path: "/api/v1/images/\(imageA)/media", rule: .roles(readers, .ok, scoped: true)),
+            // What a search showed, opened through that search only
+            Row(method: .get, path: "/api/v1/searches/\(auditEntry)/images/\(imageA)", rule: .searchOf("A.investigator", .ok)),
+            Row(method: .get, path: "/api/v1/searches/\(auditEntry)/faces/\(faceA)/crop", rule: .searchOf("A.investigator", .ok)),
+            Row(method: .get, path: "/api/v1/searches/\(auditEntry)/images/\(imageA)/media", rule: .searchOf("A.investigator", .ok)),
+            Row(method: .get, path: "/api/v1/searches/\(auditEntry)/probe", rule: .searchOf("A.investigator", .ok)),
             // Accounts, keys, settings
             Row(method: .get, path: "/api/v1/accounts", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .patch, path: "/api/v1/accounts/\(investigator)", body: json(#"{"role": "investigator"}"#),
@@ -106,6 +111,9 @@ import TestSupport
         case .signedIn(let success):
             return success
         case .owner(let owner, let success):
+            return owner == "\(organization).\(role.rawValue)" ? success : .notFound
+        case .searchOf(let owner, let success):
+            guard searchers.contains(role) else { return .forbidden }
             return owner == "\(organization).\(role.rawValue)" ? success : .notFound
         }
     }

@@ -161,19 +161,25 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
     _, accounts = call("GET", "/api/v1/accounts", key=admin)
     dictionaries = {"faces": faces, "images": images, "collections": collections, "uploads": [started["id"]],
                     "thumbnails": [search["audit_entry"], pivot["audit_entry"]],
+                    "searches": [search["audit_entry"], pivot["audit_entry"]],
                     "accounts": [a["id"] for a in accounts["accounts"]], "jurisdictions": ["GB", "US-CA"]}
     # Half the generated values of these parameters are real, so that the operations reach their
     # 2xx and not only their 404 and 422. Never API keys' ids: a run would revoke its own key.
-    bindings = [("pivot", "body.face_id", "faces"), ("faceCrop", "path.id", "faces"), ("getImage", "path.id", "images"),
+    # Results open only through the searcher's own search: their search ids come from the searches above.
+    bindings = [("pivot", "body.face_id", "faces"), ("faceCrop", "path.id", "faces"), ("faceCrop", "path.search", "searches"),
+                ("getImage", "path.id", "images"), ("getImage", "path.search", "searches"),
+                ("imageMedia", "path.id", "images"), ("imageMedia", "path.search", "searches"),
+                ("searchProbe", "path.search", "searches"),
                 ("getCollection", "path.id", "collections"), ("upload", "path.id", "collections"),
                 ("uploadStatus", "path.upload", "uploads"), ("auditThumbnail", "path.id", "thumbnails"),
                 ("changeAccount", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions")]
     print("[dictionaries]")
     for name, values in dictionaries.items():
         print(f"{name} = {{ values = {json.dumps(values)} }}")
-    for operation, parameter, dictionary in bindings:
-        print(f'\n[[operations]]\ninclude-operation-id = "{operation}"\n'
-              f'parameters = {{ "{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }} }}')
+    for operation in dict.fromkeys(b[0] for b in bindings):
+        parameters = ", ".join(f'"{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }}'
+                               for name, parameter, dictionary in bindings if name == operation)
+        print(f'\n[[operations]]\ninclude-operation-id = "{operation}"\nparameters = {{ {parameters} }}')
 EOF
 http() { "$python" "$work/api_client.py" "$@"; }
 

@@ -10,7 +10,7 @@ import LikenessStore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure ingest and search speed on this machine.",
-        subcommands: [IngestBench.self, SearchBench.self, HTTPBench.self])
+        subcommands: [IngestBench.self, SearchBench.self, HTTPBench.self, ErasureBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {

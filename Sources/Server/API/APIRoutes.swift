@@ -32,9 +32,6 @@ struct APIRoutes {
         api.get("collections/:id", use: collection)
         api.post("collections/:id/uploads", use: upload)
         api.get("uploads/:upload", use: uploadStatus)
-        api.get("images/:id", use: image)
-        api.get("images/:id/media", use: media)
-        api.get("faces/:id/crop", use: faceCrop)
         // Accounts and keys
         api.get("accounts", use: listAccounts)
         api.patch("accounts/:id", use: changeAccount)
@@ -197,49 +194,6 @@ struct APIRoutes {
         return Response.json(status.json)
     }
 
-    @Sendable func image(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.readCollections)
-        let id = try context.id()
-        guard let details = try await store.imageDetails(id), details.collection.organization == caller.account.organization else {
-            throw GovernanceError.notFound("no image \(id) in your organisation")
-        }
-        return Response.json(Views.image(details))
-    }
-
-    /// The image or video file itself, for a reviewer (videos seek with Range requests).
-    @Sendable func media(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.readCollections)
-        let id = try context.id()
-        guard let details = try await store.imageDetails(id), details.collection.organization == caller.account.organization else {
-            throw GovernanceError.notFound("no image \(id) in your organisation")
-        }
-        let path = details.origin.location
-        guard path.hasPrefix("/"), !path.contains("!/"), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
-            throw GovernanceError.notFound("image \(id) is not held as a file here: see its source, \(path)")
-        }
-        let type = MediaType.getMediaType(forExtension: .init((path as NSString).pathExtension.lowercased()))?.description
-            ?? "application/octet-stream"
-        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "private, max-age=300"]
-        if let range = request.headers[.range].flatMap({ byteRange($0, size: size) }) {
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-            headers[.contentLength] = String(range.count)
-            return Response(status: .partialContent, headers: headers,
-                            body: try await FileIO().loadFile(path: path, range: range, context: context))
-        }
-        headers[.contentLength] = String(size)
-        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: path, context: context))
-    }
-
-    @Sendable func faceCrop(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.readCollections)
-        let id = try context.id()
-        guard let crop = try await store.faceCrop(id), let collection = try await store.collection(crop.collection),
-              collection.organization == caller.account.organization else {
-            throw GovernanceError.notFound("no face \(id) in your organisation")
-        }
-        return Response.bytes(crop.crop, contentType: "image/jpeg")
-    }
-
     // MARK: Accounts and keys
 
     @Sendable func listAccounts(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -310,12 +264,14 @@ struct APIRoutes {
     @Sendable func auditThumbnail(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.readAudit)
         let id = try context.id()
-        guard id > 0, let entry = try await governance.auditEntries(organization: caller.account.organization, from: nil, to: nil,
-                                                                    after: id - 1, limit: 1).first,
-              entry.id == id, let thumbnail = entry.entry.probeThumbnail else {
+        guard let thumbnail = try await governance.auditThumbnail(entry: id, organization: caller.account.organization) else {
             throw GovernanceError.notFound("no probe thumbnail for audit entry \(id) in your organisation")
         }
-        return Response.bytes(thumbnail, contentType: "image/jpeg")
+        guard let jpeg = thumbnail.jpeg else {
+            throw HTTPError(.gone, message: "the thumbnail of audit entry \(id) was redacted when the face it showed was erased; "
+                + "the log keeps its SHA-256, \(thumbnail.sha256)")
+        }
+        return Response.bytes(jpeg, contentType: "image/jpeg")
     }
 
     @Sendable func dailyCounts(_ request: Request, context: AppRequestContext) async throws -> Response {

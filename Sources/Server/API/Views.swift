@@ -29,13 +29,15 @@ enum Views {
         return object
     }
 
-    static func match(_ m: Match) -> [String: Any] {
+    /// A candidate of search `search`, with links that open it as part of that search's results.
+    static func match(_ m: Match, search: Int64) -> [String: Any] {
         let object: [String: Any] = [
             "rank": m.rank, "face_id": m.face, "image_id": m.image,
             "distance": (Double(m.distance) * 10000).rounded() / 10000,
             "similarity": (m.similarity * 10000).rounded() / 10000, "band": m.band.rawValue,
             "collection": m.collection, "location": m.origin.location, "source_url": m.origin.sourceURL ?? NSNull(),
-            "box": m.box.array, "crop_url": "/api/v1/faces/\(m.face)/crop", "image_url": "/api/v1/images/\(m.image)",
+            "box": m.box.array, "crop_url": "/api/v1/searches/\(search)/faces/\(m.face)/crop",
+            "image_url": "/api/v1/searches/\(search)/images/\(m.image)",
         ]
         return object.merging(m.videoJSON) { $1 }
     }
@@ -48,14 +50,14 @@ enum Views {
                 "sha256": outcome.probeSHA256 ?? NSNull(),
                 "faces": outcome.result.faces.enumerated().map { ["index": $0.offset, "box": $0.element.array] },
             ] as [String: Any],
-            "face": outcome.result.face, "matches": outcome.result.matches.map(match), "notice": notice,
+            "face": outcome.result.face, "matches": outcome.result.matches.map { match($0, search: outcome.auditEntry) }, "notice": notice,
             "warnings": outcome.result.warnings,
         ]
     }
 
     static func auditEntry(_ e: AuditEntry) -> [String: Any] {
         var object = AuditExport.json(e)
-        object["has_thumbnail"] = e.entry.probeThumbnail != nil
+        object["has_thumbnail"] = e.hasThumbnail
         return object
     }
 
@@ -63,7 +65,7 @@ enum Views {
         ["id": k.id, "prefix": k.prefix, "label": k.label, "created_at": timestamp(k.createdAt), "revoked_at": timestamp(k.revokedAt)]
     }
 
-    static func image(_ i: ImageDetails) -> [String: Any] {
+    static func image(_ i: ImageDetails, search: Int64) -> [String: Any] {
         [
             "id": i.id, "collection": collection(i.collection), "location": i.origin.location,
             "source_url": i.origin.sourceURL ?? NSNull(), "caption": i.origin.caption ?? NSNull(),
@@ -71,7 +73,7 @@ enum Views {
             "ingested_at": timestamp(i.ingestedAt),
             "video_duration": i.videoDuration ?? NSNull(),
             "faces": i.faces.map { face in
-                var object: [String: Any] = ["face_id": face.id, "box": face.box.array, "crop_url": "/api/v1/faces/\(face.id)/crop"]
+                var object: [String: Any] = ["face_id": face.id, "box": face.box.array, "crop_url": "/api/v1/searches/\(search)/faces/\(face.id)/crop"]
                 if let video = face.video { object["video_time"] = video.time }
                 return object
             },

@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessCore
+import LikenessGovernance
+import LikenessStore
+
+/// What a search showed, opened by the person who made it: candidate crops, their images'
+/// details and the images or videos themselves, under `/api/v1/searches/{search}/…`. Nothing
+/// of the gallery is served by ID alone, so it cannot be downloaded outside the audit.
+struct SearchResultsController {
+    let services: ServerServices
+
+    var store: any GalleryStore { services.gallery.store }
+
+    func register(on api: RouterGroup<AppRequestContext>) {
+        api.get("searches/:search/probe", use: probe)
+        api.get("searches/:search/faces/:id/crop", use: faceCrop)
+        api.get("searches/:search/images/:id", use: image)
+        api.get("searches/:search/images/:id/media", use: media)
+    }
+
+    func shown(_ context: AppRequestContext) async throws -> (ShownResult, Int64) {
+        let caller = try context.require(.search)
+        let search = try context.id("search")
+        return (try await ShownResult.of(search, caller: caller, store: store, governance: services.governance), try context.id())
+    }
+
+    /// The search's own probe thumbnail (for a pivot, the gallery face it started from).
+    @Sendable func probe(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.search)
+        let search = try context.id("search")
+        let result = try await ShownResult.of(search, caller: caller, store: store, governance: services.governance)
+        guard let jpeg = try await services.governance.auditThumbnail(entry: result.auditEntry,
+                                                                      organization: caller.account.organization)?.jpeg else {
+            throw GovernanceError.notFound("search \(search) has no probe thumbnail")
+        }
+        return Response.bytes(jpeg, contentType: "image/jpeg")
+    }
+
+    @Sendable func faceCrop(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (shown, id) = try await shown(context)
+        try await shown.check(face: id)
+        guard let crop = try await store.faceCrop(id) else { throw GovernanceError.notFound("face \(id) is no longer held") }
+        return Response.bytes(crop.crop, contentType: "image/jpeg")
+    }
+
+    @Sendable func image(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (shown, id) = try await shown(context)
+        try shown.check(image: id)
+        guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
+        return Response.json(Views.image(details, search: shown.auditEntry))
+    }
+
+    /// The image or video file itself, for a reviewer (videos seek with Range requests).
+    @Sendable func media(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (shown, id) = try await shown(context)
+        try shown.check(image: id)
+        guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
+        let path = details.origin.location
+        guard path.hasPrefix("/"), !path.contains("!/"), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
+            throw GovernanceError.notFound("image \(id) is not held as a file here: see its source, \(path)")
+        }
+        let type = MediaType.getMediaType(forExtension: .init((path as NSString).pathExtension.lowercased()))?.description
+            ?? "application/octet-stream"
+        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "no-store"]
+        if let range = request.headers[.range].flatMap({ byteRange($0, size: size) }) {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            return Response(status: .partialContent, headers: headers,
+                            body: try await FileIO().loadFile(path: path, range: range, context: context))
+        }
+        headers[.contentLength] = String(size)
+        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: path, context: context))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LikenessGovernance
+import LikenessServer
+import LikenessStore
+import NIOCore
+import Testing
+import TestSupport
+
+/// Crops, image details and media are served only as part of a result the caller was shown:
+/// nobody can walk the gallery's sequential IDs and download every face outside the audit.
+@Suite struct SearchResultsTests {
+    @Test func resultsOpenOnlyThroughTheSearchThatShowedThem() async throws {
+        let rig = try await ServerRig()  // organisation A holds img10, img11, img16, img47, img12
+        try await rig.application.test(.router) { client in
+            var form = try Multipart.search()
+            form.field("top", "1")
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            let reply = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { $0.body.json }
+            let search = try #require(reply["audit_entry"] as? Int)
+            let match = try #require((reply["matches"] as? [[String: Any]])?.first)
+            let face = try #require(match["face_id"] as? Int)
+            let image = try #require(match["image_id"] as? Int)
+            #expect(match["crop_url"] as? String == "/api/v1/searches/\(search)/faces/\(face)/crop")
+
+            // The candidate opens through its search, never cached.
+            try await client.execute(uri: "/api/v1/searches/\(search)/faces/\(face)/crop", method: .get,
+                                     headers: rig.headers("A.investigator")) { response in
+                #expect(response.status == .ok && response.headers[.cacheControl] == "no-store")
+            }
+            try await client.execute(uri: "/api/v1/searches/\(search)/images/\(image)", method: .get,
+                                     headers: rig.headers("A.investigator")) { response in
+                #expect(response.status == .ok)
+                let crops = (response.body.json["faces"] as? [[String: Any]] ?? []).compactMap { $0["crop_url"] as? String }
+                #expect(!crops.isEmpty && crops.allSatisfy { $0.hasPrefix("/api/v1/searches/\(search)/faces/") })
+            }
+            // Every other face of the gallery, by ID: not through this search, and no route by ID alone.
+            let all = try await rig.rig.gallery.store.templates(after: 0, limit: 100).filter { $0.collection == rig.rig.collection.id }
+            let others = all.filter { $0.image != Int64(image) }
+            try #require(!others.isEmpty)
+            for other in others {
+                try await client.execute(uri: "/api/v1/searches/\(search)/faces/\(other.id)/crop", method: .get,
+                                         headers: rig.headers("A.investigator")) { response in
+                    #expect(response.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/searches/\(search)/images/\(other.image)/media", method: .get,
+                                         headers: rig.headers("A.investigator")) { response in
+                    #expect(response.status == .notFound)
+                }
+                for uri in ["/api/v1/faces/\(other.id)/crop", "/api/v1/images/\(other.image)", "/api/v1/images/\(other.image)/media"] {
+                    try await client.execute(uri: uri, method: .get, headers: rig.headers("A.admin")) { response in
+                        #expect(response.status == .notFound, "\(uri)")
+                    }
+                }
+            }
+            // Another searcher of the same organisation cannot open someone else's results.
+            try await client.execute(uri: "/api/v1/searches/\(search)/faces/\(face)/crop", method: .get,
+                                     headers: rig.headers("A.supervisor")) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+        // Results close when a session would: a day later, the same search opens nothing.
+        let caller = Accounts.Caller(account: try #require(rig.accounts["A.investigator"]), address: nil)
+        let entry = try #require(try await rig.governance.latestAuditEntries(organization: rig.rig.organization.id, limit: 1).first)
+        _ = try await ShownResult.of(entry.id, caller: caller, store: rig.rig.gallery.store, governance: rig.governance)
+        await #expect(throws: GovernanceError.self) {
+            try await ShownResult.of(entry.id, caller: caller, store: rig.rig.gallery.store, governance: rig.governance,
+                                     now: Date().addingTimeInterval(ShownResult.lifetime + 60))
+        }
+        try await rig.close()
+    }
+}
