@@ -20,7 +20,7 @@ import TestSupport
         #expect(unchecked.status != 0 && unchecked.stderr.contains("identity-checked"))
         func lookups() throws -> Int {
             try Subprocess.likeness("audit", "export", "--format", "csv", "--data", data).stdout
-                .components(separatedBy: "\n").filter { $0.contains(",subject_lookup,") }.count
+                .split(whereSeparator: \.isNewline).filter { $0.contains(",subject_lookup,") }.count
         }
         #expect(try lookups() == 0)
 
@@ -30,9 +30,10 @@ import TestSupport
         #expect(Set(found) == ["img16.jpg", "img17.jpg"])
 
         #expect(try lookups() == 1)
-        // A dry run shows matches, so it is a look-up like any other: audited (counted below).
+        // A dry run shows matches, so it is a look-up like any other: audited before it prints.
         let dryRun = try Subprocess.run(Subprocess.likeness, ["subject", "erase"] + request)
         #expect(dryRun.status == 0 && dryRun.stdout.contains("Nothing erased"))
+        #expect(try lookups() == 2)
         let erase = try Subprocess.run(Subprocess.likeness, ["subject", "erase", "--confirm", "--suppress"] + request)
         #expect(erase.status == 0 && erase.stdout.contains("Erased 2 faces"), "\(erase.stderr)")
         let suppressed = try Subprocess.likeness("suppression", "list", "--data", data)
@@ -43,7 +44,7 @@ import TestSupport
         let audit = try Subprocess.likeness("audit", "export", "--format", "csv", "--data", data)
         #expect(audit.stdout.contains(",erasure,") && audit.stdout.contains(",subject_access,"))
         // Access, the dry run, the erasure and the check after it: four audited look-ups.
-        #expect(audit.stdout.components(separatedBy: "\n").filter { $0.contains(",subject_lookup,") }.count == 4, "\(audit.stdout)")
+        #expect(audit.stdout.split(whereSeparator: \.isNewline).filter { $0.contains(",subject_lookup,") }.count == 4)
         #expect(try Subprocess.likeness("audit", "verify", "--data", data).status == 0)
     }
 }

@@ -34,19 +34,22 @@ import TestSupport
     }
 
     @Test func editingAnyFieldOfAnyEntryBreaksTheChainAtThatEntry() async throws {
-        for (column, value) in [("case_number", "'C-forged'"), ("purpose", "'identity_fraud'"), ("candidates", "'[]'"),
-                                ("actor", "'someone'"), ("at", "'2020-01-01T00:00:00.000Z'"), ("probe_thumbnail", "x'00'"),
-                                ("client_address", "NULL")] {
+        // The probe thumbnail lives apart (so that it can be redacted); the chain holds its digest.
+        for (table, column, value) in [("audit_entry", "case_number", "'C-forged'"), ("audit_entry", "purpose", "'identity_fraud'"),
+                                       ("audit_entry", "candidates", "'[]'"), ("audit_entry", "actor", "'someone'"),
+                                       ("audit_entry", "at", "'2020-01-01T00:00:00.000Z'"), ("audit_thumbnail", "sha256", "'00'"),
+                                       ("audit_entry", "client_address", "NULL")] {
             let (store, path) = try makeStore()
             _ = try await fill(store, count: 5)
             // Someone with the database file in hand: the triggers stop the application, not them.
             let database = try DatabaseQueue(path: path)
             try await database.write { db in
                 try db.execute(sql: "DROP TRIGGER audit_entry_no_update")
-                try db.execute(sql: "UPDATE audit_entry SET \(column) = \(value) WHERE id = 3")
+                try db.execute(sql: "DROP TRIGGER audit_thumbnail_only_redacted")
+                try db.execute(sql: "UPDATE \(table) SET \(column) = \(value) WHERE \(table == "audit_entry" ? "id" : "entry_id") = 3")
             }
             let verification = try await AuditLog(store: store).verify()
-            #expect(verification.firstBroken?.id == 3, "editing \(column)")
+            #expect(verification.firstBroken?.id == 3, "editing \(table).\(column)")
         }
     }
 
@@ -62,6 +65,8 @@ import TestSupport
         }
         try await database.write { db in
             try db.execute(sql: "DROP TRIGGER audit_entry_no_delete")
+            try db.execute(sql: "DROP TRIGGER audit_thumbnail_no_delete")
+            try db.execute(sql: "DELETE FROM audit_thumbnail WHERE entry_id = 4")
             try db.execute(sql: "DELETE FROM audit_entry WHERE id = 4")
         }
         let verification = try await AuditLog(store: store).verify()
