@@ -542,7 +542,7 @@ def test_video_candidate():
         video = card.find_element(By.CSS_SELECTOR, ".clip video")
         src = video.get_attribute("src")
         face = row["face"]
-        assert "/api/v1/images/" in src and "/media#t=" in src, f"the video's src is {src!r}"
+        assert "/api/v1/searches/" in src and "/images/" in src and "/media#t=" in src, f"the video's src is {src!r}"
         fragment = float(src.rsplit("#t=", 1)[1])
         assert abs(fragment - seconds(clock)) <= 0.1, f"the src starts at {fragment} s but the card says {clock}"
 

@@ -148,9 +148,10 @@ struct PrivacyRequestsController {
         return (caller, form, try context.id())
     }
 
-    /// Runs an action on the request, then shows it again: with the problem, if the action was
-    /// refused (a selfie without a face, a missing note).
-    func acting(_ request: Request, _ context: AppRequestContext,
+    /// Runs an action on the request, then goes on to the request (or, once it has ended, the
+    /// queue); if the action was refused (a selfie without a face, a missing note), shows the
+    /// request with the problem.
+    func acting(_ request: Request, _ context: AppRequestContext, ending: Bool = false,
                 _ action: (Accounts.Caller, FormBody, Int64) async throws -> Void) async throws -> Response {
         let (caller, form, id) = try await adminForm(request, context)
         do {
@@ -159,7 +160,7 @@ struct PrivacyRequestsController {
             if case .notFound = error { throw error }
             return try await detailPage(id, caller: caller, context: context, problem: Problem(error))
         }
-        return .redirect(to: "/requests/\(id)")
+        return .redirect(to: ending ? "/requests" : "/requests/\(id)")
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -173,7 +174,7 @@ struct PrivacyRequestsController {
     }
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await acting(request, context) { caller, form, id in
+        try await acting(request, context, ending: true) { caller, form, id in
             try await requests.reject(id, reason: form["reason"] ?? "", caller: caller)
         }
     }
@@ -185,7 +186,7 @@ struct PrivacyRequestsController {
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await acting(request, context) { caller, form, id in
+        try await acting(request, context, ending: true) { caller, form, id in
             _ = try await requests.close(id, erasing: Self.tickedFaces(form), caller: caller)
         }
     }
