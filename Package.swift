@@ -121,7 +121,7 @@ let package = Package(
                     dependencies: ["LikenessGovernance", "LikenessStore", "LikenessSearch", "LikenessEngine", "LikenessGallery",
                                    "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/Governance"),
         .testTarget(name: "ServerTests",
-                    dependencies: ["LikenessServer", "LikenessGovernance", "LikenessStore", "TestSupport",
+                    dependencies: ["LikenessServer", "LikenessGovernance", "LikenessSearch", "LikenessStore", "TestSupport",
                                    .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "HTTPTypes", package: "swift-http-types"),
                                    .product(name: "Crypto", package: "swift-crypto")],

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessGovernance
+import LikenessSearch
 import LikenessServer
 import LikenessStore
 import NIOCore
@@ -70,6 +71,39 @@ import TestSupport
             try await ShownResult.of(entry.id, caller: caller, store: rig.rig.gallery.store, governance: rig.governance,
                                      now: Date().addingTimeInterval(ShownResult.lifetime + 60))
         }
+        try await rig.close()
+    }
+}
+
+/// A pivot search's thumbnail is the gallery face's crop: once that face is erased, the audit
+/// answers 410 for it, while the entry and its digest stay.
+@Suite struct RedactedThumbnailTests {
+    @Test func anErasedFacesPivotThumbnailAnswersGone() async throws {
+        let rig = try await ServerRig()
+        let face = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 1).first).id
+        try await rig.application.test(.router) { client in
+            let entry = try await client.execute(
+                uri: "/api/v1/searches/pivot", method: .post, headers: rig.headers("A.investigator", json: true),
+                body: ByteBuffer(string: #"{"face_id": \#(face), "case_number": "C-1", "purpose": "missing_person"}"#)) { response in
+                #expect(response.status == .created)
+                return response.body.json["audit_entry"] as? Int ?? 0
+            }
+            try await client.execute(uri: "/api/v1/audit/\(entry)/thumbnail", method: .get, headers: rig.headers("A.auditor")) { response in
+                #expect(response.status == .ok)
+            }
+            let admin = Accounts.Caller(account: try #require(rig.accounts["A.admin"]), address: nil)
+            let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.rig.gallery, pool: rig.rig.pool, bands: .standard),
+                                       gallery: rig.rig.gallery, audit: AuditLog(store: rig.governance), uploads: nil)
+            _ = try await rights.erase(faces: [face], reference: "SR-T", caller: admin)
+            try await client.execute(uri: "/api/v1/audit/\(entry)/thumbnail", method: .get, headers: rig.headers("A.auditor")) { response in
+                #expect(response.status == .gone && String(buffer: response.body).contains("redacted"))
+            }
+            try await client.execute(uri: "/api/v1/audit?limit=1000", method: .get, headers: rig.headers("A.auditor")) { response in
+                let entries = response.body.json["entries"] as? [[String: Any]] ?? []
+                #expect(entries.contains { $0["id"] as? Int == entry && $0["has_thumbnail"] as? Bool == true })
+            }
+        }
+        #expect(try await AuditLog(store: rig.governance).verify().firstBroken == nil)
         try await rig.close()
     }
 }
