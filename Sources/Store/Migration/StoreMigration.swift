@@ -11,7 +11,7 @@ public enum StoreMigration {
     /// In the order their references need. Sign-in sessions are not moved: a session token
     /// belongs to the server that issued it, and users sign in again on the new one.
     static let tables = ["organization", "collection", "ingest_job", "image", "face", "ingest_item", "index_log", "setting",
-                         "account", "api_key", "audit_entry", "suppression", "subject_request", "consent", "ingest_queue"]
+                         "account", "api_key", "audit_entry", "audit_checkpoint", "suppression", "subject_request", "consent", "ingest_queue"]
 
     /// Rows copied per table.
     public struct Report: Sendable {
