@@ -48,6 +48,16 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             defer { sweeper.cancel() }
+            // The audit chain's head is signed every 10 minutes when it moved, so that removing
+            // or rewriting entries older than that shows (`likeness audit verify`).
+            let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
+            let checkpointer = Task {
+                while !Task.isCancelled {
+                    do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
+                    try? await Task.sleep(for: .seconds(600))
+                }
+            }
+            defer { checkpointer.cancel() }
             print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
             // At once, so that the address and any one-time password reach a log or a pipe now.
             fflush(nil)
