@@ -63,10 +63,12 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             if let anchor = result.anchor {
+                func entries(_ first: Int64, _ last: Int64) -> String { first == last ? "entry \(first)" : "entries \(first)-\(last)" }
+                let confirmed = anchor.entryID == 0 ? "was signed while the log was empty" : "confirms \(entries(1, anchor.entryID))"
                 let unanchored = Int64(result.entries) > anchor.entryID
-                    ? "; entries \(anchor.entryID + 1)-\(result.entries) are newer and held by the chain alone" : ""
-                print("OK: \(result.entries) entries, chain intact; checkpoint \(anchor.number) (signed \(anchor.at)) confirms "
-                      + "entries 1-\(anchor.entryID)\(unanchored)")
+                    ? "; \(entries(anchor.entryID + 1, Int64(result.entries))) newer, held by the chain alone" : ""
+                print("OK: \(result.entries) entries, chain intact; checkpoint \(anchor.number) (signed \(anchor.at)) \(confirmed)"
+                      + unanchored)
             } else {
                 print("OK: \(result.entries) entries, chain intact; no checkpoint holds them, so the newest could be removed "
                       + "unseen (`likeness audit checkpoint` makes one)")
