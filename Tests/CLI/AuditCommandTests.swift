@@ -65,4 +65,27 @@ import TestSupport
         #expect(verify.status == 1 && verify.stdout.contains("REMOVED: checkpoint 1 "), "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("BROKEN at entry 2: the log ends at entry 1 but checkpoint 1"))
     }
+
+    /// The server signs the head it starts with before it serves, so what happened before the
+    /// start is anchored at once rather than up to 10 minutes later.
+    @Test func serveSignsTheHeadBeforeServing() throws {
+        let data = try dataWithEntries()
+        let server = try Subprocess.start(Subprocess.likeness, ["serve", "--port", "0", "--workers", "1", "--data", data])
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let output = (server.standardOutput as! Pipe).fileHandleForReading
+        var line: [UInt8] = []
+        while let chunk = try output.read(upToCount: 1), let byte = chunk.first {
+            if byte != 0x0A { line.append(byte); continue }
+            if String(decoding: line, as: UTF8.self).hasPrefix("Likeness is serving") { break }
+            line = []
+        }
+        try #require(String(decoding: line, as: UTF8.self).hasPrefix("Likeness is serving"), "the server did not start")
+        let signed = try String(contentsOfFile: data + "/checkpoints.jsonl", encoding: .utf8).split(separator: "\n")
+        let entries = try Subprocess.likeness("audit", "export", "--format", "csv", "--data", data).stdout
+            .components(separatedBy: "\r\n").filter { $0.first?.isNumber == true }.count
+        #expect(signed.count == 1 && signed[0].contains("\"entry_id\":\(entries),"))
+    }
 }

@@ -48,13 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             defer { sweeper.cancel() }
-            // The audit chain's head is signed every 10 minutes when it moved, so that removing
-            // or rewriting entries older than that shows (`likeness audit verify`).
+            // The audit chain's head is signed on starting, before serving, and every 10 minutes
+            // when it moved, so that removing or rewriting entries older than that shows
+            // (`likeness audit verify`).
             let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
+            do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
             let checkpointer = Task {
-                while !Task.isCancelled {
+                // Cancelling ends the sleep with an error, and the loop with it.
+                while (try? await Task.sleep(for: .seconds(600))) != nil {
                     do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
-                    try? await Task.sleep(for: .seconds(600))
                 }
             }
             defer { checkpointer.cancel() }
