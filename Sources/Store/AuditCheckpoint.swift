@@ -33,7 +33,8 @@ public struct NewAuditCheckpoint: Sendable, Hashable {
     public var signedMessage: Data { Self.signedMessage(entryID: entryID, entryHash: entryHash, at: at) }
 }
 
-/// A checkpoint as the store keeps it: numbered in the order it was recorded.
+/// A checkpoint as the store keeps it: numbered in the order it was recorded. The number only
+/// names it in messages and is not signed: what the checkpoint vouches for is.
 public struct AuditCheckpoint: Sendable, Hashable {
     public var number: Int64
     public var checkpoint: NewAuditCheckpoint
