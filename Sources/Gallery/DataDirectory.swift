@@ -16,6 +16,11 @@ public struct DataDirectory: Sendable {
     public var database: URL { root.appendingPathComponent("likeness.sqlite") }
     /// The in-process vector index, rebuildable from the database.
     public var index: URL { root.appendingPathComponent("index").appendingPathComponent("faces.ivf") }
+    /// The Ed25519 key that signs checkpoints of the audit chain: outside the database.
+    public var auditCheckpointKey: URL { root.appendingPathComponent("keys/audit-checkpoint.key") }
+    /// Every checkpoint this machine signed, one JSON object a line, appended to and never
+    /// rewritten: a second record, so that deleting rows of the database alone shows.
+    public var auditCheckpoints: URL { root.appendingPathComponent("checkpoints.jsonl") }
 
     public func create() throws {
         try FileManager.default.createDirectory(at: index.deletingLastPathComponent(), withIntermediateDirectories: true)

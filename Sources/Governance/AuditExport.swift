@@ -32,16 +32,26 @@ public enum AuditExport {
                 e.clientAddress ?? "", e.detail ?? "", audit.previousHash, audit.hash]
     }
 
-    public static func render(_ entries: [AuditEntry], as format: Format) -> String {
+    /// The entries, then the checkpoint made for the export if any: in JSONL its own line (as
+    /// `audit checkpoint --json` prints it, which `audit verify --checkpoints` reads back), in
+    /// CSV a last row with `checkpoint` for its ID and that line as its detail. With it an
+    /// export shows, to whoever holds the public key, which head the log had when it was made.
+    public static func render(_ entries: [AuditEntry], checkpoint: AuditCheckpoint? = nil, as format: Format) -> String {
         switch format {
         case .jsonl:
-            return entries.map { entry in
+            let lines = entries.map { entry in
                 let data = try! JSONSerialization.data(withJSONObject: json(entry), options: [.sortedKeys, .withoutEscapingSlashes])
-                return String(decoding: data, as: UTF8.self) + "\n"
-            }.joined()
+                return String(decoding: data, as: UTF8.self)
+            }
+            return (lines + [checkpoint?.jsonLine].compactMap { $0 }).map { $0 + "\n" }.joined()
         case .csv:
-            return CSV.render(header: csvHeader, rows: entries.map(csvRow))
+            return CSV.render(header: csvHeader, rows: entries.map(csvRow) + [checkpoint.map { csvRow($0) }].compactMap { $0 })
         }
+    }
+
+    static func csvRow(_ checkpoint: AuditCheckpoint) -> [String] {
+        ["checkpoint", checkpoint.at, "", "", "audit_checkpoint", "ok", "", "", "", "", "", "", "", checkpoint.jsonLine, "",
+         checkpoint.entryHash]
     }
 }
 

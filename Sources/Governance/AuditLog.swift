@@ -23,8 +23,14 @@ public struct AuditLog: Sendable {
         try await store.appendAudit(entry)
     }
 
-    /// Walks the whole chain from the first entry, recomputing each hash.
-    public func verify() async throws -> AuditVerification {
+    /// Walks the whole chain from the first entry, recomputing each hash, then holds it to the
+    /// signed checkpoints given (`CheckpointEvidence.valid`): each says which hash its entry had
+    /// when it was signed, so the newest entries removed, or entries rewritten up to a checkpoint
+    /// with every hash recomputed, show. Entries after the newest checkpoint are held only by
+    /// the chain.
+    public func verify(against checkpoints: [AuditCheckpoint] = []) async throws -> AuditVerification {
+        let checkpointed = Set(checkpoints.map(\.entryID))
+        var hashes: [Int64: String] = [0: AuditEntry.genesisHash]
         var previous = AuditEntry.genesisHash
         var after: Int64 = 0
         var count = 0
@@ -44,11 +50,43 @@ public struct AuditLog: Sendable {
                     return AuditVerification(entries: count,
                                              firstBroken: (entry.id, "its contents do not match its hash"))
                 }
+                if checkpointed.contains(entry.id) { hashes[entry.id] = entry.hash }
                 previous = entry.hash
                 after = entry.id
             }
         }
-        return AuditVerification(entries: count, firstBroken: nil)
+        return Self.hold(lastEntry: after, hashes: hashes, entries: count, to: checkpoints)
+    }
+
+    /// The first checkpoint the walked chain disagrees with, oldest first: an entry it covers
+    /// that now hashes otherwise (rewritten), else the newest one covering entries past the
+    /// last (removed).
+    private static func hold(lastEntry: Int64, hashes: [Int64: String], entries: Int,
+                             to checkpoints: [AuditCheckpoint]) -> AuditVerification {
+        var verification = AuditVerification(entries: entries, firstBroken: nil)
+        let ordered = checkpoints.sorted { ($0.entryID, $0.number) < ($1.entryID, $1.number) }
+        for checkpoint in ordered {
+            if checkpoint.entryID > lastEntry {
+                let newest = ordered.last!
+                verification.firstBroken = (lastEntry + 1, """
+                    the log ends at entry \(lastEntry) but checkpoint \(newest.number) (signed \(newest.at)) covers entry \
+                    \(newest.entryID) with head hash \(newest.entryHash): entries were removed
+                    """)
+                return verification
+            }
+            let hash = hashes[checkpoint.entryID] ?? "nothing"
+            if hash != checkpoint.entryHash {
+                let since = verification.anchor.map { ", after entry \($0.entryID), which checkpoint \($0.number) confirms" } ?? ""
+                verification.firstBroken = (checkpoint.entryID, """
+                    checkpoint \(checkpoint.number) (signed \(checkpoint.at)) covers entry \(checkpoint.entryID) with head hash \
+                    \(checkpoint.entryHash), but that entry now hashes to \(hash): entries were rewritten at or before \
+                    entry \(checkpoint.entryID)\(since)
+                    """)
+                return verification
+            }
+            verification.anchor = checkpoint
+        }
+        return verification
     }
 
     /// Every entry in [from, to), oldest first, optionally of one organisation.
@@ -96,10 +134,13 @@ public struct AuditLog: Sendable {
     }
 }
 
-/// The outcome of walking the chain: the first entry whose hash or link does not hold.
+/// The outcome of walking the chain: the first entry whose hash or link does not hold, or
+/// that a checkpoint contradicts.
 public struct AuditVerification: Sendable {
     public var entries: Int
     public var firstBroken: (id: Int64, reason: String)?
+    /// The newest checkpoint the log agrees with: the entries up to it are as they were signed.
+    public var anchor: AuditCheckpoint?
 }
 
 public struct DailySearchCount: Sendable, Codable, Hashable {

@@ -67,6 +67,16 @@ public protocol GovernanceStore: Sendable {
     func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail?
     /// Redacts the thumbnails of a privacy request's selfie (erasing faces redacts theirs).
     func redactAuditThumbnails(of subject: ThumbnailSubject) async throws
+    /// The newest entry's ID and hash: the head a checkpoint signs. Nil while the log is empty.
+    func auditHead() async throws -> (id: Int64, hash: String)?
+
+    // Signed checkpoints of the audit chain's head, append-only like the entries
+    /// Records a checkpoint, numbered after every one before it.
+    func appendAuditCheckpoint(_ checkpoint: NewAuditCheckpoint) async throws -> AuditCheckpoint
+    /// Checkpoints numbered above `after`, oldest first.
+    func auditCheckpoints(after: Int64, limit: Int) async throws -> [AuditCheckpoint]
+    /// The checkpoint recorded last.
+    func latestAuditCheckpoint() async throws -> AuditCheckpoint?
 }
 
 public struct Organization: Sendable, Codable, Hashable {

@@ -260,6 +260,51 @@ import TestSupport
         }
     }
 
+    func checkpoint(of head: (id: Int64, hash: String), signed signature: String) -> NewAuditCheckpoint {
+        NewAuditCheckpoint(entryID: head.id, entryHash: head.hash, at: AuditEntry.timestamp(Date()),
+                           publicKey: String(repeating: "ab", count: 32), signature: signature)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func auditCheckpointsRecordTheHeadInOrder(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            #expect(try await store.auditHead() == nil)
+            #expect(try await store.latestAuditCheckpoint() == nil)
+            for n in 0..<3 { _ = try await store.appendAudit(search(1, by: 10, case: "C-\(n)")) }
+            let head = try #require(try await store.auditHead())
+            let third = try await store.auditEntries(organization: nil, from: nil, to: nil, after: 2, limit: 1)
+            #expect(head.id == 3 && head.hash == third.first?.hash)
+
+            let signed = checkpoint(of: head, signed: "01")
+            let first = try await store.appendAuditCheckpoint(signed)
+            _ = try await store.appendAudit(search(1, by: 10, case: "C-3"))
+            let moved = try #require(try await store.auditHead())
+            let second = try await store.appendAuditCheckpoint(checkpoint(of: moved, signed: "02"))
+            #expect(first.number < second.number && first.entryID == 3 && second.entryID == 4)
+            #expect(first.checkpoint == signed)
+            #expect(try await store.auditCheckpoints(after: 0, limit: 10) == [first, second])
+            #expect(try await store.auditCheckpoints(after: first.number, limit: 10) == [second])
+            #expect(try await store.auditCheckpoints(after: 0, limit: 1) == [first])
+            #expect(try await store.latestAuditCheckpoint() == second)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func theApplicationCannotChangeOrDeleteAuditCheckpoints(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            _ = try await store.appendAudit(search(1, by: 10, case: "C-0"))
+            let recorded = try await store.appendAuditCheckpoint(checkpoint(of: try #require(try await store.auditHead()), signed: "01"))
+            var attempts = ["UPDATE audit_checkpoint SET entry_hash = 'forged'", "DELETE FROM audit_checkpoint"]
+            if backend == .postgres { attempts.append("TRUNCATE audit_checkpoint") }
+            for attempt in attempts {
+                await #expect(throws: (any Error).self, "\(attempt)") { try await database.executeDirectly(attempt) }
+            }
+            #expect(try await store.auditCheckpoints(after: 0, limit: 10) == [recorded])
+        }
+    }
+
     /// Servers and workers appending at once, through separate stores on one database: one
     /// chain, no entry lost, none chained to the same predecessor as another.
     @Test(arguments: StoreBackend.allCases)

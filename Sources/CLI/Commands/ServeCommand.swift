@@ -50,6 +50,18 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             defer { sweeper.cancel() }
+            // The audit chain's head is signed on starting, before serving, and every 10 minutes
+            // when it moved, so that removing or rewriting entries older than that shows
+            // (`likeness audit verify`).
+            let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
+            do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
+            let checkpointer = Task {
+                // Cancelling ends the sleep with an error, and the loop with it.
+                while (try? await Task.sleep(for: .seconds(600))) != nil {
+                    do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
+                }
+            }
+            defer { checkpointer.cancel() }
             print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
             // At once, so that the address and any one-time password reach a log or a pipe now.
             fflush(nil)

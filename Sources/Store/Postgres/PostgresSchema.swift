@@ -373,5 +373,39 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_refuse_change()
             """,
         ]),
+        Migration(version: 5, name: "audit checkpoints", statements: [
+            // The chain's head, signed from time to time with a key kept outside the database,
+            // so that removing the newest entries, or rewriting and rehashing them, shows.
+            // Append-only like the entries; an identity never reuses a removed checkpoint's number.
+            """
+            CREATE TABLE audit_checkpoint (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                entry_id BIGINT NOT NULL,            -- the newest entry when signed; 0: an empty log
+                entry_hash TEXT NOT NULL,
+                at TEXT COLLATE "C" NOT NULL,        -- ISO 8601 UTC, exactly as signed
+                public_key TEXT NOT NULL,            -- Ed25519, hex: who claims to have signed
+                signature TEXT NOT NULL              -- Ed25519, hex
+            )
+            """,
+            """
+            CREATE FUNCTION audit_checkpoint_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit checkpoints cannot be %', CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
+                FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_refuse_change()
+            """,
+            """
+            CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+                FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_refuse_change()
+            """,
+            """
+            CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoint_refuse_change()
+            """,
+        ]),
     ]
 }

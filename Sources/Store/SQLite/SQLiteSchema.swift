@@ -329,6 +329,26 @@ enum SQLiteSchema {
             // Rewrites the table without the bytes; secure_delete zeroes the pages they leave.
             try db.execute(sql: "ALTER TABLE audit_entry DROP COLUMN probe_thumbnail")
         }
+        migrator.registerMigration("v13: audit checkpoints") { db in
+            try db.execute(sql: """
+                -- The chain's head, signed from time to time with a key kept outside the database,
+                -- so that removing the newest entries, or rewriting and rehashing them, shows.
+                -- Append-only like the entries; AUTOINCREMENT never reuses the number of a
+                -- checkpoint that was removed.
+                CREATE TABLE audit_checkpoint (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    entry_id INTEGER NOT NULL,           -- the newest entry when signed; 0: an empty log
+                    entry_hash TEXT NOT NULL,
+                    at TEXT NOT NULL,                    -- ISO 8601 UTC, exactly as signed
+                    public_key TEXT NOT NULL,            -- Ed25519, hex: who claims to have signed
+                    signature TEXT NOT NULL              -- Ed25519, hex
+                );
+                CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
+                    BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be changed'); END;
+                CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+                    BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
+                """)
+        }
         return migrator
     }
 }
