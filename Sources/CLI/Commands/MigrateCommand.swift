@@ -70,8 +70,9 @@ struct MigrateCommand: AsyncParsableCommand {
             print("""
 
                 Servers and workers now run with --store \(toStore) --vectors \(toVectors).
-                Copy \(directory.root.appendingPathComponent("keys/suppression.key").path) into each one's --data directory \
-                (keys/suppression.key): it opens the suppression list.
+                Copy \(directory.root.appendingPathComponent("keys").path)/suppression.key and audit-checkpoint.key into each \
+                one's --data directory (keys/): the first opens the suppression list, the second signs and checks the audit's \
+                checkpoints.
                 """)
             return passed
         }
