@@ -81,6 +81,12 @@ import TestSupport
         #expect(CSV.render(header: ["a"], rows: [["=cmd()"], ["x,y"]]) == "a\r\n'=cmd()\r\n\"x,y\"\r\n")
     }
 
+    @Test func csvCellsStartingWithTabOrCarriageReturnAreNeutralised() {
+        #expect(CSV.render(header: ["a"], rows: [["\t=cmd()"]]) == "a\r\n'\t=cmd()\r\n")
+        #expect(CSV.render(header: ["a"], rows: [["\r=cmd()"]]) == "a\r\n\"'\r=cmd()\"\r\n")
+        #expect(CSV.render(header: ["a"], rows: [["\r\n=cmd()"]]) == "a\r\n\"'\r\n=cmd()\"\r\n")
+    }
+
     @Test func alertsForDailyLimitAndPurposesOutsideTheList() async throws {
         let (store, _) = try makeStore()
         let organization = try await store.createOrganization(name: "org")

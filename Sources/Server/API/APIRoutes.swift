@@ -219,7 +219,7 @@ struct APIRoutes {
         }
         let type = MediaType.getMediaType(forExtension: .init((path as NSString).pathExtension.lowercased()))?.description
             ?? "application/octet-stream"
-        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "private, max-age=300"]
+        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "no-store"]
         if let range = request.headers[.range].flatMap({ byteRange($0, size: size) }) {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)

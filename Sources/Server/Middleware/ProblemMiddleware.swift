@@ -96,7 +96,8 @@ extension Response {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    static func bytes(_ bytes: [UInt8], contentType: String, cache: String = "private, max-age=300") -> Response {
+    /// Crops and thumbnails are biometric: no cache, not even the browser's, may keep them.
+    static func bytes(_ bytes: [UInt8], contentType: String, cache: String = "no-store") -> Response {
         Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache],
                  body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
