@@ -304,5 +304,8 @@ enum PostgresSchema {
             """,
             "CREATE INDEX ingest_queue_waiting ON ingest_queue (id) WHERE state IN ('queued', 'claimed')",
         ]),
+        Migration(version: 3, name: "accounts that must change a one-time password", statements: [
+            "ALTER TABLE account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
+        ]),
     ]
 }

@@ -257,6 +257,9 @@ enum SQLiteSchema {
                 CREATE INDEX ingest_queue_waiting ON ingest_queue(state, id);
                 """)
         }
+        migrator.registerMigration("v11: accounts that must change a one-time password") { db in
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }
