@@ -51,7 +51,7 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
             for role in Role.allCases {
                 let account = try await governance.createAccount(NewAccount(
                     organization: organization.id, username: "\(label.lowercased())-\(role.rawValue)", displayName: "\(label) \(role.rawValue)",
-                    passwordHash: PasswordHasher(cost: 4).hash(password), role: role, status: .active))
+                    passwordHash: await PasswordHasher(cost: 4).hash(password), role: role, status: .active))
                 let caller = Accounts.Caller(account: account, address: nil)
                 keys["\(label).\(role.rawValue)"] = try await accountsService.createAPIKey(label: "test", caller: caller).secret
                 accounts["\(label).\(role.rawValue)"] = account
