@@ -79,7 +79,8 @@ public enum LikenessServer {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        APIRoutes(services: services, configuration: configuration).register(on: router.group("api/v1"))
+        APIRoutes(services: services, configuration: configuration)
+            .register(on: router.group("api/v1").add(middleware: CookieCSRFMiddleware()))
         WebRoutes(services: services, configuration: configuration).register(on: router)
         return router
     }

@@ -3,8 +3,9 @@ import Hummingbird
 import LikenessGovernance
 
 /// Finds the caller, if any, from an API key (`Authorization: Bearer lk_…`) or the session cookie. With
-/// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`; web
-/// forms carry it as a field, which their handlers check.
+/// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`
+/// (`CookieCSRFMiddleware`, on the API's routes); web forms carry it as a field, which their
+/// handlers check.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let accounts: Accounts
@@ -27,10 +28,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.caller = Accounts.Caller(account: account, address: context.clientAddress)
             context.credential = .session(token)
             context.csrfToken = csrf
-            if request.uri.path.hasPrefix("/api/"), ![.get, .head, .options].contains(request.method),
-               request.headers[.csrfToken] != csrf {
-                throw GovernanceError.forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated request")
-            }
         }
         return try await next(request, context)
     }

@@ -19,7 +19,7 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status == .internalServerError {
                 context.logger.error("\(request.method) \(request.uri.path): \(error)")
             }
-            if request.uri.path.hasPrefix("/api/") || request.uri.path == "/openapi.json" {
+            if request.isAPI || request.uri.path == "/openapi.json" {
                 return problem.response
             }
             if problem.status == .unauthorized {
@@ -28,6 +28,11 @@ struct ProblemMiddleware: RouterMiddleware {
             return pages.error(problem, caller: context.caller, csrf: context.csrfToken)
         }
     }
+}
+
+extension Request {
+    /// Whether the router sees an API path: it skips empty segments, so `//api/v1/…` is one too.
+    var isAPI: Bool { uri.path.split(separator: "/").first == "api" }
 }
 
 struct Problem: Sendable {
