@@ -42,11 +42,15 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Marks cookies Secure: set when a TLS proxy fronts the server.
     public var behindTLS: Bool
+    /// Proxies whose forwarding header names the client (its address is what the sign-in and
+    /// privacy-request limits count, and what the audit records); none by default.
+    public var trustedProxies: TrustedProxies
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, trustedProxies: TrustedProxies = .none) {
         self.host = host
         self.port = port
         self.behindTLS = behindTLS
+        self.trustedProxies = trustedProxies
     }
 }
 
@@ -63,6 +67,7 @@ enum Limits {
 public enum LikenessServer {
     public static func router(services: ServerServices, configuration: ServerConfiguration) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
         router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ProblemMiddleware(pages: services.pages))

@@ -59,8 +59,10 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
         }
     }
 
-    var application: some ApplicationProtocol {
-        Application(router: LikenessServer.router(services: services, configuration: ServerConfiguration()))
+    var application: some ApplicationProtocol { application(ServerConfiguration()) }
+
+    func application(_ configuration: ServerConfiguration) -> some ApplicationProtocol {
+        Application(router: LikenessServer.router(services: services, configuration: configuration))
     }
 
     func headers(_ who: String?, json: Bool = false) -> HTTPFields {

@@ -20,11 +20,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Mark cookies Secure: set when a TLS proxy fronts the server.") var behindTls = false
+    @Option(help: ArgumentHelp("A reverse proxy's address or CIDR range (repeatable): its requests' client is read from --forwarded-header.",
+                               valueName: "CIDR"))
+    var trustedProxy: [String] = []
+    @Option(help: "The header the trusted proxies write the client's address in: x-forwarded-for or forwarded.")
+    var forwardedHeader: String = TrustedProxies.Header.xForwardedFor.rawValue
     @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
     @OptionGroup var data: DataOptions
 
+    func validate() throws {
+        guard let header = TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) else {
+            throw ValidationError("--forwarded-header takes x-forwarded-for or forwarded")
+        }
+        guard TrustedProxies(trustedProxy, header: header) != nil else {
+            throw ValidationError("--trusted-proxy takes an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
+        }
+    }
+
     func run() async throws {
         try await failingWithExitCode2 {
+            let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
             let gallery = try await data.openGallery()
@@ -37,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
             let services = try await ServerServices(gallery: gallery, governance: governance, pool: pool, accounts: accounts,
                                                     uploads: uploads, bands: try await gallery.store.bandThresholds() ?? .standard)
             let app = LikenessServer.application(
-                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
+                                                                 trustedProxies: proxies))
             // Retention is enforced hourly while the server runs, through the erasure path.
             let retention = Retention(gallery: gallery, audit: accounts.audit,
                                       uploads: data.directory.root.appendingPathComponent("uploads"))
