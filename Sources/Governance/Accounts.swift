@@ -178,6 +178,68 @@ public struct Accounts: Sendable {
         return account
     }
 
+    // MARK: Passwords
+
+    /// The caller's own new password, given the current one (a stolen session alone cannot
+    /// change it). Ends the account's other sessions; `keepingSession` is the one asking.
+    public func changePassword(current: String, new: String, keepingSession: String?, caller: Caller) async throws {
+        guard let found = try await store.account(username: caller.account.username), found.account.id == caller.account.id else {
+            throw GovernanceError.notFound("no account \(caller.account.id)")
+        }
+        // Guesses at the current password, with a stolen session, count as failed sign-ins.
+        let reservation: LoginThrottle.Reservation
+        switch await throttle.reserve(username: caller.account.username, address: caller.address) {
+        case .success(let held): reservation = held
+        case .failure(let wait):
+            throw GovernanceError.tooManyRequests("too many wrong passwords; try again in \(wait.seconds) s",
+                                                  retryAfterSeconds: wait.seconds)
+        }
+        guard await hasher.verify(current, against: found.passwordHash) else {
+            throw GovernanceError.invalid(FieldErrors("current_password", "is not your current password"))
+        }
+        await throttle.succeeded(reservation)
+        do { try PasswordHasher.check(new) } catch {
+            throw GovernanceError.invalid(FieldErrors("new_password", error.fields.map(\.detail).joined(separator: "; ")))
+        }
+        if new == current { throw GovernanceError.invalid(FieldErrors("new_password", "must differ from the current one")) }
+        try await store.setPassword(of: caller.account.id, hash: await hasher.hash(new), mustChange: false,
+                                    keepingSession: keepingSession.map(Secrets.digest))
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.accountChange.rawValue,
+                                             clientAddress: caller.address,
+                                             detail: "\(caller.account.username): password changed; other sessions ended"))
+    }
+
+    /// An admin gives another account of the organisation a one-time password, returned once,
+    /// which it must change at its next sign-in. Ends all of its sessions.
+    public func resetPassword(_ id: AccountID, caller: Caller) async throws -> String {
+        try caller.require(.manageAccounts)
+        let account = try await account(id, caller: caller)
+        guard account.id != caller.account.id else {
+            throw GovernanceError.conflict("change your own password with your current one, not a reset")
+        }
+        let password = String(Secrets.token().prefix(20))
+        try await store.setPassword(of: account.id, hash: await hasher.hash(password), mustChange: true, keepingSession: nil)
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.accountChange.rawValue,
+                                             clientAddress: caller.address,
+                                             detail: "\(account.username): password reset to a one-time password; sessions ended"))
+        return password
+    }
+
+    /// The set-up path's reset, by whoever holds the data directory (`likeness admin reset-password`).
+    public func resetPassword(username: String, by actor: String) async throws -> String {
+        guard let account = try await store.account(username: username)?.account else {
+            throw GovernanceError.notFound("no account '\(username)'")
+        }
+        let password = String(Secrets.token().prefix(20))
+        try await store.setPassword(of: account.id, hash: await hasher.hash(password), mustChange: true, keepingSession: nil)
+        try await audit.record(NewAuditEntry(organization: account.organization, actorID: nil, actor: actor,
+                                             action: AuditLog.Action.accountChange.rawValue,
+                                             detail: "\(account.username): password reset to a one-time password; sessions ended"))
+        return password
+    }
+
     // MARK: API keys
 
     /// A new key for the caller: the secret is returned once and only its digest is kept.

@@ -86,7 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
             if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
-            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin)
+            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin,
+                                                 oneTime: true)
         } catch {
             // Servers sharing one store may start together: the one that lost the race to make
             // the administrator finds it made.
@@ -97,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             First start: organisation '\(organization.name)' has an administrator.
               username: admin
               password: \(password)
-            This password is shown once. Sign in and create accounts for your users.
+            This password is shown once and must be changed at the first sign-in. Then create accounts for your users.
             """)
     }
 }
@@ -105,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
-        subcommands: [Create.self, Jurisdictions.self])
+        subcommands: [Create.self, ResetPassword.self, Jurisdictions.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -167,6 +168,27 @@ extension AdminCommand {
                     action: AuditLog.Action.settingsChange.rawValue,
                     detail: "jurisdictions: " + (list?.joined(separator: ", ") ?? "any")))
                 print("\(org.name) may ingest and search: " + (list?.joined(separator: ", ") ?? "any jurisdiction"))
+            }
+        }
+    }
+}
+
+extension AdminCommand {
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an account a one-time password, to change at its next sign-in; ends its sessions.",
+            discussion: "For an administrator locked out with no other administrator to reset them from /accounts.")
+        @Argument(help: "The username.") var username: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let accounts = Accounts(store: try DataOptions.governance(of: gallery))
+                let password = try await accounts.resetPassword(username: username,
+                                                                by: "cli:\(ProcessInfo.processInfo.userName)")
+                print("Account '\(username)' has a one-time password (to change at the next sign-in): \(password)")
             }
         }
     }

@@ -29,6 +29,24 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.credential = .session(token)
             context.csrfToken = csrf
         }
+        if context.caller?.account.mustChangePassword == true,
+           !Self.allowedBeforePasswordChange.contains(where: { $0 == (request.method, request.uri.path) }) {
+            return Self.passwordChangeFirst(request)
+        }
         return try await next(request, context)
+    }
+
+    /// All that an account with a one-time password may do: choose its own, see who it is, or
+    /// leave. Paths are matched whole, so any other spelling of them is refused too.
+    static let allowedBeforePasswordChange: [(HTTPRequest.Method, String)] = [
+        (.post, "/api/v1/me/password"), (.get, "/api/v1/me"), (.delete, "/api/v1/session"),
+        (.get, "/password"), (.post, "/password"), (.post, "/logout"), (.get, "/static/app.css"), (.get, "/static/app.js"),
+    ]
+
+    static func passwordChangeFirst(_ request: Request) -> Response {
+        guard request.isAPI else { return .redirect(to: "/password") }
+        return Problem(status: .forbidden, title: "Password change required",
+                       detail: "this account has a one-time password: choose a new one with POST /api/v1/me/password "
+                           + "(current_password, new_password) before anything else").response
     }
 }

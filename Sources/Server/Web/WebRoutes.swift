@@ -48,6 +48,7 @@ struct WebRoutes {
         router.get("requests", use: requestsPage)
         router.get("requests/:id", use: requestPage)
         router.post("requests/:id/close", use: closeRequest)
+        PasswordRoutes(services: services).registerWeb(on: router)
     }
 
     func page(_ template: String, _ values: [String: Any], _ context: AppRequestContext) -> Response {
