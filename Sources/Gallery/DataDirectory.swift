@@ -22,7 +22,21 @@ public struct DataDirectory: Sendable {
     /// rewritten: a second record, so that deleting rows of the database alone shows.
     public var auditCheckpoints: URL { root.appendingPathComponent("checkpoints.jsonl") }
 
+    /// Makes the directory readable by its owner only (0700), an existing one included, and the
+    /// database file 0600 before SQLite opens it: it holds templates, password hashes and the
+    /// audit log, and SQLite gives its -wal and -shm files the database file's mode.
     public func create() throws {
-        try FileManager.default.createDirectory(at: index.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let files = FileManager.default
+        let owner: [FileAttributeKey: Any] = [.posixPermissions: 0o700]
+        try files.createDirectory(at: root, withIntermediateDirectories: true, attributes: owner)
+        try files.setAttributes(owner, ofItemAtPath: root.path)
+        try files.createDirectory(at: index.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: owner)
+        if !files.fileExists(atPath: database.path) {
+            guard files.createFile(atPath: database.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: database.path])
+            }
+        } else {
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: database.path)
+        }
     }
 }

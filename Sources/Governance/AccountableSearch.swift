@@ -12,6 +12,7 @@ public struct AccountableSearch: Sendable {
     let searcher: FaceSearcher
     let store: any GalleryStore
     let audit: AuditLog
+    let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
     func searchable(by caller: Accounts.Caller, within: Set<CollectionID>? = nil) async throws -> [CollectionID] {
@@ -36,7 +37,8 @@ public struct AccountableSearch: Sendable {
     /// organisation's collections, or only those of them in `within`.
     public func search(photo: [UInt8], name: String = "probe", face: Int?, top: Int, within: Set<CollectionID>? = nil,
                        justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
-        try await checkAllowed(caller)
+        let admitted = try await checkAllowed(caller)
+        defer { admitted?.release() }
         let sha256 = SHA256.hash(data: photo).hexString
         let probe: RGBImage
         do {
@@ -65,7 +67,8 @@ public struct AccountableSearch: Sendable {
     /// Searches with a face already in the gallery (a pivot from a candidate).
     public func search(fromFace id: FaceID, top: Int, justification: SearchJustification,
                        caller: Accounts.Caller) async throws -> Outcome {
-        try await checkAllowed(caller)
+        let admitted = try await checkAllowed(caller)
+        defer { admitted?.release() }
         guard let crop = try await store.faceCrop(id),
               let collection = try await store.collection(crop.collection),
               collection.organization == caller.account.organization,
@@ -80,14 +83,21 @@ public struct AccountableSearch: Sendable {
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches))
     }
 
-    /// Role, account state and a trial's quota.
-    func checkAllowed(_ caller: Accounts.Caller) async throws {
+    /// Role, account state and a trial's quota. A trial account's search holds its place until
+    /// released, after its audit entry is written (see `TrialSearchAdmission`).
+    func checkAllowed(_ caller: Accounts.Caller) async throws -> TrialSearchAdmission.Place? {
         try caller.require(.search)
         if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
-        if let quota = caller.account.trialSearchQuota {
+        guard let quota = caller.account.trialSearchQuota else { return nil }
+        let place = trials.take(caller.account.id)
+        do {
             let used = try await audit.store.auditCount(actor: caller.account.id, action: AuditLog.Action.search.rawValue)
-            if used >= quota { throw GovernanceError.forbidden("the trial's \(quota) searches are used up") }
+            if used + place.heldWhenTaken > quota { throw GovernanceError.forbidden("the trial's \(quota) searches are used up") }
+        } catch {
+            place.release()
+            throw error
         }
+        return place
     }
 
     @discardableResult

@@ -8,13 +8,16 @@ public struct Accounts: Sendable {
     public let audit: AuditLog
     let hasher: PasswordHasher
     let throttle: LoginThrottle
+    let signUps: SignUpThrottle
     public static let sessionLifetime: TimeInterval = 12 * 3600
 
-    public init(store: any GovernanceStore, hasher: PasswordHasher = PasswordHasher(), throttle: LoginThrottle = LoginThrottle()) {
+    public init(store: any GovernanceStore, hasher: PasswordHasher = PasswordHasher(), throttle: LoginThrottle = LoginThrottle(),
+                signUps: SignUpThrottle = SignUpThrottle()) {
         self.store = store
         audit = AuditLog(store: store)
         self.hasher = hasher
         self.throttle = throttle
+        self.signUps = signUps
     }
 
     /// The signed-in caller of a request: an account, and the address it came from.
@@ -47,8 +50,10 @@ public struct Accounts: Sendable {
     }
 
     /// An active account, approved by whoever holds the data directory (the set-up path:
-    /// `serve`'s first start, `admin create`).
-    public func createAccount(in organization: Organization, username: String, password: String, role: Role) async throws -> Account {
+    /// `serve`'s first start, `admin create`). A password printed for someone else to use is
+    /// `oneTime`: the account must choose its own at its first sign-in.
+    public func createAccount(in organization: Organization, username: String, password: String, role: Role,
+                              oneTime: Bool = false) async throws -> Account {
         do { try PasswordHasher.check(password) } catch { throw GovernanceError.invalid(error) }
         try Self.checkUsername(username)
         if try await store.account(username: username) != nil {
@@ -56,10 +61,10 @@ public struct Accounts: Sendable {
         }
         let admin = try await store.createAccount(NewAccount(
             organization: organization.id, username: username, displayName: username,
-            passwordHash: hasher.hash(password), role: role, status: .active))
+            passwordHash: await hasher.hash(password), role: role, status: .active, mustChangePassword: oneTime))
         try await audit.record(NewAuditEntry(organization: organization.id, actorID: nil, actor: "setup",
                                              action: AuditLog.Action.accountChange.rawValue,
-                                             detail: "\(username): created as \(role.rawValue)"))
+                                             detail: "\(username): created as \(role.rawValue)" + (oneTime ? " with a one-time password" : "")))
         return admin
     }
 
@@ -79,12 +84,20 @@ public struct Accounts: Sendable {
         guard let organization = try await store.organization(named: name) else {
             throw GovernanceError.invalid(FieldErrors("organization", "no organisation named '\(name)'"))
         }
+        // Counted before the hash is paid for, so a flood costs its sender and not the server.
+        if let wait = await signUps.reserve(organization: organization.id, address: address) {
+            throw GovernanceError.tooManyRequests("too many sign-ups; try again in \(wait) s", retryAfterSeconds: wait)
+        }
+        if try await store.pendingAccountCount(in: organization.id) >= signUps.limits.pendingPerOrganization {
+            throw GovernanceError.tooManyRequests(
+                "\(organization.name) has too many accounts waiting for approval; try again later", retryAfterSeconds: 3600)
+        }
         if try await store.account(username: username) != nil {
             throw GovernanceError.conflict("the username '\(username)' is taken")
         }
         let account = try await store.createAccount(NewAccount(
             organization: organization.id, username: username, displayName: displayName,
-            passwordHash: hasher.hash(password), role: .investigator, status: .pending))
+            passwordHash: await hasher.hash(password), role: .investigator, status: .pending))
         try await audit.record(NewAuditEntry(organization: organization.id, actorID: account.id, actor: username,
                                              action: AuditLog.Action.signUp.rawValue, clientAddress: address,
                                              detail: "pending approval"))
@@ -92,19 +105,30 @@ public struct Accounts: Sendable {
     }
 
     /// A new session for the right password of an active account. Failures are audited and
-    /// throttled; the message does not say whether the username exists.
+    /// throttled; the message does not say whether the username exists, nor does the time taken.
     public func signIn(username: String, password: String, address: String?) async throws -> (Account, session: String, csrf: String) {
-        if let wait = await throttle.retryAfter(username: username, address: address) {
-            throw GovernanceError.tooManyRequests("too many failed sign-ins; try again in \(wait) s", retryAfterSeconds: wait)
+        let reservation: LoginThrottle.Reservation
+        switch await throttle.reserve(username: username, address: address) {
+        case .success(let held): reservation = held
+        case .failure(let wait):
+            throw GovernanceError.tooManyRequests("too many failed sign-ins; try again in \(wait.seconds) s",
+                                                  retryAfterSeconds: wait.seconds)
         }
         let found = try await store.account(username: username)
-        guard let found, hasher.verify(password, against: found.passwordHash) else {
-            await throttle.recordFailure(username: username, address: address)
+        let verified: Bool
+        if let found {
+            verified = await hasher.verify(password, against: found.passwordHash)
+        } else {
+            await hasher.verifyDecoy(password)
+            verified = false
+        }
+        guard let found, verified else {
             try await audit.record(NewAuditEntry(organization: found?.account.organization, actorID: found?.account.id,
                                                  actor: String(username.prefix(64)), action: AuditLog.Action.signInFailed.rawValue,
                                                  outcome: "denied", clientAddress: address, detail: "wrong username or password"))
             throw GovernanceError.unauthenticated("wrong username or password")
         }
+        await throttle.succeeded(reservation)
         let account = found.account
         if let refusal = Self.refusal(for: account) {
             try await audit.record(NewAuditEntry(organization: account.organization, actorID: account.id, actor: account.username,
@@ -112,13 +136,13 @@ public struct Accounts: Sendable {
                                                  clientAddress: address, detail: refusal))
             throw GovernanceError.forbidden(refusal)
         }
-        await throttle.recordSuccess(username: username)
         let token = Secrets.token()
         let csrf = Secrets.token()
         try await store.createSession(tokenHash: Secrets.digest(token), account: account.id, csrfToken: csrf,
                                       expiresAt: Date().addingTimeInterval(Self.sessionLifetime))
         try await audit.record(NewAuditEntry(organization: account.organization, actorID: account.id, actor: account.username,
-                                             action: AuditLog.Action.signIn.rawValue, clientAddress: address))
+                                             action: AuditLog.Action.signIn.rawValue, clientAddress: address,
+                                             detail: account.mustChangePassword ? "must change its one-time password" : nil))
         return (account, token, csrf)
     }
 
@@ -152,6 +176,68 @@ public struct Accounts: Sendable {
         guard let account = try await store.account(apiKeyHash: Secrets.digest(apiKey)),
               Self.refusal(for: account) == nil else { return nil }
         return account
+    }
+
+    // MARK: Passwords
+
+    /// The caller's own new password, given the current one (a stolen session alone cannot
+    /// change it). Ends the account's other sessions; `keepingSession` is the one asking.
+    public func changePassword(current: String, new: String, keepingSession: String?, caller: Caller) async throws {
+        guard let found = try await store.account(username: caller.account.username), found.account.id == caller.account.id else {
+            throw GovernanceError.notFound("no account \(caller.account.id)")
+        }
+        // Guesses at the current password, with a stolen session, count as failed sign-ins.
+        let reservation: LoginThrottle.Reservation
+        switch await throttle.reserve(username: caller.account.username, address: caller.address) {
+        case .success(let held): reservation = held
+        case .failure(let wait):
+            throw GovernanceError.tooManyRequests("too many wrong passwords; try again in \(wait.seconds) s",
+                                                  retryAfterSeconds: wait.seconds)
+        }
+        guard await hasher.verify(current, against: found.passwordHash) else {
+            throw GovernanceError.invalid(FieldErrors("current_password", "is not your current password"))
+        }
+        await throttle.succeeded(reservation)
+        do { try PasswordHasher.check(new) } catch {
+            throw GovernanceError.invalid(FieldErrors("new_password", error.fields.map(\.detail).joined(separator: "; ")))
+        }
+        if new == current { throw GovernanceError.invalid(FieldErrors("new_password", "must differ from the current one")) }
+        try await store.setPassword(of: caller.account.id, hash: await hasher.hash(new), mustChange: false,
+                                    keepingSession: keepingSession.map(Secrets.digest))
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.accountChange.rawValue,
+                                             clientAddress: caller.address,
+                                             detail: "\(caller.account.username): password changed; other sessions ended"))
+    }
+
+    /// An admin gives another account of the organisation a one-time password, returned once,
+    /// which it must change at its next sign-in. Ends all of its sessions.
+    public func resetPassword(_ id: AccountID, caller: Caller) async throws -> String {
+        try caller.require(.manageAccounts)
+        let account = try await account(id, caller: caller)
+        guard account.id != caller.account.id else {
+            throw GovernanceError.conflict("change your own password with your current one, not a reset")
+        }
+        let password = String(Secrets.token().prefix(20))
+        try await store.setPassword(of: account.id, hash: await hasher.hash(password), mustChange: true, keepingSession: nil)
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.accountChange.rawValue,
+                                             clientAddress: caller.address,
+                                             detail: "\(account.username): password reset to a one-time password; sessions ended"))
+        return password
+    }
+
+    /// The set-up path's reset, by whoever holds the data directory (`likeness admin reset-password`).
+    public func resetPassword(username: String, by actor: String) async throws -> String {
+        guard let account = try await store.account(username: username)?.account else {
+            throw GovernanceError.notFound("no account '\(username)'")
+        }
+        let password = String(Secrets.token().prefix(20))
+        try await store.setPassword(of: account.id, hash: await hasher.hash(password), mustChange: true, keepingSession: nil)
+        try await audit.record(NewAuditEntry(organization: account.organization, actorID: nil, actor: actor,
+                                             action: AuditLog.Action.accountChange.rawValue,
+                                             detail: "\(account.username): password reset to a one-time password; sessions ended"))
+        return password
     }
 
     // MARK: API keys

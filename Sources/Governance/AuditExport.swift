@@ -62,9 +62,11 @@ public enum CSV {
     }
 
     static func field(_ value: String) -> String {
-        // A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-        let safe = value.first.map { "=+-@".contains($0) } == true ? "'" + value : value
-        guard safe.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return safe }
+        // A leading =, +, - or @ would make a spreadsheet run the cell as a formula, and so can a
+        // leading tab or carriage return, which some spreadsheets skip before reading the formula.
+        // By scalar, here and below: "\r\n" is one Character, which a Character comparison would miss.
+        let safe = value.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } == true ? "'" + value : value
+        guard safe.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) else { return safe }
         return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -42,11 +42,15 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Marks cookies Secure: set when a TLS proxy fronts the server.
     public var behindTLS: Bool
+    /// Proxies whose forwarding header names the client (its address is what the sign-in and
+    /// privacy-request limits count, and what the audit records); none by default.
+    public var trustedProxies: TrustedProxies
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, trustedProxies: TrustedProxies = .none) {
         self.host = host
         self.port = port
         self.behindTLS = behindTLS
+        self.trustedProxies = trustedProxies
     }
 }
 
@@ -65,6 +69,7 @@ enum Limits {
 public enum LikenessServer {
     public static func router(services: ServerServices, configuration: ServerConfiguration) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
         router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ProblemMiddleware(pages: services.pages))
@@ -81,8 +86,11 @@ public enum LikenessServer {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        APIRoutes(services: services, configuration: configuration).register(on: router.group("api/v1"))
-        SearchResultsController(services: services).register(on: router.group("api/v1"))
+        // The cookie's CSRF check belongs to the route group, so that every spelling of a path
+        // the router matches passes through it.
+        let api = router.group("api/v1").add(middleware: CookieCSRFMiddleware())
+        APIRoutes(services: services, configuration: configuration).register(on: api)
+        SearchResultsController(services: services).register(on: api)
         WebRoutes(services: services, configuration: configuration).register(on: router)
         PrivacyRequestsController(services: services, configuration: configuration).register(on: router)
         return router

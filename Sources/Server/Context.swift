@@ -7,7 +7,8 @@ import NIOCore
 /// Per request: where it came from and who, if anyone, is signed in.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let clientAddress: String?
+    /// The peer's address, or behind a trusted proxy the client's (`ClientAddressMiddleware`).
+    public var clientAddress: String?
     public var caller: Accounts.Caller?
     /// How the caller proved who they are: a browser session needs CSRF tokens, a key does not.
     public var credential: Credential?

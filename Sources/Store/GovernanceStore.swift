@@ -23,6 +23,11 @@ public protocol GovernanceStore: Sendable {
     func account(username: String) async throws -> (account: Account, passwordHash: String)?
     func accounts(in organization: OrganizationID) async throws -> [Account]
     func updateAccount(_ account: Account) async throws
+    /// A new password hash, and whether it must be changed at the next sign-in. Ends every
+    /// session of the account but `keepingSession` (the one that changed it), in one transaction.
+    func setPassword(of account: AccountID, hash: String, mustChange: Bool, keepingSession: String?) async throws
+    /// How many accounts of the organisation wait for approval.
+    func pendingAccountCount(in organization: OrganizationID) async throws -> Int
 
     // Sessions and API keys, stored by the SHA-256 of their secret
     func createSession(tokenHash: String, account: AccountID, csrfToken: String, expiresAt: Date) async throws
@@ -112,15 +117,18 @@ public struct NewAccount: Sendable {
     public var passwordHash: String
     public var role: Role
     public var status: Account.Status
+    /// Its password was handed to it (a one-time password): it must choose its own first.
+    public var mustChangePassword: Bool
 
     public init(organization: OrganizationID, username: String, displayName: String, passwordHash: String,
-                role: Role, status: Account.Status) {
+                role: Role, status: Account.Status, mustChangePassword: Bool = false) {
         self.organization = organization
         self.username = username
         self.displayName = displayName
         self.passwordHash = passwordHash
         self.role = role
         self.status = status
+        self.mustChangePassword = mustChangePassword
     }
 }
 
@@ -136,6 +144,9 @@ public struct Account: Sendable, Codable, Hashable {
     public var trialExpiresAt: Date?
     public var trialSearchQuota: Int?
     public var createdAt: Date
+    /// Set for a one-time password (first start, `admin create`, an admin's reset): until the
+    /// account chooses its own, it can do nothing else.
+    public var mustChangePassword = false
 }
 
 public struct APIKey: Sendable, Codable, Hashable {

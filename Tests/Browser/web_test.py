@@ -493,6 +493,50 @@ def test_signup_approval():
         sign_out(driver)
 
 
+def test_password_reset():
+    """c2. An admin resets a password; the one-time password leads only to choosing a new one."""
+    with session("c2-password") as driver:
+        username, password = f"forgetful{RUN}", f"pw-{uuid.uuid4().hex[:12]}"
+        driver.get(URL + "/signup")
+        form = wait_page(driver, "form[action='/signup']", "sign-up page")
+        for field, value in [("organization", ORG), ("username", username), ("display_name", "Forgetful"), ("password", password)]:
+            form.find_element(By.NAME, field).send_keys(value)
+        click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"), "#signup-done", "sign-up")
+
+        admin, admin_password = ADMIN
+        sign_in(driver, admin, admin_password, "header form.signout")
+        driver.get(URL + "/accounts")
+        wait_page(driver, "table#accounts", "accounts page")
+
+        def row():
+            rows = [r for r in driver.find_elements(By.CSS_SELECTOR, "table#accounts tbody tr") if username in r.text]
+            assert len(rows) == 1, f"/accounts has {len(rows)} rows for {username}"
+            return rows[0]
+        click_and_wait(driver, row().find_element(By.XPATH, ".//button[normalize-space()='Approve']"), "table#accounts", "approval")
+        reset = row().find_element(By.XPATH, ".//button[normalize-space()='Reset password']")
+        one_time = click_and_wait(driver, reset, "#one-time-password", "password reset").text.strip()
+        assert len(one_time) >= 10, f"the reset shows {one_time!r} as the one-time password"
+        check_console(driver, "password reset page")
+        screenshot(driver, "c2-one-time-password")
+        sign_out(driver)
+
+        sign_in(driver, username, one_time, "#must-change")
+        assert driver.current_url.endswith("/password"), f"a one-time password's sign-in led to {driver.current_url}"
+        driver.get(URL + "/history")
+        wait_page(driver, "#must-change", "a page before the password is changed")
+        assert driver.current_url.endswith("/password"), f"/history with a one-time password led to {driver.current_url}"
+        check_console(driver, "password page")
+        screenshot(driver, "c2-must-change")
+        chosen = f"own-{uuid.uuid4().hex[:12]}"
+        driver.find_element(By.ID, "current-password").send_keys(one_time)
+        driver.find_element(By.ID, "new-password").send_keys(chosen)
+        driver.find_element(By.ID, "repeat-password").send_keys(chosen)
+        click_and_wait(driver, driver.find_element(By.ID, "change-password"), "#search-form", "password change")
+        sign_out(driver)
+        sign_in(driver, username, chosen, "#search-form")
+        sign_out(driver)
+
+
 def test_supervisor_audit():
     """d. A supervisor sees the investigator's searches, with their case numbers, in /audit."""
     with session("d-audit") as driver:
@@ -780,6 +824,7 @@ TESTS = [
     ("b. phone search at 375 px", test_phone_search),
     ("b2. purpose 'other' asks for a description", test_purpose_other),
     ("c. sign-up and approval", test_signup_approval),
+    ("c2. a reset password must be changed at the next sign-in", test_password_reset),
     ("d. supervisor audit", test_supervisor_audit),
     ("e. video candidate plays from its moment", test_video_candidate),
     # Last: it erases img16's person, whom e looks for.

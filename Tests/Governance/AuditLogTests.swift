@@ -86,6 +86,12 @@ import TestSupport
         #expect(CSV.render(header: ["a"], rows: [["=cmd()"], ["x,y"]]) == "a\r\n'=cmd()\r\n\"x,y\"\r\n")
     }
 
+    @Test func csvCellsStartingWithTabOrCarriageReturnAreNeutralised() {
+        #expect(CSV.render(header: ["a"], rows: [["\t=cmd()"]]) == "a\r\n'\t=cmd()\r\n")
+        #expect(CSV.render(header: ["a"], rows: [["\r=cmd()"]]) == "a\r\n\"'\r=cmd()\"\r\n")
+        #expect(CSV.render(header: ["a"], rows: [["\r\n=cmd()"]]) == "a\r\n\"'\r\n=cmd()\"\r\n")
+    }
+
     @Test func alertsForDailyLimitAndPurposesOutsideTheList() async throws {
         let (store, _) = try makeStore()
         let organization = try await store.createOrganization(name: "org")
@@ -130,10 +136,31 @@ import TestSupport
     @Test func loginThrottleCountsFailuresPerUserWithinTheWindow() async {
         let throttle = LoginThrottle(limit: 3, window: 60)
         let start = Date()
-        for n in 0..<3 { await throttle.recordFailure(username: "u", address: "1.2.3.4", now: start.addingTimeInterval(Double(n))) }
-        #expect(await throttle.retryAfter(username: "U", address: nil, now: start.addingTimeInterval(5)) == 55)
-        #expect(await throttle.retryAfter(username: "other", address: nil, now: start.addingTimeInterval(5)) == nil)
-        #expect(await throttle.retryAfter(username: "u", address: nil, now: start.addingTimeInterval(61)) == nil)
+        for n in 0..<3 {
+            guard case .success = await throttle.reserve(username: "u", address: "1.2.3.4", now: start.addingTimeInterval(Double(n))) else {
+                Issue.record("attempt \(n) refused")
+                return
+            }
+        }
+        #expect(await throttle.reserve(username: "U", address: nil, now: start.addingTimeInterval(5)).wait == 55)
+        #expect(await throttle.reserve(username: "other", address: nil, now: start.addingTimeInterval(5)).wait == nil)
+        #expect(await throttle.reserve(username: "u", address: nil, now: start.addingTimeInterval(61)).wait == nil)
+    }
+
+    @Test func loginThrottleGivesBackTheAttemptsOfRightPasswords() async throws {
+        let throttle = LoginThrottle(limit: 2, window: 60)
+        let start = Date()
+        // Right passwords do not use up the address's attempts, nor the username's.
+        for n in 0..<20 {
+            let reservation = try await throttle.reserve(username: "u\(n % 2)", address: "1.2.3.4", now: start).get()
+            await throttle.succeeded(reservation)
+        }
+        let held = try await throttle.reserve(username: "u0", address: nil, now: start).get()
+        _ = try await throttle.reserve(username: "u0", address: nil, now: start).get()
+        // Two attempts in flight: a third is refused before either password is known.
+        #expect(await throttle.reserve(username: "u0", address: nil, now: start).wait == 60)
+        await throttle.succeeded(held)
+        #expect(await throttle.reserve(username: "u0", address: nil, now: start).wait == nil)
     }
 
     @Test func collectionsNeedProvenanceBasisAndAnISOJurisdiction() {
@@ -145,4 +172,8 @@ import TestSupport
                                                    lawfulBasis: "licence", jurisdiction: "us-ca", retentionDays: 30)
         #expect(valid?.jurisdiction == "US-CA")
     }
+}
+
+extension Result where Failure == LoginThrottle.Wait {
+    var wait: Int? { if case .failure(let wait) = self { wait.seconds } else { nil } }
 }

@@ -40,7 +40,7 @@ import TestSupport
 
     static func json(_ text: String) -> (ByteBuffer, String) { (ByteBuffer(string: text), "application/json") }
 
-    static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64) async throws -> [Row] {
+    static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64, spareAccount: Int64) async throws -> [Row] {
         let collection = rig.rig.collection.id
         let faceA = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 100).first { $0.collection == collection }).id
         let imageA = try #require(try await rig.rig.gallery.store.matchDetails(for: [faceA])[faceA]).image
@@ -52,6 +52,9 @@ import TestSupport
             // Sessions and identity
             Row(method: .get, path: "/api/v1/me", rule: .signedIn(.ok)),
             Row(method: .delete, path: "/api/v1/session", rule: .signedIn(.noContent)),
+            Row(method: .post, path: "/api/v1/me/password",
+                body: json(#"{"current_password": "not the password", "new_password": "a new long password"}"#),
+                rule: .signedIn(.unprocessableContent)),
             // Search
             Row(method: .post, path: "/api/v1/searches", body: (search.finished(), search.contentType),
                 rule: .roles(searchers, .created, scoped: false)),
@@ -77,6 +80,7 @@ import TestSupport
             Row(method: .get, path: "/api/v1/accounts", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .patch, path: "/api/v1/accounts/\(investigator)", body: json(#"{"role": "investigator"}"#),
                 rule: .roles([.admin], .ok, scoped: true)),
+            Row(method: .post, path: "/api/v1/accounts/\(spareAccount)/password", rule: .roles([.admin], .ok, scoped: true)),
             Row(method: .get, path: "/api/v1/api-keys", rule: .signedIn(.ok)),
             Row(method: .post, path: "/api/v1/api-keys", body: json(#"{"label": "matrix"}"#), rule: .signedIn(.created)),
             Row(method: .delete, path: "/api/v1/api-keys/\(spareKey)", rule: .owner("A.investigator", .noContent)),
@@ -98,6 +102,7 @@ import TestSupport
             Row(method: .get, path: "/accounts", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .get, path: "/requests", rule: .roles([.admin], .ok, scoped: false)),
             Row(method: .get, path: "/keys", rule: .signedIn(.ok)),
+            Row(method: .get, path: "/password", rule: .signedIn(.ok)),
             Row(method: .get, path: "/audit", rule: .roles(overseers, .ok, scoped: false)),
             Row(method: .get, path: "/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
         ]
@@ -138,7 +143,11 @@ import TestSupport
                                                  body: ByteBuffer(string: #"{"label": "spare"}"#)) { response in
                 ((response.body.json["api_key"] as? [String: Any])?["id"] as? Int).map(Int64.init) ?? 0
             }
-            let rows = try await Self.table(rig, upload: upload, auditEntry: entry, spareKey: spare)
+            // An account of A whose password the admins reset (the others keep theirs for the rows after).
+            let spareAccount = try await rig.governance.createAccount(NewAccount(
+                organization: rig.rig.organization.id, username: "a-spare", displayName: "A spare", passwordHash: "x",
+                role: .investigator, status: .active)).id
+            let rows = try await Self.table(rig, upload: upload, auditEntry: entry, spareKey: spare, spareAccount: spareAccount)
 
             for row in rows {
                 let label = "\(row.method) \(row.path)"

@@ -51,7 +51,7 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
             for role in Role.allCases {
                 let account = try await governance.createAccount(NewAccount(
                     organization: organization.id, username: "\(label.lowercased())-\(role.rawValue)", displayName: "\(label) \(role.rawValue)",
-                    passwordHash: PasswordHasher(cost: 4).hash(password), role: role, status: .active))
+                    passwordHash: await PasswordHasher(cost: 4).hash(password), role: role, status: .active))
                 let caller = Accounts.Caller(account: account, address: nil)
                 keys["\(label).\(role.rawValue)"] = try await accountsService.createAPIKey(label: "test", caller: caller).secret
                 accounts["\(label).\(role.rawValue)"] = account
@@ -59,8 +59,10 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
         }
     }
 
-    var application: some ApplicationProtocol {
-        Application(router: LikenessServer.router(services: services, configuration: ServerConfiguration()))
+    var application: some ApplicationProtocol { application(ServerConfiguration()) }
+
+    func application(_ configuration: ServerConfiguration) -> some ApplicationProtocol {
+        Application(router: LikenessServer.router(services: services, configuration: configuration))
     }
 
     func headers(_ who: String?, json: Bool = false) -> HTTPFields {

@@ -110,6 +110,56 @@ import TestSupport
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func aNewPasswordEndsEverySessionButTheOneThatSetIt(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            let alice = try await account(store, "alice", in: organization.id)
+            let bob = try await account(store, "bob", in: organization.id)
+            #expect(!alice.mustChangePassword)
+            let oneTime = try await store.createAccount(NewAccount(organization: organization.id, username: "admin", displayName: "Admin",
+                                                                   passwordHash: "$2b$12$first", role: .admin, status: .active,
+                                                                   mustChangePassword: true))
+            #expect(oneTime.mustChangePassword)
+            #expect(try await store.account(oneTime.id)?.mustChangePassword == true)
+            for token in ["alice-1", "alice-2", "alice-3"] {
+                try await store.createSession(tokenHash: token, account: alice.id, csrfToken: "c", expiresAt: Date().addingTimeInterval(3600))
+            }
+            try await store.createSession(tokenHash: "bob-1", account: bob.id, csrfToken: "c", expiresAt: Date().addingTimeInterval(3600))
+
+            try await store.setPassword(of: alice.id, hash: "$2b$12$new", mustChange: false, keepingSession: "alice-2")
+            #expect(try await store.session(tokenHash: "alice-1") == nil)
+            #expect(try await store.session(tokenHash: "alice-3") == nil)
+            #expect(try await store.session(tokenHash: "alice-2") != nil)
+            #expect(try await store.session(tokenHash: "bob-1") != nil)
+            #expect(try await store.account(username: "alice")?.passwordHash == "$2b$12$new")
+
+            // A reset: a one-time password, and no session kept.
+            try await store.setPassword(of: alice.id, hash: "$2b$12$reset", mustChange: true, keepingSession: nil)
+            #expect(try await store.session(tokenHash: "alice-2") == nil)
+            let reset = try #require(try await store.account(username: "alice"))
+            #expect(reset.passwordHash == "$2b$12$reset" && reset.account.mustChangePassword)
+            #expect(try await store.session(tokenHash: "bob-1") != nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func pendingAccountsAreCountedPerOrganisation(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let organization = try await Samples.organization(store)
+            let other = try await store.createOrganization(name: "other")
+            for (name, org) in [("p1", organization.id), ("p2", organization.id), ("p3", other.id)] {
+                _ = try await store.createAccount(NewAccount(organization: org, username: name, displayName: name, passwordHash: "x",
+                                                             role: .investigator, status: .pending))
+            }
+            _ = try await account(store, "active", in: organization.id)
+            #expect(try await store.pendingAccountCount(in: organization.id) == 2)
+            #expect(try await store.pendingAccountCount(in: other.id) == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func apiKeysAreFoundByTheirHashUntilRevoked(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()

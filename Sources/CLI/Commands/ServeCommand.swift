@@ -20,11 +20,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Mark cookies Secure: set when a TLS proxy fronts the server.") var behindTls = false
+    @Option(help: ArgumentHelp("A reverse proxy's address or CIDR range (repeatable): its requests' client is read from --forwarded-header.",
+                               valueName: "CIDR"))
+    var trustedProxy: [String] = []
+    @Option(help: "The header the trusted proxies write the client's address in: x-forwarded-for or forwarded.")
+    var forwardedHeader: String = TrustedProxies.Header.xForwardedFor.rawValue
     @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
     @OptionGroup var data: DataOptions
 
+    func validate() throws {
+        guard let header = TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) else {
+            throw ValidationError("--forwarded-header takes x-forwarded-for or forwarded")
+        }
+        guard TrustedProxies(trustedProxy, header: header) != nil else {
+            throw ValidationError("--trusted-proxy takes an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
+        }
+    }
+
     func run() async throws {
         try await failingWithExitCode2 {
+            let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
             let gallery = try await data.openGallery()
@@ -37,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
             let services = try await ServerServices(gallery: gallery, governance: governance, pool: pool, accounts: accounts,
                                                     uploads: uploads, bands: try await gallery.store.bandThresholds() ?? .standard)
             let app = LikenessServer.application(
-                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls))
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
+                                                                 trustedProxies: proxies))
             // Retention is enforced hourly while the server runs, through the erasure path, and
             // privacy requests nobody verified in time expire with their selfies.
             let retention = Retention(gallery: gallery, audit: accounts.audit,
@@ -84,7 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
             if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
-            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin)
+            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin,
+                                                 oneTime: true)
         } catch {
             // Servers sharing one store may start together: the one that lost the race to make
             // the administrator finds it made.
@@ -95,7 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
             First start: organisation '\(organization.name)' has an administrator.
               username: admin
               password: \(password)
-            This password is shown once. Sign in and create accounts for your users.
+            This password is shown once and must be changed at the first sign-in. Then create accounts for your users.
             """)
     }
 }
@@ -103,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
-        subcommands: [Create.self, Jurisdictions.self])
+        subcommands: [Create.self, ResetPassword.self, Jurisdictions.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -165,6 +182,27 @@ extension AdminCommand {
                     action: AuditLog.Action.settingsChange.rawValue,
                     detail: "jurisdictions: " + (list?.joined(separator: ", ") ?? "any")))
                 print("\(org.name) may ingest and search: " + (list?.joined(separator: ", ") ?? "any jurisdiction"))
+            }
+        }
+    }
+}
+
+extension AdminCommand {
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an account a one-time password, to change at its next sign-in; ends its sessions.",
+            discussion: "For an administrator locked out with no other administrator to reset them from /accounts.")
+        @Argument(help: "The username.") var username: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let accounts = Accounts(store: try DataOptions.governance(of: gallery))
+                let password = try await accounts.resetPassword(username: username,
+                                                                by: "cli:\(ProcessInfo.processInfo.userName)")
+                print("Account '\(username)' has a one-time password (to change at the next sign-in): \(password)")
             }
         }
     }

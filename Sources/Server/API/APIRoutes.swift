@@ -46,6 +46,7 @@ struct APIRoutes {
         api.get("reports/transparency", use: transparency)
         api.get("settings", use: settings)
         api.put("settings", use: changeSettings)
+        PasswordRoutes(services: services).registerAPI(on: api)
     }
 
     // MARK: Sessions

@@ -5,7 +5,13 @@ import LikenessGovernance
 
 extension Request {
     /// A JSON body decoded into `T`, with decoding failures reported against the field at fault.
+    /// Only `application/json` is read: a form or `text/plain` body is what a cross-site page can
+    /// post without a preflight (a login CSRF, say), so it is refused with 415.
     func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
+        let mediaType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/json" else {
+            throw HTTPError(.unsupportedMediaType, message: "send the body as Content-Type: application/json")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: Limits.formBytes)

@@ -15,6 +15,7 @@ enum Views {
             "id": a.id, "organization_id": a.organization, "username": a.username, "display_name": a.displayName,
             "role": a.role.rawValue, "status": a.status.rawValue, "trial_expires_at": timestamp(a.trialExpiresAt),
             "trial_search_quota": a.trialSearchQuota ?? NSNull(), "created_at": timestamp(a.createdAt),
+            "must_change_password": a.mustChangePassword,
         ]
     }
 

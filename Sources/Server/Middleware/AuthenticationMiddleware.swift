@@ -3,8 +3,9 @@ import Hummingbird
 import LikenessGovernance
 
 /// Finds the caller, if any, from an API key (`Authorization: Bearer lk_…`) or the session cookie. With
-/// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`; web
-/// forms carry it as a field, which their handlers check.
+/// the cookie, an unsafe API call must echo the session's CSRF token in `X-CSRF-Token`
+/// (`CookieCSRFMiddleware`, on the API's routes); web forms carry it as a field, which their
+/// handlers check.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let accounts: Accounts
@@ -27,11 +28,25 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.caller = Accounts.Caller(account: account, address: context.clientAddress)
             context.credential = .session(token)
             context.csrfToken = csrf
-            if request.uri.path.hasPrefix("/api/"), ![.get, .head, .options].contains(request.method),
-               request.headers[.csrfToken] != csrf {
-                throw GovernanceError.forbidden("missing or wrong X-CSRF-Token header for a cookie-authenticated request")
-            }
+        }
+        if context.caller?.account.mustChangePassword == true,
+           !Self.allowedBeforePasswordChange.contains(where: { $0 == (request.method, request.uri.path) }) {
+            return Self.passwordChangeFirst(request)
         }
         return try await next(request, context)
+    }
+
+    /// All that an account with a one-time password may do: choose its own, see who it is, or
+    /// leave. Paths are matched whole, so any other spelling of them is refused too.
+    static let allowedBeforePasswordChange: [(HTTPRequest.Method, String)] = [
+        (.post, "/api/v1/me/password"), (.get, "/api/v1/me"), (.delete, "/api/v1/session"),
+        (.get, "/password"), (.post, "/password"), (.post, "/logout"), (.get, "/static/app.css"), (.get, "/static/app.js"),
+    ]
+
+    static func passwordChangeFirst(_ request: Request) -> Response {
+        guard request.isAPI else { return .redirect(to: "/password") }
+        return Problem(status: .forbidden, title: "Password change required",
+                       detail: "this account has a one-time password: choose a new one with POST /api/v1/me/password "
+                           + "(current_password, new_password) before anything else").response
     }
 }

@@ -19,7 +19,7 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status == .internalServerError {
                 context.logger.error("\(request.method) \(request.uri.path): \(error)")
             }
-            if request.uri.path.hasPrefix("/api/") || request.uri.path == "/openapi.json" {
+            if request.isAPI || request.uri.path == "/openapi.json" {
                 return problem.response
             }
             if problem.status == .unauthorized {
@@ -28,6 +28,11 @@ struct ProblemMiddleware: RouterMiddleware {
             return pages.error(problem, caller: context.caller, csrf: context.csrfToken)
         }
     }
+}
+
+extension Request {
+    /// Whether the router sees an API path: it skips empty segments, so `//api/v1/…` is one too.
+    var isAPI: Bool { uri.path.split(separator: "/").first == "api" }
 }
 
 struct Problem: Sendable {
@@ -96,7 +101,7 @@ extension Response {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// Faces and photos are never cached: a shared or later user of the browser must not find them.
+    /// Crops and thumbnails are biometric: no cache, not even the browser's, may keep them.
     static func bytes(_ bytes: [UInt8], contentType: String, cache: String = "no-store") -> Response {
         Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache],
                  body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -43,6 +43,7 @@ struct WebRoutes {
         router.post("keys/:id/revoke", use: revokeKey)
         router.get("audit", use: auditPage)
         router.get("reports/transparency", use: transparencyPage)
+        PasswordRoutes(services: services).registerWeb(on: router)
     }
 
     func page(_ template: String, _ values: [String: Any], _ context: AppRequestContext) -> Response {
@@ -129,8 +130,7 @@ struct WebRoutes {
         guard let photo = form.file("photo"), !photo.bytes.isEmpty else {
             throw GovernanceError.invalid(FieldErrors("photo", "choose or take a photo"))
         }
-        let token = probes.keep(photo.bytes, for: caller.account.id)
-        return try await results(photo: photo.bytes, probeToken: token, form: form, caller: caller, context: context)
+        return try await results(photo: photo.bytes, probeToken: nil, form: form, caller: caller, context: context)
     }
 
     @Sendable func searchAnotherFace(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -141,13 +141,16 @@ struct WebRoutes {
         return try await results(photo: photo, probeToken: token, form: form, caller: caller, context: context)
     }
 
-    func results(photo: [UInt8], probeToken: String, form: FormBody, caller: Accounts.Caller,
+    /// A search's page. A new probe (`probeToken` nil) is kept for another face only once the
+    /// search was allowed and made: a refused one (role, account, justification) keeps nothing.
+    func results(photo: [UInt8], probeToken: String?, form: FormBody, caller: Accounts.Caller,
                  context: AppRequestContext) async throws -> Response {
         let justification = try SearchJustification(caseNumber: form["case_number"], purpose: form["purpose"],
                                                     purposeText: form["purpose_text"], offence: form["offence"])
         let outcome = try await services.search.search(photo: photo, face: try form.integer("face", in: 0...99),
                                                        top: try form.integer("top", in: 1...100) ?? 12,
                                                        justification: justification, caller: caller)
+        let probeToken = probeToken ?? probes.keep(photo, for: caller.account.id)
         // Crops of the probe's faces, so the user can see which face was searched and pick another.
         let probe = try? ImageCodec.decode(data: photo)
         let faces: [[String: Any]] = outcome.result.faces.enumerated().map { index, box in

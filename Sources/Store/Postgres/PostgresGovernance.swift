@@ -46,9 +46,9 @@ extension PostgresGalleryStore: GovernanceStore {
 
     public func createAccount(_ new: NewAccount) async throws -> Account {
         guard let row = try await rows("""
-            INSERT INTO account (organization_id, username, display_name, password_hash, role, status)
+            INSERT INTO account (organization_id, username, display_name, password_hash, role, status, must_change_password)
             VALUES (\(new.organization), \(new.username), \(new.displayName), \(new.passwordHash), \(new.role.rawValue),
-                    \(new.status.rawValue))
+                    \(new.status.rawValue), \(new.mustChangePassword))
             ON CONFLICT ((lower(username))) DO NOTHING
             RETURNING *
             """).first else { throw StoreError("the username '\(new.username)' is taken") }
@@ -86,12 +86,30 @@ extension PostgresGalleryStore: GovernanceStore {
         }
     }
 
+    public func setPassword(of account: AccountID, hash: String, mustChange: Bool, keepingSession: String?) async throws {
+        try await transaction { connection in
+            try await connection.run("""
+                UPDATE account SET password_hash = \(hash), must_change_password = \(mustChange) WHERE id = \(account)
+                """)
+            try await connection.run("""
+                DELETE FROM session WHERE account_id = \(account) AND token_hash IS DISTINCT FROM \(keepingSession)
+                """)
+        }
+    }
+
+    public func pendingAccountCount(in organization: OrganizationID) async throws -> Int {
+        let rows = try await rows("""
+            SELECT COUNT(*) AS n FROM account WHERE organization_id = \(organization) AND status = 'pending'
+            """)
+        return Int(try rows[0].value("n", as: Int64.self))
+    }
+
     static func account(_ row: PostgresRandomAccessRow) throws -> Account {
         Account(id: try row.value("id"), organization: try row.value("organization_id"), username: try row.value("username"),
                 displayName: try row.value("display_name"), role: Role(rawValue: try row.value("role")) ?? .investigator,
                 status: Account.Status(rawValue: try row.value("status")) ?? .disabled,
                 trialExpiresAt: try row.value("trial_expires_at"), trialSearchQuota: try row.value("trial_search_quota"),
-                createdAt: try row.value("created_at"))
+                createdAt: try row.value("created_at"), mustChangePassword: try row.value("must_change_password"))
     }
 
     // MARK: Sessions and API keys

@@ -304,6 +304,9 @@ enum PostgresSchema {
             """,
             "CREATE INDEX ingest_queue_waiting ON ingest_queue (id) WHERE state IN ('queued', 'claimed')",
         ]),
+        Migration(version: 3, name: "accounts that must change a one-time password", statements: [
+            "ALTER TABLE account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
+        ]),
         // SQLite's v12.
         Migration(version: 4, name: "identity-checked privacy requests with stored findings; audit thumbnails apart", statements: [
             "ALTER TABLE subject_request DROP CONSTRAINT subject_request_status_check",

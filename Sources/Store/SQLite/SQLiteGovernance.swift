@@ -64,12 +64,14 @@ extension SQLiteGalleryStore: GovernanceStore {
             }
             let now = Date()
             try db.execute(sql: """
-                INSERT INTO account (organization_id, username, display_name, password_hash, role, status, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO account (organization_id, username, display_name, password_hash, role, status, created_at,
+                                     must_change_password)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [new.organization, new.username, new.displayName, new.passwordHash, new.role.rawValue,
-                                 new.status.rawValue, now])
+                                 new.status.rawValue, now, new.mustChangePassword])
             return Account(id: db.lastInsertedRowID, organization: new.organization, username: new.username,
-                           displayName: new.displayName, role: new.role, status: new.status, createdAt: now)
+                           displayName: new.displayName, role: new.role, status: new.status, createdAt: now,
+                           mustChangePassword: new.mustChangePassword)
         }
     }
 
@@ -107,11 +109,28 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    public func setPassword(of account: AccountID, hash: String, mustChange: Bool, keepingSession: String?) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE account SET password_hash = ?, must_change_password = ? WHERE id = ?",
+                           arguments: [hash, mustChange, account])
+            try db.execute(sql: "DELETE FROM session WHERE account_id = ? AND token_hash IS NOT ?",
+                           arguments: [account, keepingSession])
+        }
+    }
+
+    public func pendingAccountCount(in organization: OrganizationID) async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account WHERE organization_id = ? AND status = 'pending'",
+                             arguments: [organization]) ?? 0
+        }
+    }
+
     static func account(_ row: Row) -> Account {
         Account(id: row["id"], organization: row["organization_id"], username: row["username"],
                 displayName: row["display_name"], role: Role(rawValue: row["role"]) ?? .investigator,
                 status: Account.Status(rawValue: row["status"]) ?? .disabled, trialExpiresAt: row["trial_expires_at"],
-                trialSearchQuota: row["trial_search_quota"], createdAt: row["created_at"])
+                trialSearchQuota: row["trial_search_quota"], createdAt: row["created_at"],
+                mustChangePassword: row["must_change_password"])
     }
 
     // MARK: Sessions and API keys

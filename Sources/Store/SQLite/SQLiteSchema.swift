@@ -259,6 +259,9 @@ enum SQLiteSchema {
                 CREATE INDEX ingest_queue_waiting ON ingest_queue(state, id);
                 """)
         }
+        migrator.registerMigration("v11: accounts that must change a one-time password") { db in
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT 0")
+        }
         migrator.registerMigration("v12: identity-checked privacy requests with stored findings; audit thumbnails apart") { db in
             // SQLite cannot change a CHECK constraint: the requests table is rebuilt. A request
             // filed before had no identity check, so it now awaits one.
