@@ -53,8 +53,8 @@ public enum UploadFolder {
                 do {
                     total += try reader.extract(to: destination, limit: limit)
                 } catch is ArchiveReader.EntryOverLimit {
-                    let reason = limit < entryLimit ? "the archive unpacks to more than the \(limits.totalBytes >> 20) MB limit"
-                        : "larger than the \(entryLimit >> 20) MB limit for one \(isVideo ? "video" : "image")"
+                    let reason = limit < entryLimit ? "the archive unpacks to more than the \(size(limits.totalBytes)) limit"
+                        : "larger than the \(size(entryLimit)) limit for one \(isVideo ? "video" : "image")"
                     throw IngestError("\(archive.lastPathComponent)!/\(entry.path): \(reason)")
                 }
             }
@@ -64,6 +64,10 @@ public enum UploadFolder {
         }
         try FileManager.default.removeItem(at: archive)
         return folder
+    }
+
+    private static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MB" : "\(bytes)-byte"
     }
 
     /// A file's name, reduced to characters safe in any file system and shell, never hidden.

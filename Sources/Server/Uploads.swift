@@ -82,8 +82,14 @@ public final class Uploads: Sendable {
         var detail: String
         do {
             let contents = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-            for archive in contents where UploadFolder.isArchiveName(archive.lastPathComponent) {
-                try UploadFolder.unpack(archive)
+            do {
+                for archive in contents where UploadFolder.isArchiveName(archive.lastPathComponent) {
+                    try UploadFolder.unpack(archive)
+                }
+            } catch {
+                // Nothing of the upload is ingested yet: none of it is kept, to be no one's record.
+                try? FileManager.default.removeItem(at: folder)
+                throw error
             }
             let summary = try await ingester.run(inputs: [folder.path], into: collection) { progress in
                 self.jobs.withLock { $0[id]?.progress = progress }

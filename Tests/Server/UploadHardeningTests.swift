@@ -110,6 +110,16 @@ import TestSupport
         try await rig.close()
     }
 
+    /// An archive that cannot be unpacked (here not an archive at all) fails the upload, and
+    /// nothing of it is kept: not the archive, not the photo uploaded beside it.
+    @Test func anArchiveThatCannotBeUnpackedFailsTheUploadKeepingNothing() async throws {
+        let rig = try await ServerRig()
+        let status = try await Self.upload([("img53.jpg", try Samples.bytes("img53.jpg")), ("box.zip", Samples.corrupt())], rig: rig)
+        #expect(status["state"] as? String == "failed" && (status["error"] as? String)?.contains("box.zip") == true, "\(status)")
+        #expect(Self.heldFiles(rig).isEmpty, "\(Self.heldFiles(rig))")
+        try await rig.close()
+    }
+
     /// Files named as photos whose bytes are SVG or PDF reach no loader but the whitelisted
     /// ones: each fails, naming its format.
     @Test func imagesInUndocumentedFormatsAreRefusedNamingTheFormat() async throws {
