@@ -5,9 +5,9 @@ import Foundation
 /// it belongs on threads of its own rather than on Swift's cooperative pool.
 ///
 /// A video holds its engine for the whole video (minutes), so videos never get every engine:
-/// engine 0 takes only the `.general` lane's work (searches, images), and every search finds
-/// an engine within one image's time however many videos are decoding. A pool of one engine
-/// starts a second, for videos alone.
+/// engine 0 takes only the `.general` lane's work (searches, images), so however many videos
+/// are decoding, a search waits at most for the image-length jobs queued before it, never for
+/// a video. A pool of one engine starts a second, for videos alone.
 public final class EnginePool: @unchecked Sendable {  // Sendable: all state is guarded by `condition`.
     /// A queued call; it gets the engine, or the error that kept the engines from loading.
     typealias Job = (Result<any FaceEngine, any Error>) -> Void
