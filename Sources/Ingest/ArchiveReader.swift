@@ -1,7 +1,9 @@
 import CArchive
+import Foundation
 
 /// libarchive, wrapped: reads .zip and .tar (plain, gzip, bzip2, xz) entries one at a time,
-/// straight into memory. Nothing is extracted to disk, so entry names cannot escape anywhere.
+/// into memory or into a file the caller names. Entry names are never used as paths, so they
+/// cannot escape anywhere.
 final class ArchiveReader {
     struct Entry {
         let path: String
@@ -45,6 +47,32 @@ final class ArchiveReader {
                      isRegularFile: archive_entry_filetype(entry) == 0o100000)
     }
 
+    /// Streams the current entry into a new file at `destination` (mode 0600: it may be a
+    /// person's image), 64 KiB at a time, so a large entry (a video) never sits in memory.
+    /// Throws `EntryOverLimit` past `limit` bytes; on any failure the file is removed.
+    /// Returns the entry's size.
+    @discardableResult
+    func extract(to destination: String, limit: Int) throws -> Int {
+        let file = try PrivateFile.create(atPath: destination)
+        var written = 0
+        do {
+            defer { try? file.close() }
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let read = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+                if read == 0 { break }
+                guard read > 0 else { throw IngestError("\(path): damaged archive: \(lastError)") }
+                written += read
+                if written > limit { throw EntryOverLimit(limit: limit) }
+                try file.write(contentsOf: buffer[0..<read])
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: destination)
+            throw error
+        }
+        return written
+    }
+
     /// The current entry's bytes; refuses entries over `limit` bytes.
     func readData(limit: Int) throws -> [UInt8] {
         var data: [UInt8] = []
@@ -56,6 +84,11 @@ final class ArchiveReader {
             data.append(contentsOf: buffer[0..<read])
             if data.count > limit { throw IngestError("larger than the \(limit >> 20) MB limit for one image") }
         }
+    }
+
+    struct EntryOverLimit: Error, CustomStringConvertible {
+        let limit: Int
+        var description: String { "larger than the \(limit >> 20) MB limit" }
     }
 
     func skipData() throws {

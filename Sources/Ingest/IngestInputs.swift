@@ -9,8 +9,9 @@ public struct IngestItem: Sendable {
         case url(URL)
         /// A video file, read by ffmpeg rather than into memory.
         case video(String)
-        /// A video from an archive entry.
-        case videoBytes([UInt8])
+        /// A video from an archive entry, streamed into a temporary file (mode 0600) that the
+        /// ingest removes once the item is settled or skipped.
+        case extractedVideo(String)
         /// The input could not be read; the reason becomes the item's failure.
         case unreadable(String)
     }
@@ -19,21 +20,28 @@ public struct IngestItem: Sendable {
     public var key: String { origin.location }
     public var origin: ImageOrigin
     public var payload: Payload
+
+    /// Removes the temporary file an archived video was streamed into, if this item has one.
+    func removeTemporaryFile() {
+        if case .extractedVideo(let path) = payload { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
 
 /// What the operator named on the command line, expanded lazily into items: folders are
 /// walked (image files only), archives read entry by entry, manifests row by row. Archives
 /// are read only as items are taken, so memory holds a few images, never a whole archive.
 public final class IngestInputs: Sequence, IteratorProtocol {
+    /// The formats ImageCodec admits (JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF); it refuses the
+    /// others libvips could parse, whatever their name.
     public static let imageExtensions: Set<String> = [
-        "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "heic", "heif", "avif", "jxl",
+        "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "heic", "heif", "avif",
     ]
     public static let videoExtensions: Set<String> = [
         "mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "wmv", "3gp",
     ]
     /// The largest single image (file, archive entry or download) ingest reads.
     public static let maxImageBytes = 100 << 20
-    /// The largest video taken from inside an archive (files are streamed by ffmpeg instead).
+    /// The largest video taken from inside an archive (streamed to a temporary file for ffmpeg).
     public static let maxArchivedVideoBytes = 2 << 30
 
     enum Source {
@@ -144,7 +152,15 @@ public final class IngestInputs: Sequence, IteratorProtocol {
                 let origin = ImageOrigin(location: "\(archive.path)!/\(entry.path)")
                 do {
                     if Self.isVideoName(entry.path) {
-                        return IngestItem(origin: origin, payload: .videoBytes(try archive.readData(limit: Self.maxArchivedVideoBytes)))
+                        // ffmpeg reads files; the extension helps nothing but a person reading `ps`.
+                        let temporary = FileManager.default.temporaryDirectory
+                            .appendingPathComponent("likeness-video-\(UUID().uuidString).\((entry.path as NSString).pathExtension)").path
+                        do {
+                            try archive.extract(to: temporary, limit: Self.maxArchivedVideoBytes)
+                        } catch is ArchiveReader.EntryOverLimit {
+                            throw IngestError("larger than the \(Self.maxArchivedVideoBytes >> 20) MB limit for one video")
+                        }
+                        return IngestItem(origin: origin, payload: .extractedVideo(temporary))
                     }
                     return IngestItem(origin: origin, payload: .bytes(try archive.readData(limit: Self.maxImageBytes)))
                 } catch {

@@ -19,13 +19,17 @@ public final class Ingester: Sendable {
         public var concurrency: Int
         /// How often the index file is rewritten during a long ingest.
         public var persistInterval: Duration
+        /// The folder of copies Likeness holds (uploads): a file in it that turns out to be a
+        /// duplicate of an image already held is removed, as it is no image's record.
+        public var heldCopies: URL?
 
         public init(policy: DetectionPolicy = .standard, templates: TemplatePolicy = .standard, concurrency: Int,
-                    persistInterval: Duration = .seconds(60)) {
+                    persistInterval: Duration = .seconds(60), heldCopies: URL? = nil) {
             self.policy = policy
             self.templates = templates
             self.concurrency = concurrency
             self.persistInterval = persistInterval
+            self.heldCopies = heldCopies
         }
     }
 
@@ -70,6 +74,7 @@ public final class Ingester: Sendable {
             }
             for item in items {
                 if job.settledItems.contains(item.key) {
+                    item.removeTemporaryFile()
                     settle(.alreadyDone)
                     continue
                 }
@@ -98,18 +103,25 @@ public final class Ingester: Sendable {
         switch item.payload {
         case .video(let path):
             return await processVideo(item, path: path, job: job, collection: collection, suppression: suppression, live: live)
-        case .videoBytes(let bytes):
-            // ffmpeg reads files: an archived video is written out for it, then removed.
-            let path = FileManager.default.temporaryDirectory
-                .appendingPathComponent("likeness-video-\(UUID().uuidString).\((item.key as NSString).pathExtension)").path
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-                return await fail(item, job: job, reason: "cannot write a temporary copy of the video")
-            }
+        case .extractedVideo(let path):
+            defer { item.removeTemporaryFile() }
             return await processVideo(item, path: path, job: job, collection: collection, suppression: suppression, live: live)
         default:
             return await processImage(item, job: job, collection: collection, suppression: suppression)
         }
+    }
+
+    /// A duplicate's held copy is removed: the image it repeats is the record, with its own file.
+    private func duplicate(_ item: IngestItem) -> Outcome {
+        if let heldCopies = options.heldCopies {
+            switch item.payload {
+            case .file(let path), .video(let path):
+                if path.hasPrefix(heldCopies.standardizedFileURL.path + "/") { try? FileManager.default.removeItem(atPath: path) }
+            default:
+                break
+            }
+        }
+        return .duplicate
     }
 
     private func fail(_ item: IngestItem, job: Int64, reason: String) async -> Outcome {
@@ -124,13 +136,13 @@ public final class Ingester: Sendable {
             let sha256 = try Self.sha256(ofFile: path)
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
                 try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
-                return .duplicate
+                return duplicate(item)
             }
             let templates = options.templates
             let clock = ContinuousClock()
             let started = clock.now
             let name = (item.key as NSString).lastPathComponent
-            let analysis = try await pool.run { engine in
+            let analysis = try await pool.run(lane: .video) { engine in
                 try VideoAnalysis.analyse(path: path, engine: engine, templates: templates) { time, duration in
                     live.update { $0.videosInProgress[name] = (time, duration) }
                 }
@@ -144,7 +156,7 @@ public final class Ingester: Sendable {
                                  videoDuration: analysis.info.duration ?? analysis.secondsRead)
             let (faces, suppressed) = suppression.filter(analysis.faces)
             let stored = try await gallery.store(image, faces: faces, job: job, item: item.key, note: analysis.problem)
-            return stored.isDuplicate ? .duplicate
+            return stored.isDuplicate ? duplicate(item)
                 : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: analysis.problem,
                           videoSeconds: analysis.problem == nil ? analysis.info.duration ?? analysis.secondsRead : analysis.secondsRead,
                           suppressed: suppressed)
@@ -170,7 +182,7 @@ public final class Ingester: Sendable {
             let read = clock.now - started
             if let existing = try await gallery.store.image(in: collection, sha256: sha256) {
                 try await gallery.store.recordItem(job: job, item: item.key, outcome: .duplicate, reason: nil, image: existing)
-                return .duplicate
+                return duplicate(item)
             }
             let (detection, templates) = (options.policy, options.templates)
             let analysis = try await pool.run { engine in
@@ -184,7 +196,7 @@ public final class Ingester: Sendable {
             var timings = analysis.timings
             timings.read = read
             timings.store = clock.now - storing
-            return stored.isDuplicate ? .duplicate : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil,
+            return stored.isDuplicate ? duplicate(item) : .stored(faces: stored.faces.count, timings: timings, item: item.key, note: nil,
                                                                      videoSeconds: nil, suppressed: suppressed)
         } catch {
             return await fail(item, job: job, reason: "\(error)")
@@ -197,7 +209,7 @@ public final class Ingester: Sendable {
             return bytes
         case .unreadable(let reason):
             throw IngestError(reason)
-        case .video, .videoBytes:
+        case .video, .extractedVideo:
             throw IngestError("a video is not an image")
         case .url(let url):
             return try await fetcher.fetch(url)

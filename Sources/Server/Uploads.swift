@@ -7,8 +7,10 @@ import LikenessStore
 import Synchronization
 
 /// Images and archives uploaded into a collection through the web or the API: saved under the
-/// data directory (the collection's copy of record), then ingested in the background while the
-/// uploader polls for progress. Start and end are audited.
+/// data directory (the collection's copy of record), archives unpacked there into a file per
+/// image or video (so that erasure and retention can delete each), then ingested in the
+/// background while the uploader polls for progress. A duplicate's copy is not kept. Start and
+/// end are audited.
 public final class Uploads: Sendable {
     let ingester: Ingester
     let directory: URL
@@ -17,7 +19,7 @@ public final class Uploads: Sendable {
 
     public init(gallery: Gallery, pool: EnginePool, fetcher: ImageFetcher, directory: URL, audit: AuditLog) {
         ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher,
-                            options: .init(concurrency: max(2, pool.size * 2)))
+                            options: .init(concurrency: max(2, pool.size * 2), heldCopies: directory))
         self.directory = directory
         self.audit = audit
     }
@@ -59,8 +61,10 @@ public final class Uploads: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (number, file) in files.enumerated() {
             // The stored name keeps the original for reviewers, prefixed to keep names unique.
-            let name = String(format: "%04d-", number) + Self.safeName(file.filename)
-            try Data(file.bytes).write(to: folder.appendingPathComponent(name))
+            let name = String(format: "%04d-", number) + UploadFolder.safeName(file.filename)
+            let copy = try PrivateFile.create(atPath: folder.appendingPathComponent(name).path)
+            defer { try? copy.close() }
+            try copy.write(contentsOf: file.bytes)
         }
         let status = UploadStatus(id: String(id), collection: collection, account: caller.account.id, files: files.count,
                                   state: .running, progress: IngestProgress(total: nil))
@@ -77,6 +81,16 @@ public final class Uploads: Sendable {
         var outcome = "ok"
         var detail: String
         do {
+            let contents = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            do {
+                for archive in contents where UploadFolder.isArchiveName(archive.lastPathComponent) {
+                    try UploadFolder.unpack(archive)
+                }
+            } catch {
+                // Nothing of the upload is ingested yet: none of it is kept, to be no one's record.
+                try? FileManager.default.removeItem(at: folder)
+                throw error
+            }
             let summary = try await ingester.run(inputs: [folder.path], into: collection) { progress in
                 self.jobs.withLock { $0[id]?.progress = progress }
             }
@@ -112,14 +126,7 @@ public final class Uploads: Sendable {
 
     static func accepts(_ filename: String) -> Bool {
         let lower = filename.lowercased()
-        return IngestInputs.imageExtensions.contains((lower as NSString).pathExtension)
-            || [".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz"].contains(where: lower.hasSuffix)
+        return IngestInputs.imageExtensions.contains((lower as NSString).pathExtension) || UploadFolder.isArchiveName(lower)
     }
 
-    static func safeName(_ filename: String) -> String {
-        let base = (filename as NSString).lastPathComponent
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._- "))
-        let cleaned = String(base.unicodeScalars.map { allowed.contains($0) ? Character($0) : "_" })
-        return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : String(cleaned.prefix(120))
-    }
 }

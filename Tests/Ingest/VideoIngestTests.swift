@@ -1,7 +1,7 @@
 import Foundation
 import LikenessCore
 import LikenessEngine
-import LikenessIngest
+@testable import LikenessIngest
 import LikenessSearch
 import LikenessStore
 import Testing
@@ -90,6 +90,92 @@ import TestSupport
         #expect(summary.progress.failed == 1)
         #expect(summary.progress.failures.first?.reason.contains("not a video Likeness can read") == true)
         try await rig.close()
+    }
+}
+
+/// Untrusted videos: only real containers, read from their own file, within limits of time,
+/// pixels and size, through private temporary files.
+@Suite struct VideoHardeningTests {
+    /// An HLS playlist named clip.mp4 pointing at a local media file: ffmpeg, left to guess the
+    /// format from the bytes, would read that file into the collection (or, with no end tag,
+    /// wait for ever for a live stream's next segment).
+    @Test(.timeLimit(.minutes(2)), arguments: [true, false])
+    func aPlaylistNamedLikeAVideoIsRefusedAndReadsNothing(ended: Bool) async throws {
+        let rig = try await TestGallery()
+        let folder = try Fixtures.scratchDirectory()
+        let secret = try Videos.slideshow([Videos.Segment("img16.jpg", seconds: 2)], in: folder, name: "secret.mp4")
+        let segment = folder.appendingPathComponent("secret.ts").path
+        let remux = try Subprocess.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-i", secret, "-c", "copy", "-f", "mpegts", segment])
+        try #require(remux.status == 0, "\(remux.stderr)")
+        let playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\n\(segment)\n"
+            + (ended ? "#EXT-X-ENDLIST\n" : "")
+        let clip = try folder.write(Array(playlist.utf8), to: "clip.mp4")
+        let summary = try await rig.ingest([clip])
+        #expect(summary.progress.stored == 0 && summary.progress.faces == 0 && summary.progress.failed == 1)
+        let reason = summary.progress.failures.first?.reason ?? "no failure"
+        #expect(reason.contains("not a video Likeness can read (none of mov, matroska"), "\(reason)")
+        #expect(try await rig.gallery.store.imageDetails(1) == nil)
+        try await rig.close()
+    }
+
+    /// A file ffprobe cannot finish reading (a FIFO nobody writes to blocks its open for ever)
+    /// is refused once the probe's time limit passes.
+    @Test(.timeLimit(.minutes(1)))
+    func aProbeThatNeverFinishesIsStopped() throws {
+        let fifo = try Fixtures.scratchDirectory().appendingPathComponent("stuck.mp4").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let error = try #require(throws: VideoError.self) {
+            _ = try VideoDecoder(path: fifo, step: 0.5, probeTimeLimit: .seconds(1))
+        }
+        #expect(error.description.contains("ffprobe did not finish within 1"), "\(error)")
+    }
+
+    /// Frames are capped like images (100 MP by default): here a 640×480 video against a lower
+    /// cap, refused from its header before a frame is decoded.
+    @Test func framesOverThePixelLimitAreRefused() throws {
+        let clip = try Videos.slideshow([Videos.Segment("img16.jpg", seconds: 1)], in: try Fixtures.scratchDirectory())
+        let error = try #require(throws: VideoError.self) {
+            _ = try VideoDecoder(path: clip, step: 0.5, pixelLimit: 640 * 480 - 1)
+        }
+        #expect(error.description == "video frames are 640×480 pixels, over the limit of \(640 * 480 - 1) pixels")
+        #expect(try VideoDecoder(path: clip, step: 0.5, pixelLimit: 640 * 480).next() != nil)
+    }
+
+    /// An archived video is streamed from libarchive into a new file of mode 0600, never read
+    /// into memory whole; past its cap it is refused and its partial file removed.
+    @Test func anArchivedVideoIsStreamedToAPrivateFileWithinItsCap() throws {
+        let folder = try Fixtures.scratchDirectory()
+        let clip = try Videos.slideshow([Videos.Segment("img10.jpg", seconds: 2)], in: folder)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: clip))
+        let archive = folder.appendingPathComponent("footage.zip").path
+        let zip = try Subprocess.run("/usr/bin/python3", ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').write(sys.argv[2], 'in/clip.mp4')",
+                                                           archive, clip])
+        try #require(zip.status == 0, "\(zip.stderr)")
+
+        let reader = try ArchiveReader(path: archive)
+        _ = try #require(try reader.nextEntry())
+        let capped = folder.appendingPathComponent("capped.mp4").path
+        #expect(throws: ArchiveReader.EntryOverLimit.self) { try reader.extract(to: capped, limit: bytes.count - 1) }
+        #expect(!FileManager.default.fileExists(atPath: capped))
+
+        let again = try ArchiveReader(path: archive)
+        _ = try #require(try again.nextEntry())
+        let whole = folder.appendingPathComponent("whole.mp4").path
+        #expect(try again.extract(to: whole, limit: bytes.count) == bytes.count)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: whole)) == bytes)
+        #expect(try FileManager.default.attributesOfItem(atPath: whole)[.posixPermissions] as? Int == 0o600)
+
+        // Ingest's inputs hand the video over as such a file; ingest removes it once settled.
+        let inputs = try IngestInputs([archive])
+        let item = try #require(inputs.next())
+        guard case .extractedVideo(let temporary) = item.payload else {
+            Issue.record("an archived video came as \(item.payload)")
+            return
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: temporary)[.posixPermissions] as? Int == 0o600)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: temporary)) == bytes)
+        item.removeTemporaryFile()
+        #expect(!FileManager.default.fileExists(atPath: temporary))
     }
 }
 

@@ -1,8 +1,19 @@
 // libvips behind fixed-argument C functions (see lk_vips.h).
 #include "lk_vips.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <vips/vips.h>
+
+// The loaders of the formats Likeness documents (JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF), as
+// vips_foreign_find_load_source names them. Uploads are untrusted: every other loader (PDF,
+// SVG, FITS, OpenSlide, JPEG 2000, JPEG XL, ImageMagick, vips, PPM, …) is a parser nobody
+// asked for, so its input is refused before it runs.
+static const char *const admitted_loaders[] = {
+    "VipsForeignLoadJpegSource", "VipsForeignLoadPngSource",   "VipsForeignLoadWebpSource",
+    "VipsForeignLoadTiffSource", "VipsForeignLoadNsgifSource", "VipsForeignLoadHeifSource",
+};
 
 static void take_error(char *error, size_t capacity, const char *fallback) {
     const char *message = vips_error_buffer();
@@ -36,6 +47,9 @@ int lk_vips_start(char *error, size_t error_capacity) {
         take_error(error, error_capacity, "libvips failed to start");
         return -1;
     }
+    // Defence in depth beside the loader whitelist below: loaders libvips itself marks as unsafe
+    // for untrusted input cannot run even if some path reaches them.
+    vips_block_untrusted_set(TRUE);
     // Every image is decoded once; caching operations would only hold memory.
     vips_cache_set_max(0);
     // Ingest decodes one image per engine thread in parallel; more threads per image only contend.
@@ -111,9 +125,30 @@ static int decode(VipsImage *in, long max_pixels, lk_vips_image *out, char *erro
 
 static int decode_source(VipsSource *source, long max_pixels, lk_vips_image *out, char *error,
                          size_t error_capacity) {
-    if (!vips_foreign_find_load_source(source)) {
+    const char *loader = vips_foreign_find_load_source(source);
+    if (!loader) {
         vips_error_clear();
         set_error(error, error_capacity, "not an image in a format libvips can read");
+        return -1;
+    }
+    int admitted = 0;
+    for (size_t i = 0; i < sizeof admitted_loaders / sizeof *admitted_loaders; i++)
+        if (strcmp(loader, admitted_loaders[i]) == 0) admitted = 1;
+    if (!admitted) {
+        // "VipsForeignLoadSvgSource" → "SVG": the format's name, for the uploader to read.
+        char format[32] = "";
+        const char *name = strncmp(loader, "VipsForeignLoad", 15) == 0 ? loader + 15 : loader;
+        size_t n = 0;
+        while (name[n] && n < sizeof format - 1 && strcmp(name + n, "Source") != 0) {
+            format[n] = (char)toupper((unsigned char)name[n]);
+            n++;
+        }
+        format[n] = '\0';
+        char message[200];
+        snprintf(message, sizeof message,
+                 "%s files are not accepted: Likeness reads JPEG, PNG, WebP, TIFF, GIF and HEIF/AVIF images",
+                 format);
+        set_error(error, error_capacity, message);
         return -1;
     }
     VipsImage *image = vips_image_new_from_source(source, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,

@@ -1,0 +1,59 @@
+import Foundation
+@testable import LikenessEngine
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite struct EnginePoolTests {
+    /// Videos hold their engine for minutes. However many are queued first, a search still
+    /// gets an engine: every video job here holds its engine until the search has run (or gives
+    /// up after 30 s, which fails the test rather than hanging it), so the search can only
+    /// finish in time if videos could not take every engine.
+    @Test(arguments: [1, 2, 3])
+    func searchesGetAnEngineWhileVideosHoldTheirs(engines: Int) async throws {
+        let pool = EnginePool(models: try FaceModels.locate(), size: engines)
+        defer { pool.shutdown() }
+        let search = SearchDone()
+        let videos = VideoJobs()
+        for _ in 0..<(engines + 2) {
+            pool.submit(lane: .video) { _ in videos.finished(sawSearch: search.wait(upTo: 30)) }
+        }
+        let faces = try await pool.run { engine in
+            try engine.detectFaces(in: try ImageCodec.decode(file: Fixtures.face("img5.jpg")), policy: .standard).count
+        }
+        search.signal()
+        #expect(faces == 1)
+        let outcomes = await videos.all(engines + 2)
+        #expect(outcomes.allSatisfy { $0 }, "video jobs that held their engine without a search getting through: \(outcomes)")
+    }
+}
+
+/// Set once the search has finished; video jobs wait for it.
+final class SearchDone: Sendable {
+    private let done = Mutex(false)
+
+    func signal() { done.withLock { $0 = true } }
+
+    /// Whether the search finished within `seconds`.
+    func wait(upTo seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if done.withLock({ $0 }) { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return false
+    }
+}
+
+/// What each video job saw, gathered as they finish.
+final class VideoJobs: Sendable {
+    private let outcomes = Mutex<[Bool]>([])
+
+    func finished(sawSearch: Bool) { outcomes.withLock { $0.append(sawSearch) } }
+
+    /// The outcomes once `count` jobs have finished.
+    func all(_ count: Int) async -> [Bool] {
+        while outcomes.withLock({ $0.count }) < count { try? await Task.sleep(for: .milliseconds(20)) }
+        return outcomes.withLock { $0 }
+    }
+}
