@@ -151,25 +151,27 @@ public struct SubjectRequests: Sendable {
         try await end(request, .rejected, decision: "rejected: \(reason)", caller: caller)
     }
 
-    /// Closes a verified request: an access request once its findings are sent to the
-    /// verified contact, an erasure request by erasing the faces the admin confirmed among its
-    /// findings (lookalikes left out). The selfie is deleted either way.
+    /// Closes a verified request with the faces the admin confirmed among its findings
+    /// (lookalikes left out): an access request once they are sent to the verified contact, an
+    /// erasure request by erasing them. The selfie is deleted either way.
     public func close(_ id: Int64, erasing faces: [FaceID], caller: Accounts.Caller) async throws -> String {
         let request = try await request(id, caller: caller)
         guard request.status == .verified, let verification = request.verification else {
             throw GovernanceError.conflict("request \(request.reference) is \(request.status.rawValue): verify the requester's identity first")
         }
+        // The faces the admin confirmed as the person's: lookalikes are left out of the answer
+        // and of the erasure alike.
+        let listed = Set(try await governance.subjectFindings(of: id).map(\.face))
+        guard faces.allSatisfy(listed.contains) else {
+            throw GovernanceError.invalid(FieldErrors("faces", "only faces among the request's findings can be reported or erased"))
+        }
         let decision: String
         switch request.kind {
         case .access:
-            let found = try await findings(id, caller: caller).count
+            let found = faces.count
             try await rights.recordAccess(reference: request.reference, found: found, answeredTo: verification.answerTo, caller: caller)
             decision = "answered: \(found) images reported to \(verification.answerTo)"
         case .erasure:
-            let listed = Set(try await governance.subjectFindings(of: id).map(\.face))
-            guard faces.allSatisfy(listed.contains) else {
-                throw GovernanceError.invalid(FieldErrors("faces", "only faces among the request's findings can be erased"))
-            }
             let erasure = try await rights.erase(faces: faces, reference: request.reference, suppress: request.suppressionConsent,
                                                  caller: caller)
             decision = "erased \(erasure.faces) faces (\(erasure.imagesDeleted) images deleted)"

@@ -29,6 +29,9 @@ public struct SubjectRights: Sendable {
     /// an erasure that misses a photo fails the person (see `likeness bench erasure`).
     /// Lookalikes within it are shown for review, never erased unless ticked.
     public static let reviewDistance: Float = 0.62
+    /// Each look-up also shows its nearest faces, however far: a person whose photos all lie
+    /// beyond the review distance is still among a look-up's nearest faces more often than not.
+    public static let nearestShown = 10
 
     public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog, uploads: URL?) {
         self.searcher = searcher
@@ -93,11 +96,12 @@ public struct SubjectRights: Sendable {
         var foundBy: String
     }
 
-    /// The matches within review distance, audited before they are returned.
+    /// The matches within review distance and the nearest few, audited before they are returned.
     private func findings(_ lookup: LookUp, matches: [Match], caller: Accounts.Caller) async throws -> [SubjectFinding] {
-        let kept = matches.filter { $0.distance <= Self.reviewDistance }
+        let kept = matches.enumerated().filter { $0.offset < Self.nearestShown || $0.element.distance <= Self.reviewDistance }.map(\.element)
         let entry = try await record(lookup, matches: kept, outcome: "ok",
-                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces within \(Self.reviewDistance)",
+                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces (within \(Self.reviewDistance), "
+                                         + "or among the \(Self.nearestShown) nearest)",
                                      caller: caller)
         return kept.map { SubjectFinding(face: $0.face, distance: $0.distance, band: $0.band.rawValue, foundBy: lookup.foundBy,
                                          auditEntry: entry.id) }

@@ -23,6 +23,9 @@ struct SubjectCommand: AsyncParsableCommand {
         var identityChecked: String
         @Option(help: "A face the admin confirmed is the person's, looked up too to find photos the selfie is too far from; repeatable.")
         var alsoFrom: [Int64] = []
+        @Option(help: "A face beyond the 'possible' band that a reviewer confirmed is the person's; repeatable.")
+        var include: [Int64] = []
+        @Option(help: "A face to leave out (a lookalike); repeatable.") var except: [Int64] = []
         @OptionGroup var data: DataOptions
 
         /// Every face found from the selfie and the confirmed faces: each look-up audited
@@ -42,6 +45,12 @@ struct SubjectCommand: AsyncParsableCommand {
             // One line per face: its nearest finding.
             let nearest = Dictionary(grouping: findings, by: \.face).compactMap { $0.value.min { $0.distance < $1.distance } }
             return nearest.sorted { ($0.distance, $0.face) < ($1.distance, $1.face) }
+        }
+
+        /// The faces taken as the person's: the strong and possible bands and those named by
+        /// --include, less those named by --except. Lookalikes are never taken silently.
+        func confirmed(_ findings: [SubjectFinding]) -> [SubjectFinding] {
+            findings.filter { ($0.band != ScoreBand.weak.rawValue || include.contains($0.face)) && !except.contains($0.face) }
         }
 
         func open() async throws -> (SubjectRights, Accounts.Caller, [UInt8], EnginePool) {
@@ -71,7 +80,11 @@ struct SubjectCommand: AsyncParsableCommand {
 
     struct Access: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List every image of the organisation with a face near the selfie, for review (every look-up is audited).")
+            abstract: "Report the images of the organisation with the person's face (every look-up is audited).",
+            discussion: """
+                Every face near the selfie is listed for review on standard error; the report (standard output) takes the \
+                strong and possible bands, and farther faces only if --include names them; --except leaves lookalikes out.
+                """)
         @OptionGroup var request: Request
         @Option(help: "Write each image's crop here: the person's face, every other face pixelated.") var crops: String?
         @Flag(help: "Print JSON.") var json = false
@@ -80,7 +93,10 @@ struct SubjectCommand: AsyncParsableCommand {
             try await failingWithExitCode2 {
                 let (rights, caller, selfie, pool) = try await request.open()
                 defer { pool.shutdown() }
-                let held = try await rights.held(try await request.lookUp(rights, selfie, caller), caller: caller)
+                let found = try await request.lookUp(rights, selfie, caller)
+                // Everything looked at, for the reviewer; the report below holds only the person's.
+                FileHandle.standardError.write(Data((SubjectCommand.describe(try await rights.held(found, caller: caller)) + "\n").utf8))
+                let held = try await rights.held(request.confirmed(found), caller: caller)
                 var files: [String?] = held.map { _ in nil }
                 if let crops {
                     try FileManager.default.createDirectory(atPath: crops, withIntermediateDirectories: true)
@@ -106,6 +122,7 @@ struct SubjectCommand: AsyncParsableCommand {
                         return object
                     }]))
                 } else {
+                    print("Reported as theirs (strong and possible bands, --include, less --except):")
                     print(SubjectCommand.describe(held))
                 }
             }
@@ -121,9 +138,6 @@ struct SubjectCommand: AsyncParsableCommand {
                 --also-from looks up from faces confirmed as the person's, to reach photos the selfie is too far from.
                 """)
         @OptionGroup var request: Request
-        @Option(help: "A face ID to keep (a lookalike); repeatable.") var except: [Int64] = []
-        @Option(help: "A face ID beyond the 'possible' band that a reviewer confirmed is the person's; repeatable.")
-        var include: [Int64] = []
         @Flag(help: "Erase; without it, only list.") var confirm = false
         @Flag(help: "The person agreed to be put on the suppression list: their faces are dropped at every later ingest.")
         var suppress = false
@@ -135,7 +149,7 @@ struct SubjectCommand: AsyncParsableCommand {
                 let found = try await request.lookUp(rights, selfie, caller)
                 print(SubjectCommand.describe(try await rights.held(found, caller: caller)))
                 // Lookalikes are never erased silently: beyond the 'possible' band, only faces a reviewer named.
-                let chosen = found.filter { ($0.band != ScoreBand.weak.rawValue || include.contains($0.face)) && !except.contains($0.face) }
+                let chosen = request.confirmed(found)
                 guard confirm, !chosen.isEmpty else {
                     if !chosen.isEmpty {
                         print("Nothing erased: add --confirm to erase \(chosen.count) faces (\(chosen.map { String($0.face) }.joined(separator: ", "))).")
