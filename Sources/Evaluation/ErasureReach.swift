@@ -6,10 +6,8 @@ import LikenessCore
 /// `widen`, the faces they confirm (the person's, as a careful reviewer judges them) are looked
 /// up in turn until nothing new of the person appears. Reach is the share of the person's other
 /// photos that the reviewer was shown; lookalikes are the other people's faces shown beside them.
-/// With `nearest`, each look-up also shows its nearest faces whatever their distance.
 public struct ErasureReach: Sendable {
     public var reviewDistance: Float
-    public var nearest: Int
     public var widen: Bool
     public var requests = 0
     /// The person's photos in the gallery, over all requests, and how many the reviewer saw.
@@ -25,9 +23,9 @@ public struct ErasureReach: Sendable {
     public var reach: Double { personPhotos == 0 ? 0 : Double(reached) / Double(personPhotos) }
 
     /// `photos`: one template per labelled photo with a face.
-    public static func measure(_ photos: [(identity: String, template: FaceTemplate)], reviewDistance: Float, nearest: Int = 0,
-                               tickDistance: Float, widen: Bool) -> ErasureReach {
-        var result = ErasureReach(reviewDistance: reviewDistance, nearest: nearest, widen: widen)
+    public static func measure(_ photos: [(identity: String, template: FaceTemplate)], reviewDistance: Float, tickDistance: Float,
+                               widen: Bool) -> ErasureReach {
+        var result = ErasureReach(reviewDistance: reviewDistance, widen: widen)
         let byIdentity = Dictionary(grouping: photos.indices, by: { photos[$0].identity })
         for identity in byIdentity.keys.sorted() {
             let own = byIdentity[identity]!
@@ -41,12 +39,9 @@ public struct ErasureReach: Sendable {
             while let probe = probes.popLast() {
                 probed.insert(probe)
                 result.lookups += 1
-                let distances = photos.indices.map { photos[probe].template.distance(to: photos[$0].template) }
-                let others = photos.indices.filter { $0 != selfie && $0 != probe }
-                let nearestOnes = Set(others.sorted { distances[$0] < distances[$1] }.prefix(nearest))
-                for index in others where !shown.contains(index) {
-                    let distance = distances[index]
-                    guard distance <= reviewDistance || nearestOnes.contains(index) else { continue }
+                for index in photos.indices where index != selfie && !shown.contains(index) {
+                    let distance = photos[probe].template.distance(to: photos[index].template)
+                    guard distance <= reviewDistance else { continue }
                     shown.insert(index)
                     if probe == selfie && distance <= tickDistance { ticked.insert(index) }
                     if widen && wanted.contains(index) && !probed.contains(index) { probes.append(index) }

@@ -29,9 +29,6 @@ public struct SubjectRights: Sendable {
     /// an erasure that misses a photo fails the person (see `likeness bench erasure`).
     /// Lookalikes within it are shown for review, never erased unless ticked.
     public static let reviewDistance: Float = 0.62
-    /// Each look-up also shows its nearest faces, however far: a person whose photos all lie
-    /// beyond the review distance is still among a look-up's nearest faces more often than not.
-    public static let nearestShown = 10
 
     public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog, uploads: URL?) {
         self.searcher = searcher
@@ -96,12 +93,12 @@ public struct SubjectRights: Sendable {
         var foundBy: String
     }
 
-    /// The matches within review distance and the nearest few, audited before they are returned.
+    /// The matches within review distance, audited before they are returned. (Showing each
+    /// look-up's ten nearest faces as well, however far, reached no more of anyone on LFW.)
     private func findings(_ lookup: LookUp, matches: [Match], caller: Accounts.Caller) async throws -> [SubjectFinding] {
-        let kept = matches.enumerated().filter { $0.offset < Self.nearestShown || $0.element.distance <= Self.reviewDistance }.map(\.element)
+        let kept = matches.filter { $0.distance <= Self.reviewDistance }
         let entry = try await record(lookup, matches: kept, outcome: "ok",
-                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces (within \(Self.reviewDistance), "
-                                         + "or among the \(Self.nearestShown) nearest)",
+                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces within \(Self.reviewDistance)",
                                      caller: caller)
         return kept.map { SubjectFinding(face: $0.face, distance: $0.distance, band: $0.band.rawValue, foundBy: lookup.foundBy,
                                          auditEntry: entry.id) }

@@ -30,18 +30,4 @@ import Testing
         let narrow = ErasureReach.measure(Self.photos, reviewDistance: 0.35, tickDistance: 0.35, widen: true)
         #expect(narrow.reached == 0 && narrow.lookalikesShown == 1)
     }
-
-    /// A person whose second photo is far from the selfie but still its nearest face is shown
-    /// when each look-up also lists its nearest faces.
-    @Test func theNearestFacesAreShownHoweverFar() {
-        let photos: [(identity: String, template: FaceTemplate)] = [
-            ("d", Self.template(5, 5)), ("d", Self.template(5, 6)), ("e", Self.template(0, 0)), ("f", Self.template(9, 9)),
-        ]
-        let byDistance = ErasureReach.measure(photos, reviewDistance: 0.62, tickDistance: 0.5309, widen: false)
-        #expect(byDistance.reached == 0 && byDistance.lookalikesShown == 0)
-        let withNearest = ErasureReach.measure(photos, reviewDistance: 0.62, nearest: 1, tickDistance: 0.5309, widen: false)
-        #expect(withNearest.reached == 1 && withNearest.lookalikesShown == 0 && withNearest.lookalikesTicked == 0)
-        let withTwo = ErasureReach.measure(photos, reviewDistance: 0.62, nearest: 2, tickDistance: 0.5309, widen: false)
-        #expect(withTwo.reached == 1 && withTwo.lookalikesShown == 1)
-    }
 }

@@ -28,17 +28,17 @@ struct ErasureBench: AsyncParsableCommand {
             }
             let possible = BandThresholds.standard.possible
             var rows: [[String]] = []
-            let review = SubjectRights.reviewDistance, shownAlways = SubjectRights.nearestShown
-            for (distance, nearest, widen) in [(possible, 0, false), (possible, 0, true), (review, 0, false), (review, 0, true),
-                                               (review, shownAlways, false), (review, shownAlways, true), (Float(0.65), shownAlways, true)] {
-                let r = ErasureReach.measure(photos, reviewDistance: distance, nearest: nearest, tickDistance: possible, widen: widen)
+            let review = SubjectRights.reviewDistance
+            for (distance, widen) in [(possible, false), (possible, true), (Float(0.6), false), (review, false), (review, true),
+                                      (Float(0.65), true)] {
+                let r = ErasureReach.measure(photos, reviewDistance: distance, tickDistance: possible, widen: widen)
                 let perRequest = { (n: Int) in String(format: "%.2f", Double(n) / Double(max(1, r.requests))) }
-                rows.append([String(format: "%.4f", distance), "\(nearest)", widen ? "yes" : "no", "\(r.requests)", "\(r.personPhotos)",
+                rows.append([String(format: "%.4f", distance), widen ? "yes" : "no", "\(r.requests)", "\(r.personPhotos)",
                              String(format: "%.2f%%", r.reach * 100), perRequest(r.lookalikesShown), perRequest(r.lookalikesTicked),
                              perRequest(r.lookups)])
             }
             print("\(photos.count) photos with a face of \(labelSet.photos.count); \(Machine.current.summary)")
-            print(Output.table(["review distance", "nearest", "widen", "requests", "their photos", "reached", "lookalikes shown",
+            print(Output.table(["review distance", "widen", "requests", "their photos", "reached", "lookalikes shown",
                                 "lookalikes ticked", "look-ups"], rows))
         }
     }
