@@ -20,7 +20,7 @@ public final class Ingester: Sendable {
         /// How often the index file is rewritten during a long ingest.
         public var persistInterval: Duration
         /// The folder of copies Likeness holds (uploads): a file in it that turns out to be a
-        /// duplicate of an image already held is removed, as it is no image's record.
+        /// duplicate of an image already held, or that fails, is removed, as it is no image's record.
         public var heldCopies: URL?
 
         public init(policy: DetectionPolicy = .standard, templates: TemplatePolicy = .standard, concurrency: Int,
@@ -113,20 +113,25 @@ public final class Ingester: Sendable {
 
     /// A duplicate's held copy is removed: the image it repeats is the record, with its own file.
     private func duplicate(_ item: IngestItem) -> Outcome {
-        if let heldCopies = options.heldCopies {
-            switch item.payload {
-            case .file(let path), .video(let path):
-                if path.hasPrefix(heldCopies.standardizedFileURL.path + "/") { try? FileManager.default.removeItem(atPath: path) }
-            default:
-                break
-            }
-        }
+        dropHeldCopy(item)
         return .duplicate
     }
 
+    /// A failed item's held copy is removed too: it may show people, and it is no image's record.
     private func fail(_ item: IngestItem, job: Int64, reason: String) async -> Outcome {
+        dropHeldCopy(item)
         try? await gallery.store.recordItem(job: job, item: item.key, outcome: .failed, reason: reason, image: nil)
         return .failed(item: item.key, reason: reason)
+    }
+
+    private func dropHeldCopy(_ item: IngestItem) {
+        guard let heldCopies = options.heldCopies else { return }
+        switch item.payload {
+        case .file(let path), .video(let path):
+            if path.hasPrefix(heldCopies.standardizedFileURL.path + "/") { try? FileManager.default.removeItem(atPath: path) }
+        default:
+            break
+        }
     }
 
     /// A video: its sampled frames' faces, tracked, one face per track.

@@ -134,6 +134,8 @@ import TestSupport
         let reasons = (status["failures"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String }
         #expect(reasons.contains { $0.contains("SVG files are not accepted") }, "\(reasons)")
         #expect(reasons.contains { $0.contains("PDF files are not accepted") }, "\(reasons)")
+        // Refused files are no image's record: their copies are not kept.
+        #expect(Self.heldFiles(rig).isEmpty, "\(Self.heldFiles(rig))")
         try await rig.close()
     }
 }
