@@ -120,8 +120,9 @@ public struct AccountableSearch: Sendable {
 /// face outside the audit.
 public struct ShownResult: Sendable {
     public let auditEntry: Int64
+    public let organization: OrganizationID
+    /// The candidates, as the audit entry lists them.
     let faces: Set<FaceID>
-    let images: Set<ImageID>
     let store: any GalleryStore
 
     /// Results can be opened for as long as a session lasts.
@@ -140,20 +141,24 @@ public struct ShownResult: Sendable {
         guard now.timeIntervalSince(entry.date) <= lifetime else {
             throw GovernanceError.notFound("search \(id) is more than \(Int(lifetime / 3600)) hours old: its results are closed")
         }
-        let faces = Set(entry.entry.candidates.map(\.face))
-        let images = Set(try await store.matchDetails(for: Array(faces)).values.map(\.image))
-        return ShownResult(auditEntry: id, faces: faces, images: images, store: store)
+        return ShownResult(auditEntry: id, organization: caller.account.organization,
+                           faces: Set(entry.entry.candidates.map(\.face)), store: store)
     }
 
-    /// A face the search showed: a candidate, or another face of a candidate's image.
+    /// A face the search showed: a candidate (no query: a results page asks for each), or
+    /// another face of a candidate's image.
     public func check(face: FaceID) async throws {
         if faces.contains(face) { return }
-        guard let image = try await store.matchDetails(for: [face])[face]?.image, images.contains(image) else {
+        let details = try await store.matchDetails(for: Array(faces) + [face])
+        guard let image = details[face]?.image, faces.contains(where: { details[$0]?.image == image }) else {
             throw GovernanceError.notFound("face \(face) is not in search \(auditEntry)'s results")
         }
     }
 
-    public func check(image: ImageID) throws {
-        guard images.contains(image) else { throw GovernanceError.notFound("image \(image) is not in search \(auditEntry)'s results") }
+    /// An image the search showed: a candidate's.
+    public func check(image: ImageID) async throws {
+        guard try await store.matchDetails(for: Array(faces)).values.contains(where: { $0.image == image }) else {
+            throw GovernanceError.notFound("image \(image) is not in search \(auditEntry)'s results")
+        }
     }
 }

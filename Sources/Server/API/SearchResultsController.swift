@@ -20,42 +20,42 @@ struct SearchResultsController {
         api.get("searches/:search/images/:id/media", use: media)
     }
 
-    func shown(_ context: AppRequestContext) async throws -> (ShownResult, Int64) {
+    /// The caller's own search named in the path, whose results the request opens.
+    func shown(_ context: AppRequestContext) async throws -> ShownResult {
         let caller = try context.require(.search)
-        let search = try context.id("search")
-        return (try await ShownResult.of(search, caller: caller, store: store, governance: services.governance), try context.id())
+        return try await ShownResult.of(try context.id("search"), caller: caller, store: store, governance: services.governance)
     }
 
     /// The search's own probe thumbnail (for a pivot, the gallery face it started from).
     @Sendable func probe(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.search)
-        let search = try context.id("search")
-        let result = try await ShownResult.of(search, caller: caller, store: store, governance: services.governance)
-        guard let jpeg = try await services.governance.auditThumbnail(entry: result.auditEntry,
-                                                                      organization: caller.account.organization)?.jpeg else {
-            throw GovernanceError.notFound("search \(search) has no probe thumbnail")
+        let shown = try await shown(context)
+        guard let jpeg = try await services.governance.auditThumbnail(entry: shown.auditEntry, organization: shown.organization)?.jpeg else {
+            throw GovernanceError.notFound("search \(shown.auditEntry) has no probe thumbnail")
         }
         return Response.bytes(jpeg, contentType: "image/jpeg")
     }
 
     @Sendable func faceCrop(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (shown, id) = try await shown(context)
+        let shown = try await shown(context)
+        let id = try context.id()
         try await shown.check(face: id)
         guard let crop = try await store.faceCrop(id) else { throw GovernanceError.notFound("face \(id) is no longer held") }
         return Response.bytes(crop.crop, contentType: "image/jpeg")
     }
 
     @Sendable func image(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (shown, id) = try await shown(context)
-        try shown.check(image: id)
+        let shown = try await shown(context)
+        let id = try context.id()
+        try await shown.check(image: id)
         guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
         return Response.json(Views.image(details, search: shown.auditEntry))
     }
 
     /// The image or video file itself, for a reviewer (videos seek with Range requests).
     @Sendable func media(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (shown, id) = try await shown(context)
-        try shown.check(image: id)
+        let shown = try await shown(context)
+        let id = try context.id()
+        try await shown.check(image: id)
         guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
         let path = details.origin.location
         guard path.hasPrefix("/"), !path.contains("!/"), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
