@@ -41,16 +41,13 @@ import TestSupport
         #expect(try await audit.verify().firstBroken == nil)
         // No 32-byte window of the crop's image data remains in any file of the data directory.
         let windows = stride(from: crop.count / 4, to: crop.count - 32, by: max(1, crop.count / 16)).map { Data(crop[$0..<($0 + 32)]) }
-        let enumerator = FileManager.default.enumerator(at: rig.directory, includingPropertiesForKeys: [.isRegularFileKey])!
-        var scanned = 0
-        for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            let contents = try Data(contentsOf: url)
-            scanned += 1
+        let files = try Fixtures.filesWithContents(under: rig.directory)
+        for (url, contents) in files {
             for window in windows {
                 #expect(contents.range(of: window) == nil, "\(url.lastPathComponent) still holds the erased face's crop")
             }
         }
-        #expect(scanned >= 2)
+        #expect(files.count >= 2)
         try await rig.close()
     }
 }

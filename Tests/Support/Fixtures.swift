@@ -20,6 +20,15 @@ public enum Fixtures {
         return url
     }
 
+    /// Every regular file under `directory` with its bytes: what an erasure test scans for
+    /// anything left of the erased.
+    public static func filesWithContents(under directory: URL) throws -> [(url: URL, contents: Data)] {
+        let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])!
+        return try enumerator.compactMap { $0 as? URL }
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+            .map { ($0, try Data(contentsOf: $0)) }
+    }
+
     /// The labelled fixture photos: file name → identity (nil for group photos).
     public static func labels() throws -> [(file: String, identity: String?)] {
         let text = try String(contentsOf: root.appendingPathComponent("faces/labels.jsonl"), encoding: .utf8)
