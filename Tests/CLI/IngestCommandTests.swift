@@ -1,6 +1,7 @@
 import Foundation
 import LikenessGallery
 import LikenessStore
+import LikenessStoreSQLite
 import Testing
 import TestSupport
 
@@ -68,7 +69,7 @@ import TestSupport
         #expect(result["failed"] as? Int == 0)
         #expect((result["already_done"] as? Int ?? 0) >= stored)
 
-        let gallery = try await Gallery.openEmbedded(at: URL(fileURLWithPath: data))
+        let gallery = try await TestGallery.openEmbedded(at: URL(fileURLWithPath: data))
         let counts = try await gallery.store.counts()
         #expect(counts.images == copies)  // each stored once: (collection, sha256) is unique
         #expect(counts.faces == copies)   // one face per photo, none written twice

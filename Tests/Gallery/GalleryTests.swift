@@ -27,29 +27,29 @@ import TestSupport
     @Test func indexCatchesUpWithTheDatabaseAfterACrashOrLoss() async throws {
         let directory = try Fixtures.scratchDirectory()
         let layout = DataDirectory(directory)
-        var gallery = try await Gallery.openEmbedded(at: directory)
-        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
+        var gallery = try await TestGallery.openEmbedded(at: directory)
+        let organization = try await gallery.store.createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
             organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<50))
         try await gallery.persistIndex()
         _ = try await gallery.storeImages(batch(collection.id, 50..<80))  // never persisted: as if killed here
 
-        gallery = try await Gallery.openEmbedded(at: directory)
+        gallery = try await TestGallery.openEmbedded(at: directory)
         #expect(try await gallery.index.count == 80)
         let probe = template(63)
         #expect(try await gallery.index.nearest(to: probe, k: 1, in: nil).first?.distance == 0)
 
         try FileManager.default.removeItem(at: layout.index)
-        gallery = try await Gallery.openEmbedded(at: directory)
+        gallery = try await TestGallery.openEmbedded(at: directory)
         #expect(try await gallery.index.count == 80)
         #expect(try await gallery.index.appliedSequence == (try await gallery.store.latestIndexSequence()))
     }
 
     @Test func damagedIndexFileIsRebuiltFromTheDatabase() async throws {
         let directory = try Fixtures.scratchDirectory()
-        var gallery = try await Gallery.openEmbedded(at: directory)
-        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
+        var gallery = try await TestGallery.openEmbedded(at: directory)
+        let organization = try await gallery.store.createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
             organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<40))
@@ -57,7 +57,7 @@ import TestSupport
         #expect(gallery.indexRebuiltBecause == nil)
 
         try Data("not an index".utf8).write(to: DataDirectory(directory).index)
-        gallery = try await Gallery.openEmbedded(at: directory)
+        gallery = try await TestGallery.openEmbedded(at: directory)
         #expect(gallery.indexRebuiltBecause != nil)
         #expect(try await gallery.index.count == 40)
         #expect(try await gallery.index.nearest(to: template(17), k: 1, in: nil).first?.distance == 0)
@@ -65,8 +65,8 @@ import TestSupport
 
     @Test func reindexRebuildsTheSameAnswers() async throws {
         let directory = try Fixtures.scratchDirectory()
-        let gallery = try await Gallery.openEmbedded(at: directory)
-        let organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "org")
+        let gallery = try await TestGallery.openEmbedded(at: directory)
+        let organization = try await gallery.store.createOrganization(name: "org")
         let collection = try await gallery.store.createCollection(.init(
             organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
         _ = try await gallery.storeImages(batch(collection.id, 0..<200))

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LikenessGovernance
 import LikenessStore
+import LikenessStoreSQLite
 import Testing
 import TestSupport
 

@@ -13,7 +13,7 @@ import TestSupport
     @Test func erasingAFaceRedactsThePivotThumbnailsThatShowIt() async throws {
         let rig = try await TestGallery()
         _ = try await rig.ingest(["img16.jpg", "img17.jpg", "img10.jpg"].map(Fixtures.face))
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         func account(_ name: String, _ role: Role) async throws -> Accounts.Caller {
             Accounts.Caller(account: try await governance.createAccount(NewAccount(
                 organization: rig.organization.id, username: name, displayName: name, passwordHash: "-", role: role, status: .active)),

@@ -1,6 +1,7 @@
 import Foundation
 import LikenessGallery
 import LikenessStore
+import LikenessStoreSQLite
 import Testing
 
 /// The data directory holds templates, password hashes and the audit log: its owner's only.

@@ -30,7 +30,7 @@ import TestSupport
     @Test func erasureLeavesNoWindowOfTheTemplatesInAnyFileAndOthersUnchanged() async throws {
         let rig = try await TestGallery()
         _ = try await rig.ingest((Self.person + Self.others).map(Fixtures.face))
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let admin = try await governance.createAccount(NewAccount(
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))
@@ -80,7 +80,7 @@ import TestSupport
     @Test func suppressedPeopleAreNotIngestedAgain() async throws {
         let rig = try await TestGallery()
         _ = try await rig.ingest(["img16.jpg", "img17.jpg", "img10.jpg"].map(Fixtures.face))
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let admin = try await governance.createAccount(NewAccount(
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))
@@ -121,7 +121,7 @@ import TestSupport
                                                           "-frames:v", "1", "-q:v", "2", group])
         try #require(made.status == 0, "\(made.stderr)")
         _ = try await rig.ingest([group] + ["img17.jpg", "img12.jpg", "img11.jpg"].map(Fixtures.face))
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let admin = try await governance.createAccount(NewAccount(
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))
@@ -156,7 +156,7 @@ import TestSupport
             retentionDays: nil, erasurePolicy: .keepImage))
         _ = try await rig.ingester.run(inputs: [Fixtures.face("img16.jpg")], into: kept)
         _ = try await rig.ingest([Fixtures.face("selfie-many-people.jpg")])
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let admin = try await governance.createAccount(NewAccount(
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))

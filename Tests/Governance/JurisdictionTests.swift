@@ -14,7 +14,7 @@ import TestSupport
         let french = try await rig.gallery.store.createCollection(NewCollection(
             organization: rig.organization.id, name: "presse", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))
         _ = try await rig.ingester.run(inputs: [Fixtures.face("img11.jpg")], into: french)
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let investigator = try await governance.createAccount(NewAccount(
             organization: rig.organization.id, username: "ines", displayName: "Ines", passwordHash: "-", role: .investigator,
             status: .active))

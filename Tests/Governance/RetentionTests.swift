@@ -14,7 +14,7 @@ import TestSupport
     /// ones, and collections kept until erased, stay.
     @Test func sweepErasesWhatIsHeldTooLong() async throws {
         let rig = try await TestGallery()
-        let governance = rig.gallery.store as! SQLiteGalleryStore
+        let governance = rig.gallery.store
         let shortLived = try await rig.gallery.store.createCollection(NewCollection(
             organization: rig.organization.id, name: "week", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: 7))
         _ = try await rig.ingester.run(inputs: ["img16.jpg", "img10.jpg"].map(Fixtures.face), into: shortLived)

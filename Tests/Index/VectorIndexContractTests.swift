@@ -1,6 +1,7 @@
 import Foundation
 import LikenessCore
 import LikenessIndex
+import LikenessMilvus
 import Testing
 import TestSupport
 

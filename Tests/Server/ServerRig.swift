@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LikenessGovernance
+import LikenessSearch
 import LikenessServer
 import LikenessStore
 import NIOCore
@@ -14,7 +15,7 @@ import TestSupport
 final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
     let rig: TestGallery
     let services: ServerServices
-    let governance: SQLiteGalleryStore
+    let governance: any DataStore
     let otherOrganization: Organization
     let otherCollection: CollectionRecord
     /// API keys by "A.admin", "A.investigator", …, "B.admin", "B.investigator".
@@ -36,7 +37,7 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
     private init(_ gallery: TestGallery) async throws {
         rig = gallery
         _ = try await rig.ingest(["img10.jpg", "img11.jpg", "img16.jpg", "img47.jpg", "img12.jpg"].map(Fixtures.face))
-        governance = rig.gallery.store as! SQLiteGalleryStore
+        governance = rig.gallery.store
         // bcrypt's lowest cost keeps sign-ins fast here; the service uses 12.
         let accountsService = Accounts(store: governance, hasher: PasswordHasher(cost: 4))
         otherOrganization = try await accountsService.createOrganization(name: "other")
@@ -45,8 +46,13 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
         _ = try await rig.ingester.run(inputs: [Fixtures.face("img6.jpg")], into: otherCollection)
         let uploads = Uploads(gallery: rig.gallery, pool: rig.pool, fetcher: rig.fetcher,
                               directory: rig.directory.appendingPathComponent("uploads"), audit: accountsService.audit)
-        services = try await ServerServices(gallery: rig.gallery, governance: governance, pool: rig.pool, accounts: accountsService,
-                                            uploads: uploads, bands: .standard)
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        services = try await ServerServices(
+            gallery: rig.gallery, accounts: accountsService,
+            search: AccountableSearch(searcher: searcher, store: governance, audit: accountsService.audit),
+            requests: SubjectRequests(governance: governance, rights: SubjectRights(
+                searcher: searcher, gallery: rig.gallery, audit: accountsService.audit, uploads: uploads.directory)),
+            uploads: uploads, bands: .standard)
         for (label, organization) in [("A", rig.organization), ("B", otherOrganization)] {
             for role in Role.allCases {
                 let account = try await governance.createAccount(NewAccount(

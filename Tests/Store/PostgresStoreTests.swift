@@ -1,6 +1,7 @@
 import Foundation
 import LikenessCore
 import LikenessStore
+import LikenessStorePostgres
 import Testing
 import TestSupport
 

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import LikenessStore
+import LikenessStorePostgres
+import LikenessStoreSQLite
 import PostgresNIO
 import Synchronization
 

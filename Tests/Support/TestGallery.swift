@@ -3,6 +3,7 @@ import LikenessEngine
 import LikenessGallery
 import LikenessIngest
 import LikenessStore
+import LikenessStoreSQLite
 
 /// A fresh embedded gallery in a scratch directory with one collection, and an ingester.
 public final class TestGallery: @unchecked Sendable {  // Sendable: immutable after init.
@@ -16,12 +17,20 @@ public final class TestGallery: @unchecked Sendable {  // Sendable: immutable af
 
     public init(collectionName: String = "press") async throws {
         directory = try Fixtures.scratchDirectory("likeness-gallery")
-        gallery = try await Gallery.openEmbedded(at: directory)
-        organization = try await (gallery.store as! SQLiteGalleryStore).createOrganization(name: "test")
+        gallery = try await Self.openEmbedded(at: directory)
+        organization = try await gallery.store.createOrganization(name: "test")
         collection = try await gallery.store.createCollection(NewCollection(
             organization: organization.id, name: collectionName, source: "test fixtures", lawfulBasis: "test", jurisdiction: "GB", retentionDays: nil))
         pool = EnginePool(models: try FaceModels.locate(), size: 2)
         ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(concurrency: 4))
+    }
+
+    /// The embedded gallery in `directory` (SQLite and the in-process index), as `likeness`
+    /// opens it.
+    public static func openEmbedded(at directory: URL) async throws -> Gallery {
+        let layout = DataDirectory(directory)
+        try layout.create()
+        return try await Gallery.withInProcessIndex(store: try SQLiteGalleryStore(path: layout.database.path), in: layout)
     }
 
     public func ingest(_ inputs: [String]) async throws -> IngestSummary {

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import LikenessCore
+import LikenessGovernance
+import LikenessStore
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
+        subcommands: [Create.self, ResetPassword.self, Jurisdictions.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an active account (and the organisation, if new); prints a one-time password.",
+            discussion: "Accounts made here need no approval: whoever runs this holds the data directory.")
+        @Argument(help: "The username.") var username: String
+        @Option(help: "The organisation (created if it does not exist).") var organization: String
+        @Option(help: "admin, supervisor, investigator or auditor.") var role: String = Role.admin.rawValue
+        @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role takes admin, supervisor, investigator or auditor") }
+        }
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let governance = gallery.store
+                let accounts = Accounts(store: governance)
+                var org = try await governance.organization(named: organization)
+                if org == nil { org = try await accounts.createOrganization(name: organization) }
+                guard let org else { return }
+                let password = String(Secrets.token().prefix(20))
+                _ = try await accounts.createAccount(in: org, username: username, password: password, role: Role(rawValue: role)!)
+                print("Account '\(username)' (\(role)) of '\(org.name)' created. One-time password: \(password)")
+            }
+        }
+    }
+}
+
+extension AdminCommand {
+    struct Jurisdictions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the ISO 3166 jurisdictions an organisation may ingest and search (a country admits its subdivisions).",
+            discussion: "Searches skip collections of other jurisdictions, and ingest into them is refused.")
+        @Argument(help: "ISO 3166 codes, e.g. GB FR US-CA.") var codes: [String] = []
+        @Flag(help: "Allow any jurisdiction (the default).") var any = false
+        @Option(help: "The organisation.") var organization: String
+        @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard any != !codes.isEmpty else { throw ValidationError("give ISO 3166 codes, or --any") }
+            for code in codes where !CollectionRules.isISO3166(code.uppercased()) {
+                throw ValidationError("\(code) is not an ISO 3166 code such as GB or US-CA")
+            }
+        }
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let governance = gallery.store
+                guard let org = try await governance.organization(named: organization) else {
+                    throw UsageFailure("no organisation named '\(organization)'")
+                }
+                let list = any ? nil : codes.map { $0.uppercased() }
+                try await governance.setJurisdictions(list, for: org.id)
+                try await governance.appendAudit(NewAuditEntry(
+                    organization: org.id, actorID: nil, actor: "cli:\(ProcessInfo.processInfo.userName)",
+                    action: AuditLog.Action.settingsChange.rawValue,
+                    detail: "jurisdictions: " + (list?.joined(separator: ", ") ?? "any")))
+                print("\(org.name) may ingest and search: " + (list?.joined(separator: ", ") ?? "any jurisdiction"))
+            }
+        }
+    }
+}
+
+extension AdminCommand {
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an account a one-time password, to change at its next sign-in; ends its sessions.",
+            discussion: "For an administrator locked out with no other administrator to reset them from /accounts.")
+        @Argument(help: "The username.") var username: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                let accounts = Accounts(store: gallery.store)
+                let password = try await accounts.resetPassword(username: username,
+                                                                by: "cli:\(ProcessInfo.processInfo.userName)")
+                print("Account '\(username)' has a one-time password (to change at the next sign-in): \(password)")
+            }
+        }
+    }
+}

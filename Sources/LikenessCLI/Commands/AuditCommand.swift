@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import LikenessGallery
+import LikenessGovernance
+import LikenessStore
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Check and export the tamper-evident audit log.",
+        subcommands: [Verify.self, Checkpoint.self, Export.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Walk the hash chain and hold it to the signed checkpoints; name the first entry changed or removed.",
+            discussion: """
+                Checkpoints are read from the database, from the data directory's checkpoints.jsonl and from any \
+                --checkpoints file, and their signatures checked with keys/audit-checkpoint.key (or --public-key). \
+                Exit status: 0 when the log holds, 1 when it is broken or checkpoints were removed from the database, \
+                2 on an error.
+                """)
+        @Option(name: .customLong("checkpoints"), help: ArgumentHelp(
+            "Also hold the log to the checkpoints in this file (repeatable).",
+            discussion: "Lines as `audit checkpoint --json` prints them, e.g. a copy published elsewhere, or a JSONL export."))
+        var checkpointFiles: [String] = []
+        @Option(help: "Check signatures with this Ed25519 public key (64 hex digits), as published, instead of the key file's.")
+        var publicKey: String?
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let directory = data.directory
+            let (result, evidence, key) = try await failingWithExitCode2 {
+                let checkingKey: AuditPublicKey?
+                if let publicKey {
+                    guard let given = AuditPublicKey(hex: publicKey) else {
+                        throw UsageFailure("--public-key takes an Ed25519 public key: 64 hex digits")
+                    }
+                    checkingKey = given
+                } else {
+                    checkingKey = try AuditCheckpointKey.publicKey(in: directory)
+                }
+                let gallery = try await data.openGallery()
+                let store = gallery.store
+                let files = [directory.auditCheckpoints] + checkpointFiles.map { URL(fileURLWithPath: $0) }
+                let evidence = try await CheckpointEvidence.gather(store: store, files: files, key: checkingKey)
+                return (try await AuditLog(store: store).verify(against: evidence.valid), evidence, checkingKey)
+            }
+            let signer = publicKey == nil ? directory.auditCheckpointKey.path : "the given public key"
+            if key == nil, !evidence.rejected.isEmpty {
+                print("WARNING: \(evidence.rejected.count) checkpoints ignored: there is no \(signer) to check their signatures "
+                      + "(give --public-key)")
+            } else {
+                for checkpoint in evidence.rejected {
+                    print("WARNING: checkpoint \(checkpoint.number) (covering entry \(checkpoint.entryID)) is not signed by "
+                          + "\(signer): ignored")
+                }
+            }
+            for checkpoint in evidence.missingFromDatabase {
+                print("REMOVED: checkpoint \(checkpoint.number) (signed \(checkpoint.at), covering entry \(checkpoint.entryID)) "
+                      + "is in a checkpoint file but no longer in the database")
+            }
+            if let broken = result.firstBroken {
+                print("BROKEN at entry \(broken.id): \(broken.reason) (\(result.entries) entries read)")
+                throw ExitCode(1)
+            }
+            if let anchor = result.anchor {
+                func entries(_ first: Int64, _ last: Int64) -> String { first == last ? "entry \(first)" : "entries \(first)-\(last)" }
+                let confirmed = anchor.entryID == 0 ? "was signed while the log was empty" : "confirms \(entries(1, anchor.entryID))"
+                let unanchored = Int64(result.entries) > anchor.entryID
+                    ? "; \(entries(anchor.entryID + 1, Int64(result.entries))) newer, held by the chain alone" : ""
+                print("OK: \(result.entries) entries, chain intact; checkpoint \(anchor.number) (signed \(anchor.at)) \(confirmed)"
+                      + unanchored)
+            } else {
+                print("OK: \(result.entries) entries, chain intact; no checkpoint holds them, so the newest could be removed "
+                      + "unseen (`likeness audit checkpoint` makes one)")
+            }
+            if !evidence.missingFromDatabase.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the chain's head now, and print it to publish elsewhere.",
+            discussion: """
+                The checkpoint is recorded in the database and in the data directory's checkpoints.jsonl, and \
+                signed with keys/audit-checkpoint.key (made on first use). Published where the database's \
+                administrators cannot change it, it shows later whether entries up to it were removed or rewritten: \
+                save the --json line and give it to `likeness audit verify --checkpoints FILE`.
+                """)
+        @Flag(help: "Print the checkpoint as one JSON line.") var json = false
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let checkpoint = try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                return try await AuditCheckpoints(store: gallery.store, directory: data.directory).make()
+            }
+            if json {
+                print(checkpoint.jsonLine)
+                return
+            }
+            print("""
+                Checkpoint \(checkpoint.number) of the audit log
+                  entry:      \(checkpoint.entryID)
+                  head hash:  \(checkpoint.entryHash)
+                  signed at:  \(checkpoint.at)
+                  signature:  \(checkpoint.checkpoint.signature)
+                  public key: \(checkpoint.checkpoint.publicKey)
+                """)
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write audit entries as JSONL or CSV, ending with a checkpoint of the chain's head signed for it.")
+        @Option(help: "From this date or time (ISO 8601, included).") var from: String?
+        @Option(help: "To this date or time (ISO 8601, excluded).") var to: String?
+        @Option(help: "jsonl or csv.") var format = "jsonl"
+        @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                guard let format = AuditExport.Format(rawValue: format) else { throw UsageFailure("--format takes jsonl or csv") }
+                let from = try from.map { try Self.date($0, "--from") }
+                let to = try to.map { try Self.date($0, "--to") }
+                let gallery = try await data.openGallery()
+                let governance = gallery.store
+                let organization = data.org == nil ? nil : try await data.organization(of: gallery).id
+                // Signed before the entries are read, so the head it covers is in the export
+                // when the export reaches the end of the log.
+                let checkpoint = try await AuditCheckpoints(store: governance, directory: data.directory).make()
+                let entries = try await AuditLog(store: governance).entries(organization: organization, from: from, to: to)
+                let text = AuditExport.render(entries, checkpoint: checkpoint, as: format)
+                if let output {
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+                    Output.error("wrote \(entries.count) entries and checkpoint \(checkpoint.number) (of entry \(checkpoint.entryID)) to \(output)")
+                } else {
+                    print(text, terminator: "")
+                }
+                try await governance.appendAudit(NewAuditEntry(
+                    organization: organization, actorID: nil, actor: "cli:\(ProcessInfo.processInfo.userName)",
+                    action: AuditLog.Action.export.rawValue,
+                    detail: "audit export \(format.rawValue): \(entries.count) entries, from \(self.from ?? "start") to \(self.to ?? "now")"))
+            }
+        }
+
+        static func date(_ text: String, _ option: String) throws -> Date {
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions = [.withFullDate]
+            guard let date = formatter.date(from: text) else { throw UsageFailure("\(option) takes a date (YYYY-MM-DD) or an ISO 8601 time") }
+            return date
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LikenessCore
+import LikenessEngine
+import LikenessEvaluation
+import LikenessStore
+
+/// The templates of a labelled photo set, computed once for `eval` and `calibrate`.
+struct LabelledTemplates {
+    var labels: LabelSet
+    /// The largest face's template per photo file (photos without a face are absent).
+    var templates: [String: FaceTemplate]
+    /// The largest face's aligned chip (JPEG) per photo file, for the report's error examples.
+    var crops: [String: Data]
+    var detectedFaces: [String: Int]
+    var failures: [String: String]
+    var secondsPerPhoto: Double
+
+    static func compute(_ labels: LabelSet, policy: DetectionPolicy, templatePolicy: TemplatePolicy,
+                        workers: Int) async throws -> LabelledTemplates {
+        let pool = EnginePool(models: try FaceModels.locate(), size: workers)
+        defer { pool.shutdown() }
+        struct PhotoResult: Sendable { var file: String; var faces: Int; var template: FaceTemplate?; var crop: Data?; var failure: String? }
+        let started = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: PhotoResult.self) { group in
+            for photo in labels.photos {
+                let url = labels.url(of: photo)
+                group.addTask {
+                    do {
+                        return try await pool.run { engine in
+                            let image = try ImageCodec.decode(file: url.path)
+                            let faces = try engine.detectFaces(in: image, policy: policy)
+                            guard let largest = faces.first else { return PhotoResult(file: photo.file, faces: 0) }
+                            let template = try engine.templates(for: [largest], in: image, policy: templatePolicy)[0]
+                            let side = DlibFaceEngine.chipSide
+                            let crop = try ImageCodec.jpeg(rgb: try engine.chip(for: largest, in: image), width: side, height: side)
+                            return PhotoResult(file: photo.file, faces: faces.count, template: template, crop: Data(crop))
+                        }
+                    } catch {
+                        return PhotoResult(file: photo.file, faces: 0, failure: "\(error)")
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        var set = LabelledTemplates(labels: labels, templates: [:], crops: [:], detectedFaces: [:], failures: [:],
+                                    secondsPerPhoto: (ContinuousClock.now - started).seconds / Double(max(1, labels.photos.count)))
+        for result in results {
+            if let failure = result.failure { set.failures[result.file] = failure; continue }
+            set.detectedFaces[result.file] = result.faces
+            set.templates[result.file] = result.template
+            set.crops[result.file] = result.crop
+        }
+        return set
+    }
+
+    /// Templates another pipeline computed (scripts/reference/reference_eval.py writes them):
+    /// `{"pipeline": name, "photos": {file: {"faces": n, "template": [128 numbers] or null}}}`.
+    static func load(_ path: String, labels: LabelSet) throws -> (LabelledTemplates, pipeline: String) {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let photos = object["photos"] as? [String: [String: Any]]
+        else { throw UsageFailure("\(path): not a templates file ({\"pipeline\", \"photos\": {...}})") }
+        var set = LabelledTemplates(labels: labels, templates: [:], crops: [:], detectedFaces: [:], failures: [:],
+                                    secondsPerPhoto: 0)
+        for (file, photo) in photos {
+            set.detectedFaces[file] = photo["faces"] as? Int ?? 0
+            if let values = photo["template"] as? [Double] {
+                guard values.count == FaceTemplate.dimension else {
+                    throw UsageFailure("\(path): \(file) has \(values.count) values, not \(FaceTemplate.dimension)")
+                }
+                set.templates[file] = FaceTemplate(values.map(Float.init))
+            }
+        }
+        return (set, object["pipeline"] as? String ?? path)
+    }
+
+    func score(_ pairs: [LabelledPair]) -> (scored: [ScoredPair], unscored: Int) {
+        var scored: [ScoredPair] = []
+        for pair in pairs {
+            guard let a = templates[pair.a], let b = templates[pair.b] else { continue }
+            scored.append(ScoredPair(pair: pair, distance: a.distance(to: b)))
+        }
+        return (scored, pairs.count - scored.count)
+    }
+}
+
+/// Options shared by `eval` and `calibrate`: which pipeline computes the templates.
+struct PipelineOptions: ParsableArguments {
+    @Flag(help: "Detect and describe as the reference face_recognition does (HOG, upsample 1, one chip).") var reference = false
+    @Option(help: "Average each template over this many jittered chips (dlib's jitter).") var jitters = 1
+    @Flag(inversion: .prefixedNo, help: "Average each template with its mirrored chip's (the default; not with --reference).")
+    var mirrored = true
+    @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
+
+    var policy: DetectionPolicy { reference ? .reference : .standard }
+    var templatePolicy: TemplatePolicy { reference ? .reference : TemplatePolicy(jitters: jitters, mirrored: mirrored) }
+    var name: String {
+        if reference { return "reference (as face_recognition)" }
+        return "standard detection" + (jitters > 1 ? ", \(jitters) jitters" : "") + (mirrored ? ", mirrored" : "")
+    }
+
+    func templates(for labels: LabelSet) async throws -> LabelledTemplates {
+        try await LabelledTemplates.compute(labels, policy: policy, templatePolicy: templatePolicy,
+                                            workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
+
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure accuracy on labelled photos: verification, identification, detection.",
+        discussion: """
+            LABELS is a JSONL file of {"file": "relative/path.jpg", "identity": "name-or-null"} \
+            (extra scalar fields split the figures by group), or a folder with one sub-folder per \
+            identity. Without --pairs, balanced same/different pairs are drawn with a fixed seed.
+            """)
+
+    @Argument(help: "LABELS.jsonl or a folder-per-identity tree.") var labels: String
+    @Option(help: "PAIRS.jsonl: {\"a\": file, \"b\": file, \"same\": true|false} per line.") var pairs: String?
+    @Option(help: "Write an HTML report (ROC, histograms, worst errors) into this folder.") var report: String?
+    @Option(help: "Score templates another pipeline computed instead of running the engine (see scripts/reference/reference_eval.py).")
+    var templates: String?
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var pipeline: PipelineOptions
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        try await failingWithExitCode2 {
+            let labelSet = try LabelSet.load(labels)
+            var pipelineName = pipeline.name
+            let computed: LabelledTemplates
+            if let templates {
+                (computed, pipelineName) = try LabelledTemplates.load(templates, labels: labelSet)
+            } else {
+                computed = try await pipeline.templates(for: labelSet)
+            }
+            let labelledPairs = try pairs.map { try PairList.load(file: $0, labels: labelSet) } ?? PairList.balanced(from: labelSet)
+            let (scored, unscored) = computed.score(labelledPairs)
+            let bands = try await data.calibratedBands()
+            let withFaces = labelSet.photos.filter { computed.templates[$0.file] != nil }
+            let probes = IdentificationProbe.allAgainstAll(withFaces) { i, j in
+                computed.templates[withFaces[i].file]!.distance(to: computed.templates[withFaces[j].file]!)
+            }
+            let result = EvaluationReport(labels: labelSet, scoredPairs: scored, unscoredPairs: unscored,
+                                          threshold: bands.possible, probes: probes, detectedFaces: computed.detectedFaces)
+            if let report {
+                let worst = VerificationMetrics.worstErrors(in: scored, threshold: bands.possible, limit: 8)
+                let errors = (worst.falseAccepts + worst.falseRejects).compactMap { pair -> ErrorExample? in
+                    guard let a = computed.crops[pair.pair.a], let b = computed.crops[pair.pair.b] else { return nil }
+                    return ErrorExample(pair: pair, cropA: a, cropB: b)
+                }
+                try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
+                let page = HTMLReport.render(result, title: "Likeness evaluation: \(labels) (\(pipelineName))", errors: errors)
+                try page.write(toFile: (report as NSString).appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+            }
+            if json {
+                var object = result.jsonObject
+                object["pipeline"] = pipelineName
+                object["timings"] = ["seconds_per_photo": (computed.secondsPerPhoto * 1000).rounded() / 1000]
+                object["failures"] = computed.failures
+                print(Output.json(object))
+            } else {
+                print("Pipeline: \(pipelineName); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo")
+                print(result.text())
+                for (file, reason) in computed.failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LikenessEngine
+import LikenessGallery
+import LikenessGovernance
+import LikenessIngest
+import LikenessSearch
+import LikenessServer
+import LikenessStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the web UI and the API (/api/v1, described at /openapi.json).",
+        discussion: """
+            On the first start with no administrator, creates one (in --org, or an organisation \
+            named "Likeness") and prints its one-time password once.
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Mark cookies Secure: set when a TLS proxy fronts the server.") var behindTls = false
+    @Option(help: ArgumentHelp("A reverse proxy's address or CIDR range (repeatable): its requests' client is read from --forwarded-header.",
+                               valueName: "CIDR"))
+    var trustedProxy: [String] = []
+    @Option(help: "The header the trusted proxies write the client's address in: x-forwarded-for or forwarded.")
+    var forwardedHeader: String = TrustedProxies.Header.xForwardedFor.rawValue
+    @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard let header = TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) else {
+            throw ValidationError("--forwarded-header takes x-forwarded-for or forwarded")
+        }
+        guard TrustedProxies(trustedProxy, header: header) != nil else {
+            throw ValidationError("--trusted-proxy takes an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
+        }
+    }
+
+    func run() async throws {
+        try await failingWithExitCode2 {
+            let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
+            let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            defer { pool.shutdown() }
+            let gallery = try await data.openGallery()
+            let governance = gallery.store
+            let accounts = Accounts(store: governance)
+            try await firstStart(accounts: accounts, governance: governance)
+            let fetcher = ImageFetcher()
+            let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
+                                  directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
+            let bands = try await gallery.store.bandThresholds() ?? .standard
+            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands)
+            let services = try await ServerServices(
+                gallery: gallery, accounts: accounts,
+                search: AccountableSearch(searcher: searcher, store: governance, audit: accounts.audit),
+                requests: SubjectRequests(governance: governance, rights: SubjectRights(
+                    searcher: searcher, gallery: gallery, audit: accounts.audit, uploads: uploads.directory)),
+                uploads: uploads, bands: bands)
+            let app = LikenessServer.application(
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
+                                                                 trustedProxies: proxies))
+            // Retention is enforced hourly while the server runs, through the erasure path, and
+            // privacy requests nobody verified in time expire with their selfies.
+            let retention = Retention(gallery: gallery, audit: accounts.audit,
+                                      uploads: data.directory.root.appendingPathComponent("uploads"))
+            let sweeper = Task {
+                while !Task.isCancelled {
+                    do { try await retention.sweep() } catch { Output.error("retention sweep failed: \(error)") }
+                    do { try await services.requests.expireUnverified() } catch { Output.error("expiring privacy requests failed: \(error)") }
+                    try? await Task.sleep(for: .seconds(3600))
+                }
+            }
+            defer { sweeper.cancel() }
+            // The audit chain's head is signed on starting, before serving, and every 10 minutes
+            // when it moved, so that removing or rewriting entries older than that shows
+            // (`likeness audit verify`).
+            let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
+            do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
+            let checkpointer = Task {
+                // Cancelling ends the sleep with an error, and the loop with it.
+                while (try? await Task.sleep(for: .seconds(600))) != nil {
+                    do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
+                }
+            }
+            defer { checkpointer.cancel() }
+            print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
+            // At once, so that the address and any one-time password reach a log or a pipe now.
+            fflush(nil)
+            try await app.runService()
+            try? await fetcher.shutdown()
+        }
+    }
+
+    /// With no administrator anywhere, makes one and prints its password, once.
+    func firstStart(accounts: Accounts, governance: any GovernanceStore) async throws {
+        func anyAdministrator() async throws -> Bool {
+            for organization in try await governance.organizations() {
+                if try await governance.accounts(in: organization.id).contains(where: { $0.role == .admin }) { return true }
+            }
+            return false
+        }
+        if try await anyAdministrator() { return }
+        let password = Secrets.token().prefix(20)
+        let organization: Organization
+        do {
+            let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
+            if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
+            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin,
+                                                 oneTime: true)
+        } catch {
+            // Servers sharing one store may start together: the one that lost the race to make
+            // the administrator finds it made.
+            if try await anyAdministrator() { return }
+            throw error
+        }
+        print("""
+            First start: organisation '\(organization.name)' has an administrator.
+              username: admin
+              password: \(password)
+            This password is shown once and must be changed at the first sign-in. Then create accounts for your users.
+            """)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import LikenessGallery
+import LikenessMilvus
+import LikenessStore
+import LikenessStorePostgres
+import LikenessStoreSQLite
+
+/// The one place that chooses the store and the index: every other module sees only the
+/// `DataStore` and `VectorIndex` protocols.
+enum Backends {
+    /// The embedded default: SQLite and the in-process index, both in `directory`.
+    static func embedded(in directory: DataDirectory) async throws -> Gallery {
+        try directory.create()
+        return try await Gallery.withInProcessIndex(store: try SQLiteGalleryStore(path: directory.database.path), in: directory)
+    }
+
+    /// The scale-out pair: PostgreSQL for everything but the templates' index, which is in
+    /// Milvus; both shared by any number of servers and workers.
+    static func scaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Gallery {
+        let store = try await PostgresGalleryStore(url: storeURL)
+        do {
+            return try await Gallery.shared(store: store, index: try await MilvusVectorIndex(url: vectorsURL), keysIn: directory)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+    }
+}

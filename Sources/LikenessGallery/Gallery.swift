@@ -1,0 +1,162 @@
+import Foundation
+import LikenessCore
+import LikenessIndex
+import LikenessStore
+
+/// The database and the vector index, kept in step. The database is the source of truth:
+/// every face added or removed is written to its change log in the same transaction, and the
+/// index replays that log, so it catches up after a crash, after another process's writes,
+/// or from nothing (`reindex`).
+public final class Gallery: Sendable {
+    public let store: any DataStore
+    public let index: any VectorIndex
+    /// Why the index was rebuilt from the database on opening, if it was.
+    public let indexRebuiltBecause: String?
+    /// Seals the suppression list's templates; nil for a gallery that keeps none.
+    public let suppressionKey: SuppressionKey?
+    private let syncs = SerialQueue()
+
+    public init(store: any DataStore, index: any VectorIndex, indexRebuiltBecause: String? = nil,
+                suppressionKey: SuppressionKey? = nil) {
+        self.store = store
+        self.index = index
+        self.indexRebuiltBecause = indexRebuiltBecause
+        self.suppressionKey = suppressionKey
+    }
+
+    /// A gallery whose index is the in-process one kept in `layout`, over `store` (which the
+    /// composition root opens: SQLite in the same data directory for the embedded default). An
+    /// index file that cannot be used (damaged, or written by another version) is set aside and
+    /// rebuilt from the database's change log, which holds every face ever added or removed.
+    public static func withInProcessIndex(store: any DataStore, in layout: DataDirectory) async throws -> Gallery {
+        let index: InProcessVectorIndex
+        var rebuiltBecause: String?
+        do {
+            index = try InProcessVectorIndex(file: layout.index)
+        } catch let error as IndexFileError {
+            rebuiltBecause = error.problem
+            try FileManager.default.removeItem(at: layout.index)
+            index = try InProcessVectorIndex(file: layout.index)
+        }
+        let gallery = Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause,
+                              suppressionKey: try SuppressionKey.load(in: layout))
+        try await gallery.syncIndex()
+        if rebuiltBecause != nil { try await gallery.persistIndex() }
+        return gallery
+    }
+
+    /// A gallery over a shared store and index (PostgreSQL and Milvus), whose local data
+    /// directory keeps only this machine's suppression key (the same key file must be on every
+    /// machine) and its held uploads. The index catches up with the database's change log
+    /// before this returns.
+    public static func shared(store: any DataStore, index: any VectorIndex, keysIn directory: DataDirectory) async throws -> Gallery {
+        let gallery = Gallery(store: store, index: index, suppressionKey: try SuppressionKey.load(in: directory))
+        try await gallery.syncIndex()
+        return gallery
+    }
+
+    /// Finishes an erasure everywhere past the database transaction: the index drops the faces
+    /// and is rewritten, the held copies (files under `uploads`) of deleted images are removed,
+    /// and the write-ahead log is checkpointed and truncated, so no file keeps the erased bytes.
+    /// Returns how many held files were removed.
+    @discardableResult
+    public func purge(_ erased: ErasedFaces, heldIn uploads: URL?) async throws -> Int {
+        try await syncIndex()
+        try await persistIndex()
+        var removed = 0
+        if let uploads {
+            for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
+                if (try? FileManager.default.removeItem(atPath: image.location)) != nil { removed += 1 }
+            }
+        }
+        try await store.checkpoint()
+        return removed
+    }
+
+    /// Adds templates of an erased person to the organisation's suppression list, sealed.
+    public func suppress(_ templates: [FaceTemplate], organization: OrganizationID, reference: String) async throws {
+        guard let suppressionKey else { throw StoreError.unavailable("this gallery keeps no suppression list") }
+        try await store.addSuppressions(try templates.map(suppressionKey.seal), organization: organization, reference: reference)
+    }
+
+    /// The organisation's suppressed templates, opened for ingest to drop matching faces.
+    public func suppressedTemplates(of organization: OrganizationID) async throws -> [FaceTemplate] {
+        let sealed = try await store.suppressions(of: organization)
+        guard !sealed.isEmpty else { return [] }
+        guard let suppressionKey else { throw StoreError.unavailable("the suppression list cannot be opened without its key") }
+        return try sealed.map { try suppressionKey.open($0.sealedTemplate) }
+    }
+
+    /// Stores an image and its faces, then brings the index up to date.
+    public func store(_ image: NewImage, faces: [NewFace], job: Int64, item: String, note: String? = nil) async throws -> StoredImage {
+        let stored = try await store.storeImage(image, faces: faces, job: job, item: item, note: note)
+        if !stored.faces.isEmpty { try await syncIndex() }
+        return stored
+    }
+
+    /// Stores many images in one transaction (bulk loads), then brings the index up to date.
+    public func storeImages(_ batch: [(image: NewImage, faces: [NewFace])]) async throws -> [StoredImage] {
+        let stored = try await store.storeImages(batch)
+        try await syncIndex()
+        return stored
+    }
+
+    /// Applies the database's change log to the index, in order. Returns how many changes
+    /// were applied. Runs one at a time, so the index's applied sequence only moves forward.
+    @discardableResult
+    public func syncIndex() async throws -> Int {
+        try await syncs.run { [store, index] in try await store.holdingIndexSyncLock {
+            var applied = 0
+            while true {
+                let changes = try await store.indexChanges(after: try await index.appliedSequence, limit: 10_000)
+                guard !changes.isEmpty else { return applied }
+                var start = changes.startIndex
+                while start < changes.endIndex {
+                    // Apply runs of the same kind together, keeping log order between runs.
+                    var end = start
+                    while end + 1 < changes.endIndex, changes[end + 1].kind == changes[start].kind { end += 1 }
+                    let run = changes[start...end]
+                    let through = run.last!.sequence
+                    switch changes[start].kind {
+                    case .added:
+                        let templates = try await store.templates(of: run.map(\.face))
+                        try await index.insert(templates, through: through)
+                    case .removed:
+                        try await index.remove(run.map(\.face), through: through)
+                    }
+                    start = end + 1
+                }
+                applied += changes.count
+            }
+        } }
+    }
+
+    /// Rebuilds the index from the database alone. Returns the number of templates indexed.
+    @discardableResult
+    public func reindex() async throws -> Int {
+        let total = try await syncs.run { [store, index] in try await store.holdingIndexSyncLock {
+            // Everything up to `latest` is in the pages read below; later changes (made while
+            // this runs) are replayed by the sync that follows.
+            let latest = try await store.latestIndexSequence()
+            try await index.removeAll()
+            var after: FaceID = 0
+            var total = 0
+            while true {
+                let page = try await store.templates(after: after, limit: 10_000)
+                guard let last = page.last else { break }
+                try await index.insert(page, through: 0)
+                total += page.count
+                after = last.id
+            }
+            try await index.insert([], through: latest)
+            return total
+        } }
+        try await syncIndex()
+        try await index.persist()
+        return total
+    }
+
+    public func persistIndex() async throws {
+        try await index.persist()
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LikenessCore
+import LikenessEngine
+import LikenessGallery
+import LikenessGovernance
+import LikenessSearch
+import LikenessStore
+import Logging
+
+/// Everything the HTTP layer needs, made once at start-up by the composition root (`serve`, or
+/// a test), which chooses the store, the index and the engines behind them.
+public struct ServerServices: Sendable {
+    public let gallery: Gallery
+    public let accounts: Accounts
+    public let search: AccountableSearch
+    public let uploads: Uploads
+    public let requests: SubjectRequests
+    public let bands: BandThresholds
+    let metrics: ServerMetrics
+    let pages: Pages
+
+    public var governance: any GovernanceStore { gallery.store }
+
+    public init(gallery: Gallery, accounts: Accounts, search: AccountableSearch, requests: SubjectRequests,
+                uploads: Uploads, bands: BandThresholds) async throws {
+        self.gallery = gallery
+        self.accounts = accounts
+        self.search = search
+        self.requests = requests
+        self.uploads = uploads
+        self.bands = bands
+        metrics = ServerMetrics()
+        pages = try await Pages()
+    }
+}
+
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Marks cookies Secure: set when a TLS proxy fronts the server.
+    public var behindTLS: Bool
+    /// Proxies whose forwarding header names the client (its address is what the sign-in and
+    /// privacy-request limits count, and what the audit records); none by default.
+    public var trustedProxies: TrustedProxies
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, trustedProxies: TrustedProxies = .none) {
+        self.host = host
+        self.port = port
+        self.behindTLS = behindTLS
+        self.trustedProxies = trustedProxies
+    }
+}
+
+/// Upload and body limits, in one place.
+enum Limits {
+    /// A probe photo.
+    static let probeBytes = 20 << 20
+    /// A selfie sent to the public privacy page.
+    static let selfieBytes = 10 << 20
+    /// One upload of images or a zip into a collection.
+    static let uploadBytes = 512 << 20
+    /// JSON and form bodies.
+    static let formBytes = 64 << 10
+}
+
+public enum LikenessServer {
+    public static func router(services: ServerServices, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
+        router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ProblemMiddleware(pages: services.pages))
+        router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
+
+        router.get("healthz") { _, _ in
+            Response.json(["status": "ok"])
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+        }
+        // The cookie's CSRF check belongs to the route group, so that every spelling of a path
+        // the router matches passes through it.
+        let api = router.group("api/v1").add(middleware: CookieCSRFMiddleware())
+        APIRoutes(services: services, configuration: configuration).register(on: api)
+        SearchResultsController(services: services).register(on: api)
+        WebRoutes(services: services, configuration: configuration).register(on: router)
+        PrivacyRequestsController(services: services, configuration: configuration).register(on: router)
+        return router
+    }
+
+    public static func application(services: ServerServices, configuration: ServerConfiguration,
+                                   logger: Logger = Logger(label: "likeness")) -> some ApplicationProtocol {
+        Application(router: router(services: services, configuration: configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                         serverName: "likeness"),
+                    logger: logger)
+    }
+}

@@ -1,0 +1,161 @@
+import Crypto
+import Foundation
+import LikenessCore
+
+/// What happened, to be appended to the audit log.
+public struct NewAuditEntry: Sendable {
+    public var organization: OrganizationID?
+    public var actorID: AccountID?
+    /// The username, or a description of who acted when nobody was signed in.
+    public var actor: String
+    public var action: String
+    /// `ok`, `denied` or `failed`.
+    public var outcome: String
+    public var caseNumber: String?
+    public var purpose: String?
+    public var offence: String?
+    public var probeSHA256: String?
+    /// A small JPEG of the probe, so a supervisor can see what was searched. Kept apart from
+    /// the entry (`AuditThumbnail`), so that it can be redacted when its face is erased;
+    /// entries read back from the log carry only its digest.
+    public var probeThumbnail: [UInt8]?
+    /// Whose face the thumbnail shows, when erasing that face must redact it.
+    public var thumbnailShows: ThumbnailSubject?
+    public var collections: [CollectionID]
+    public var candidates: [AuditCandidate]
+    public var clientAddress: String?
+    public var detail: String?
+
+    public init(organization: OrganizationID?, actorID: AccountID?, actor: String, action: String, outcome: String = "ok",
+                caseNumber: String? = nil, purpose: String? = nil, offence: String? = nil, probeSHA256: String? = nil,
+                probeThumbnail: [UInt8]? = nil, collections: [CollectionID] = [], candidates: [AuditCandidate] = [],
+                clientAddress: String? = nil, detail: String? = nil, thumbnailShows: ThumbnailSubject? = nil) {
+        self.organization = organization
+        self.actorID = actorID
+        self.actor = actor
+        self.action = action
+        self.outcome = outcome
+        self.caseNumber = caseNumber
+        self.purpose = purpose
+        self.offence = offence
+        self.probeSHA256 = probeSHA256
+        self.probeThumbnail = probeThumbnail
+        self.collections = collections
+        self.candidates = candidates
+        self.clientAddress = clientAddress
+        self.detail = detail
+        self.thumbnailShows = thumbnailShows
+    }
+}
+
+/// A face an audit thumbnail shows that may later be erased.
+public enum ThumbnailSubject: Sendable, Hashable {
+    /// A gallery face, the probe of a pivot search.
+    case face(FaceID)
+    /// The selfie of a privacy request, by its reference.
+    case privacyRequest(String)
+}
+
+/// An entry's probe thumbnail: its digest is part of the chain for ever; its bytes go when the
+/// face it shows is erased.
+public struct AuditThumbnail: Sendable {
+    public var sha256: String
+    /// Nil once redacted.
+    public var jpeg: [UInt8]?
+    public var redactedAt: Date?
+
+    public init(sha256: String, jpeg: [UInt8]?, redactedAt: Date?) {
+        self.sha256 = sha256
+        self.jpeg = jpeg
+        self.redactedAt = redactedAt
+    }
+}
+
+public struct AuditCandidate: Sendable, Codable, Hashable {
+    public var face: FaceID
+    public var distance: Float
+    public var band: String
+
+    public init(face: FaceID, distance: Float, band: String) {
+        self.face = face
+        self.distance = distance
+        self.band = band
+    }
+}
+
+/// One entry of the append-only log, with its place in the hash chain.
+public struct AuditEntry: Sendable {
+    public var id: Int64
+    /// ISO 8601 UTC with milliseconds, stored and hashed as this exact text.
+    public var at: String
+    /// As appended; read back from the log, without the thumbnail's bytes.
+    public var entry: NewAuditEntry
+    /// The SHA-256 of the probe thumbnail, if the entry has one (also once it is redacted).
+    public var thumbnailSHA256: String?
+    public var previousHash: String
+    public var hash: String
+
+    /// The hash of the first entry's predecessor.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    /// SHA-256 over every field and the previous hash, in a fixed order and an unambiguous
+    /// encoding (a JSON array of strings), so that changing any field changes the hash.
+    public static func chainHash(id: Int64, at: String, entry e: NewAuditEntry, thumbnailSHA256: String?,
+                                 previousHash: String) -> String {
+        let candidates = e.candidates.map { "\($0.face):\($0.distance):\($0.band)" }.joined(separator: ",")
+        let fields: [String] = [
+            String(id), at, e.organization.map(String.init) ?? "", e.actorID.map(String.init) ?? "", e.actor,
+            e.action, e.outcome, e.caseNumber ?? "", e.purpose ?? "", e.offence ?? "", e.probeSHA256 ?? "",
+            thumbnailSHA256 ?? "",
+            e.collections.map(String.init).joined(separator: ","), candidates, e.clientAddress ?? "", e.detail ?? "",
+            previousHash,
+        ]
+        let encoded = try! JSONSerialization.data(withJSONObject: fields, options: [.withoutEscapingSlashes])
+        return SHA256.hash(data: encoded).hexString
+    }
+
+    public init(id: Int64, at: String, entry: NewAuditEntry, thumbnailSHA256: String?, previousHash: String, hash: String) {
+        self.id = id
+        self.at = at
+        self.entry = entry
+        self.thumbnailSHA256 = thumbnailSHA256
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+
+    public var computedHash: String {
+        Self.chainHash(id: id, at: at, entry: entry, thumbnailSHA256: thumbnailSHA256, previousHash: previousHash)
+    }
+
+    public var hasThumbnail: Bool { thumbnailSHA256 != nil }
+
+    public static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    public var date: Date {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: at) ?? .distantPast
+    }
+}
+
+extension Digest {
+    public var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}
+
+extension ThumbnailSubject {
+    /// The `audit_thumbnail` columns that name it.
+    public var columns: (face: FaceID?, request: String?) {
+        switch self {
+        case .face(let id): (id, nil)
+        case .privacyRequest(let reference): (nil, reference)
+        }
+    }
+}
+
+extension Optional<ThumbnailSubject> {
+    public var columns: (face: FaceID?, request: String?) { self?.columns ?? (nil, nil) }
+}

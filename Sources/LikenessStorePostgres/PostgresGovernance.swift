@@ -1,0 +1,380 @@
+import Crypto
+import Foundation
+import LikenessStore
+import LikenessCore
+import PostgresNIO
+
+/// Organisations, accounts, sessions, API keys and the audit log, in the gallery's database.
+extension PostgresGalleryStore: GovernanceStore {
+    // MARK: Organisations
+
+    public func createOrganization(name: String) async throws -> Organization {
+        guard let row = try await rows("""
+            INSERT INTO organization (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING RETURNING *
+            """).first else { throw StoreError.conflict("an organisation named '\(name)' already exists") }
+        return try Self.organization(row)
+    }
+
+    public func organization(_ id: OrganizationID) async throws -> Organization? {
+        try await rows("SELECT * FROM organization WHERE id = \(id)").first.map(Self.organization)
+    }
+
+    public func organization(named name: String) async throws -> Organization? {
+        try await rows("SELECT * FROM organization WHERE name = \(name)").first.map(Self.organization)
+    }
+
+    public func organizations() async throws -> [Organization] {
+        try await rows("SELECT * FROM organization ORDER BY name COLLATE \"C\"").map(Self.organization)
+    }
+
+    public func setDailySearchLimit(_ limit: Int, for organization: OrganizationID) async throws {
+        try await run("UPDATE organization SET daily_search_limit = \(limit) WHERE id = \(organization)")
+    }
+
+    public func setJurisdictions(_ codes: [String]?, for organization: OrganizationID) async throws {
+        let json = try codes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await run("UPDATE organization SET jurisdictions = \(json) WHERE id = \(organization)")
+    }
+
+    static func organization(_ row: PostgresRandomAccessRow) throws -> Organization {
+        let jurisdictions = try row.value("jurisdictions", as: String?.self)
+            .flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        return Organization(id: try row.value("id"), name: try row.value("name"), dailySearchLimit: try row.value("daily_search_limit"),
+                            createdAt: try row.value("created_at"), jurisdictions: jurisdictions)
+    }
+
+    // MARK: Accounts
+
+    public func createAccount(_ new: NewAccount) async throws -> Account {
+        guard let row = try await rows("""
+            INSERT INTO account (organization_id, username, display_name, password_hash, role, status, must_change_password)
+            VALUES (\(new.organization), \(new.username), \(new.displayName), \(new.passwordHash), \(new.role.rawValue),
+                    \(new.status.rawValue), \(new.mustChangePassword))
+            ON CONFLICT ((lower(username))) DO NOTHING
+            RETURNING *
+            """).first else { throw StoreError.conflict("the username '\(new.username)' is taken") }
+        return try Self.account(row)
+    }
+
+    public func account(_ id: AccountID) async throws -> Account? {
+        try await rows("SELECT * FROM account WHERE id = \(id)").first.map(Self.account)
+    }
+
+    public func account(username: String) async throws -> (account: Account, passwordHash: String)? {
+        try await rows("SELECT * FROM account WHERE lower(username) = lower(\(username))").first.map { row in
+            (try Self.account(row), try row.value("password_hash"))
+        }
+    }
+
+    public func accounts(in organization: OrganizationID) async throws -> [Account] {
+        // Case-insensitive order, as SQLite's NOCASE column sorts.
+        try await rows("""
+            SELECT * FROM account WHERE organization_id = \(organization) ORDER BY lower(username) COLLATE "C", id
+            """).map(Self.account)
+    }
+
+    public func updateAccount(_ account: Account) async throws {
+        try await transaction { connection in
+            try await connection.run("""
+                UPDATE account SET display_name = \(account.displayName), role = \(account.role.rawValue),
+                                   status = \(account.status.rawValue), trial_expires_at = \(account.trialExpiresAt),
+                                   trial_search_quota = \(account.trialSearchQuota)
+                WHERE id = \(account.id)
+                """)
+            if account.status != .active {
+                try await connection.run("DELETE FROM session WHERE account_id = \(account.id)")
+            }
+        }
+    }
+
+    public func setPassword(of account: AccountID, hash: String, mustChange: Bool, keepingSession: String?) async throws {
+        try await transaction { connection in
+            try await connection.run("""
+                UPDATE account SET password_hash = \(hash), must_change_password = \(mustChange) WHERE id = \(account)
+                """)
+            try await connection.run("""
+                DELETE FROM session WHERE account_id = \(account) AND token_hash IS DISTINCT FROM \(keepingSession)
+                """)
+        }
+    }
+
+    public func pendingAccountCount(in organization: OrganizationID) async throws -> Int {
+        let rows = try await rows("""
+            SELECT COUNT(*) AS n FROM account WHERE organization_id = \(organization) AND status = 'pending'
+            """)
+        return Int(try rows[0].value("n", as: Int64.self))
+    }
+
+    static func account(_ row: PostgresRandomAccessRow) throws -> Account {
+        Account(id: try row.value("id"), organization: try row.value("organization_id"), username: try row.value("username"),
+                displayName: try row.value("display_name"), role: Role(rawValue: try row.value("role")) ?? .investigator,
+                status: Account.Status(rawValue: try row.value("status")) ?? .disabled,
+                trialExpiresAt: try row.value("trial_expires_at"), trialSearchQuota: try row.value("trial_search_quota"),
+                createdAt: try row.value("created_at"), mustChangePassword: try row.value("must_change_password"))
+    }
+
+    // MARK: Sessions and API keys
+
+    // Expiry is the caller's (the server's) clock, as it set `expiresAt` by it.
+    public func createSession(tokenHash: String, account: AccountID, csrfToken: String, expiresAt: Date) async throws {
+        try await transaction { connection in
+            try await connection.run("DELETE FROM session WHERE expires_at < \(Date())")
+            try await connection.run("""
+                INSERT INTO session (token_hash, account_id, csrf_token, expires_at)
+                VALUES (\(tokenHash), \(account), \(csrfToken), \(expiresAt))
+                """)
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> (account: Account, csrfToken: String)? {
+        try await rows("""
+            SELECT a.*, s.csrf_token FROM session s JOIN account a ON a.id = s.account_id
+            WHERE s.token_hash = \(tokenHash) AND s.expires_at > \(Date())
+            """).first.map { row in (try Self.account(row), try row.value("csrf_token")) }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await run("DELETE FROM session WHERE token_hash = \(tokenHash)")
+    }
+
+    public func createAPIKey(account: AccountID, keyHash: String, prefix: String, label: String) async throws -> APIKey {
+        try Self.apiKey(try await rows("""
+            INSERT INTO api_key (account_id, key_hash, prefix, label) VALUES (\(account), \(keyHash), \(prefix), \(label))
+            RETURNING *
+            """)[0])
+    }
+
+    public func apiKeys(of account: AccountID) async throws -> [APIKey] {
+        try await rows("SELECT * FROM api_key WHERE account_id = \(account) ORDER BY id").map(Self.apiKey)
+    }
+
+    public func account(apiKeyHash: String) async throws -> Account? {
+        try await rows("""
+            SELECT a.* FROM api_key k JOIN account a ON a.id = k.account_id
+            WHERE k.key_hash = \(apiKeyHash) AND k.revoked_at IS NULL
+            """).first.map(Self.account)
+    }
+
+    public func revokeAPIKey(_ id: Int64, of account: AccountID) async throws -> Bool {
+        !(try await rows("""
+            UPDATE api_key SET revoked_at = now() WHERE id = \(id) AND account_id = \(account) AND revoked_at IS NULL RETURNING id
+            """).isEmpty)
+    }
+
+    static func apiKey(_ row: PostgresRandomAccessRow) throws -> APIKey {
+        APIKey(id: try row.value("id"), account: try row.value("account_id"), prefix: try row.value("prefix"),
+               label: try row.value("label"), createdAt: try row.value("created_at"), revokedAt: try row.value("revoked_at"))
+    }
+
+    // MARK: Access and erasure requests
+
+    /// Every column but the selfie, which only `subjectRequestSelfie` reads.
+    static let subjectRequestColumns = """
+        id, organization_id, reference, kind, status, contact, suppression_consent, created_at, closed_at, decision,
+        verification_method, verification_note, answer_to, verified_by, verified_by_name, verified_at
+        """
+
+    public func createSubjectRequest(_ new: NewSubjectRequest) async throws -> SubjectRequest {
+        try Self.subjectRequest(try await rows("""
+            INSERT INTO subject_request (organization_id, reference, kind, status, selfie, contact, suppression_consent)
+            VALUES (\(new.organization), \(new.reference), \(new.kind.rawValue), 'unverified', \(ByteBuffer(bytes: new.selfie)),
+                    \(new.contact), \(new.suppressionConsent))
+            RETURNING \(unescaped: Self.subjectRequestColumns)
+            """)[0])
+    }
+
+    public func subjectRequests(of organization: OrganizationID, status: SubjectRequest.Status?) async throws -> [SubjectRequest] {
+        try await rows("""
+            SELECT \(unescaped: Self.subjectRequestColumns) FROM subject_request
+            WHERE organization_id = \(organization) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+            ORDER BY id DESC
+            """).map(Self.subjectRequest)
+    }
+
+    public func subjectRequest(_ id: Int64) async throws -> SubjectRequest? {
+        try await rows("SELECT \(unescaped: Self.subjectRequestColumns) FROM subject_request WHERE id = \(id)").first
+            .map(Self.subjectRequest)
+    }
+
+    public func subjectRequestSelfie(_ id: Int64) async throws -> [UInt8]? {
+        try await rows("SELECT selfie FROM subject_request WHERE id = \(id)").first?
+            .value("selfie", as: ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+
+    public func verifySubjectRequest(_ id: Int64, verification v: IdentityVerification) async throws -> Bool {
+        try await !rows("""
+            UPDATE subject_request SET status = 'verified', verification_method = \(v.method.rawValue), verification_note = \(v.note),
+                   answer_to = \(v.answerTo), verified_by = \(v.verifiedBy), verified_by_name = \(v.verifiedByName), verified_at = \(v.at)
+            WHERE id = \(id) AND status = 'unverified'
+            RETURNING id
+            """).isEmpty
+    }
+
+    public func addSubjectFindings(_ findings: [SubjectFinding], to request: Int64) async throws {
+        guard !findings.isEmpty else { return }
+        try await transaction { connection in
+            for f in findings {
+                try await connection.run("""
+                    INSERT INTO subject_finding (request_id, face_id, distance, band, found_by, audit_entry_id)
+                    VALUES (\(request), \(f.face), \(f.distance), \(f.band), \(f.foundBy), \(f.auditEntry))
+                    ON CONFLICT (request_id, face_id) DO NOTHING
+                    """)
+            }
+        }
+    }
+
+    public func subjectFindings(of request: Int64) async throws -> [SubjectFinding] {
+        try await rows("SELECT * FROM subject_finding WHERE request_id = \(request) ORDER BY distance, face_id").map { row in
+            SubjectFinding(face: try row.value("face_id"), distance: try row.value("distance"), band: try row.value("band"),
+                           foundBy: try row.value("found_by"), auditEntry: try row.value("audit_entry_id"))
+        }
+    }
+
+    public func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool {
+        precondition(!status.isOpen, "a request ends closed, rejected or expired")
+        // The selfie's old row version lingers until VACUUM: `checkpoint()` removes it.
+        return try await transaction { connection in
+            let ended = try await connection.rows("""
+                UPDATE subject_request SET status = \(status.rawValue), selfie = NULL, closed_at = now(), decision = \(decision)
+                WHERE id = \(id) AND status IN ('unverified', 'verified')
+                RETURNING id
+                """)
+            guard !ended.isEmpty else { return false }
+            try await connection.run("DELETE FROM subject_finding WHERE request_id = \(id)")
+            return true
+        }
+    }
+
+    static func subjectRequest(_ row: PostgresRandomAccessRow) throws -> SubjectRequest {
+        var verification: IdentityVerification?
+        if let method = try row.value("verification_method", as: String?.self).flatMap(IdentityVerification.Method.init(rawValue:)) {
+            verification = IdentityVerification(
+                method: method, note: try row.value("verification_note", as: String?.self) ?? "",
+                answerTo: try row.value("answer_to", as: String?.self) ?? "", verifiedBy: try row.value("verified_by", as: Int64?.self) ?? 0,
+                verifiedByName: try row.value("verified_by_name", as: String?.self) ?? "",
+                at: try row.value("verified_at", as: Date?.self) ?? .distantPast)
+        }
+        return SubjectRequest(id: try row.value("id"), organization: try row.value("organization_id"), reference: try row.value("reference"),
+                              kind: SubjectRequest.Kind(rawValue: try row.value("kind")) ?? .access,
+                              status: SubjectRequest.Status(rawValue: try row.value("status")) ?? .closed,
+                              contact: try row.value("contact"), suppressionConsent: try row.value("suppression_consent"),
+                              createdAt: try row.value("created_at"), closedAt: try row.value("closed_at"),
+                              decision: try row.value("decision"), verification: verification)
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ new: NewAuditEntry) async throws -> AuditEntry {
+        let collections = try Self.json(new.collections)
+        let candidates = try Self.json(new.candidates)
+        return try await transaction { connection in
+            // One append at a time, whichever server or worker appends: EXCLUSIVE mode conflicts
+            // with itself and with the lock every insert takes, while reads go on. So the last
+            // entry read below is the one this entry follows, and the chain never forks.
+            try await connection.run("LOCK TABLE audit_entry IN EXCLUSIVE MODE")
+            let last = try await connection.rows("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").first
+            let id = (try last?.value("id", as: Int64.self) ?? 0) + 1
+            let previous = try last?.value("hash", as: String.self) ?? AuditEntry.genesisHash
+            // The database's clock, read under the lock: entries from several servers are in
+            // time order as they are in ID order. Stored as the exact text that is hashed.
+            let now: Date = try await connection.rows("SELECT clock_timestamp() AS now")[0].value("now")
+            let at = AuditEntry.timestamp(now)
+            let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
+            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+            try await connection.run("""
+                INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
+                                         offence, probe_sha256, collections, candidates, client_address,
+                                         detail, previous_hash, hash)
+                VALUES (\(id), \(at), \(new.organization), \(new.actorID), \(new.actor), \(new.action), \(new.outcome),
+                        \(new.caseNumber), \(new.purpose), \(new.offence), \(new.probeSHA256),
+                        \(collections), \(candidates), \(new.clientAddress), \(new.detail), \(previous), \(hash))
+                """)
+            if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
+                let (face, request) = new.thumbnailShows.columns
+                try await connection.run("""
+                    INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference)
+                    VALUES (\(id), \(thumbnailSHA256), \(ByteBuffer(bytes: thumbnail)), \(face), \(request))
+                    """)
+            }
+            return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
+        }
+    }
+
+    public func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64,
+                             limit: Int) async throws -> [AuditEntry] {
+        // `at` is ISO 8601 text in byte order (COLLATE "C"), so text order is time order.
+        let from = from.map(AuditEntry.timestamp), to = to.map(AuditEntry.timestamp)
+        return try await rows("""
+            SELECT \(unescaped: Self.auditColumns) FROM audit_entry
+            WHERE id > \(after) AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
+              AND (\(from)::text IS NULL OR at >= \(from)) AND (\(to)::text IS NULL OR at < \(to))
+            ORDER BY id LIMIT \(limit)
+            """).map(Self.auditEntry)
+    }
+
+    public func auditCount(actor: AccountID, action: String) async throws -> Int {
+        try await rows("""
+            SELECT COUNT(*) AS entries FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) AND outcome = 'ok'
+            """)[0].value("entries")
+    }
+
+    public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
+        try await rows("SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE organization_id = \(organization) ORDER BY id DESC LIMIT \(limit)")
+            .map(Self.auditEntry)
+    }
+
+    public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
+        try await rows("""
+            SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
+            """).map(Self.auditEntry)
+    }
+
+    public func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail? {
+        try await rows("""
+            SELECT t.sha256, t.jpeg, t.redacted_at FROM audit_thumbnail t JOIN audit_entry a ON a.id = t.entry_id
+            WHERE t.entry_id = \(entry) AND a.organization_id = \(organization)
+            """).first.map { row in
+            AuditThumbnail(sha256: try row.value("sha256"), jpeg: try row.value("jpeg", as: ByteBuffer?.self).map { Array($0.readableBytesView) },
+                           redactedAt: try row.value("redacted_at"))
+        }
+    }
+
+    public func redactAuditThumbnails(of subject: ThumbnailSubject) async throws {
+        let (face, request) = subject.columns
+        try await run("""
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
+            WHERE jpeg IS NOT NULL AND (face_id = \(face) OR request_reference = \(request))
+            """)
+    }
+
+    /// A pivot search's audit thumbnail is a gallery face's crop: it goes with the face, in the
+    /// erasure's own transaction.
+    static func redactAuditThumbnails(showing faces: [FaceID], on connection: PostgresConnection) async throws {
+        try await connection.run("""
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now() WHERE jpeg IS NOT NULL AND face_id = ANY(\(faces))
+            """)
+    }
+
+    /// The entry's columns and its thumbnail's digest, never the thumbnail's bytes.
+    static let auditColumns = """
+        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256
+        """
+
+    static func auditEntry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {
+        let collections = (try? JSONDecoder().decode([CollectionID].self, from: Data(try row.value("collections", as: String.self).utf8))) ?? []
+        let candidates = (try? JSONDecoder().decode([AuditCandidate].self, from: Data(try row.value("candidates", as: String.self).utf8))) ?? []
+        let entry = NewAuditEntry(
+            organization: try row.value("organization_id"), actorID: try row.value("actor_id"), actor: try row.value("actor"),
+            action: try row.value("action"), outcome: try row.value("outcome"), caseNumber: try row.value("case_number"),
+            purpose: try row.value("purpose"), offence: try row.value("offence"), probeSHA256: try row.value("probe_sha256"),
+            collections: collections, candidates: candidates, clientAddress: try row.value("client_address"),
+            detail: try row.value("detail"))
+        return AuditEntry(id: try row.value("id"), at: try row.value("at"), entry: entry,
+                          thumbnailSHA256: try row.value("thumbnail_sha256"), previousHash: try row.value("previous_hash"),
+                          hash: try row.value("hash"))
+    }
+
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}
