@@ -30,4 +30,25 @@ import TestSupport
         #expect(abs(threshold - Double(BandThresholds.standard.possible)) > 1e-4)
         #expect(verdict["verdict"] as? String == "same")
     }
+
+    /// Servers on PostgreSQL read the bands from it, so calibrating with --store writes them
+    /// there, and leaves no SQLite file behind.
+    @Test func calibratingWithAPostgreSQLStoreStoresTheBandsThere() async throws {
+        let labels = Fixtures.root.appendingPathComponent("faces/labels.jsonl").path
+        try await TestDatabase.with(.postgres) { database in
+            let url = try #require(database.postgresURL)
+            let scaleOut = ["--store", url, "--vectors", try TestServers.milvusURL()]
+            let data = try Fixtures.scratchDirectory("likeness-cli")
+            let calibrate = try Subprocess.likeness(["calibrate", labels, "--target-fmr", "0.01", "--data", data.path] + scaleOut)
+            #expect(calibrate.status == 0, "\(calibrate.stderr)")
+            let stored = try #require(try await database.open().bandThresholds())
+            #expect(abs(stored.possible - BandThresholds.standard.possible) > 1e-4)
+            #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("likeness.sqlite").path))
+
+            let verify = try Subprocess.likeness(["verify", Fixtures.face("img5.jpg"), Fixtures.face("img6.jpg"), "--json",
+                                                  "--data", data.path] + scaleOut)
+            let verdict = try #require(JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+            #expect(abs((verdict["threshold"] as? Double ?? 0) - Double(stored.possible)) < 1e-4)
+        }
+    }
 }

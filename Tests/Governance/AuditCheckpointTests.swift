@@ -12,17 +12,17 @@ import TestSupport
         NewAuditEntry(organization: 1, actorID: 10, actor: actor, action: "search", caseNumber: "C-\(n)", purpose: "missing_person")
     }
 
-    func append(_ store: any ContractStore, _ numbers: Range<Int>, actor: String = "inv") async throws {
+    func append(_ store: any DataStore, _ numbers: Range<Int>, actor: String = "inv") async throws {
         for n in numbers { _ = try await store.appendAudit(entry(n, actor: actor)) }
     }
 
     /// Checkpoints with a key and a file in a data directory of their own.
-    func checkpoints(_ store: any ContractStore) throws -> (AuditCheckpoints, DataDirectory) {
+    func checkpoints(_ store: any DataStore) throws -> (AuditCheckpoints, DataDirectory) {
         let directory = DataDirectory(try Fixtures.scratchDirectory("likeness-checkpoints"))
         return (try AuditCheckpoints(store: store, directory: directory), directory)
     }
 
-    func evidence(_ store: any ContractStore, _ directory: DataDirectory) async throws -> CheckpointEvidence {
+    func evidence(_ store: any DataStore, _ directory: DataDirectory) async throws -> CheckpointEvidence {
         try await CheckpointEvidence.gather(store: store, files: [directory.auditCheckpoints],
                                             key: try AuditCheckpointKey.publicKey(in: directory))
     }

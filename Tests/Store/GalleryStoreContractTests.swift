@@ -21,7 +21,7 @@ import TestSupport
             #expect(fetched.erasurePolicy == .deleteImage && !fetched.requiresConsent)
 
             let refusal = await #expect(throws: StoreError.self) { try await Samples.collection(store) }
-            #expect(refusal?.description == "a collection named 'press' already exists")
+            #expect(refusal == .conflict("a collection named 'press' already exists"))
             // Names are unique within an organisation, not across them.
             let elsewhere = try await Samples.collection(store, organization: "other", retentionDays: nil, erasurePolicy: .keepImage,
                                                          requiresConsent: true)
@@ -275,7 +275,7 @@ import TestSupport
     func concurrentWorkersStoringTheSameImageStoreItOnce(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()
-            let workers: [any ContractStore] = [store, try await database.open()]
+            let workers: [any DataStore] = [store, try await database.open()]
             let collection = try await Samples.collection(store)
             let job = try await store.beginJob(collection: collection.id, key: "same", inputs: ["/a"])
             let image = Samples.image(in: collection.id, sha256: "contested")
@@ -302,7 +302,7 @@ import TestSupport
     func aFollowerOfTheChangeLogMissesNothingWhileWorkersWrite(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()
-            let workers: [any ContractStore] = [store, try await database.open()]
+            let workers: [any DataStore] = [store, try await database.open()]
             let collection = try await Samples.collection(store)
             let follower = store
 

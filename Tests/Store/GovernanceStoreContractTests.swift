@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct GovernanceStoreContractTests {
     typealias Samples = StoreSamples
 
-    func account(_ store: any ContractStore, _ username: String, in organization: OrganizationID,
+    func account(_ store: any DataStore, _ username: String, in organization: OrganizationID,
                  role: Role = .investigator) async throws -> Account {
         try await store.createAccount(NewAccount(organization: organization, username: username, displayName: "\(username) (display)",
                                                  passwordHash: "$2b$12$hash-of-\(username)", role: role, status: .active))
@@ -40,7 +40,7 @@ import TestSupport
             let police = try await store.createOrganization(name: "police")
             _ = try await store.createOrganization(name: "Archive")
             let refusal = await #expect(throws: StoreError.self) { try await store.createOrganization(name: "police") }
-            #expect(refusal?.description == "an organisation named 'police' already exists")
+            #expect(refusal == .conflict("an organisation named 'police' already exists"))
             #expect(police.dailySearchLimit == 50 && police.jurisdictions == nil && abs(police.createdAt.timeIntervalSinceNow) < 60)
             #expect(Samples.same(try await store.organization(police.id), police, createdAt: \.createdAt))
             #expect(Samples.same(try await store.organization(named: "police"), police, createdAt: \.createdAt))
@@ -67,7 +67,7 @@ import TestSupport
             _ = try await account(store, "Bob", in: organization.id)
             _ = try await account(store, "carol", in: organization.id)
             let refusal = await #expect(throws: StoreError.self) { try await account(store, "ALICE", in: organization.id) }
-            #expect(refusal?.description == "the username 'ALICE' is taken")
+            #expect(refusal == .conflict("the username 'ALICE' is taken"))
 
             #expect(alice.role == .admin && alice.status == .active && alice.trialExpiresAt == nil)
             #expect(Samples.same(try await store.account(alice.id), alice, createdAt: \.createdAt))
@@ -360,7 +360,7 @@ import TestSupport
     @Test(arguments: StoreBackend.allCases)
     func concurrentAppendsFromSeveralServersFormOneChain(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
-            let servers: [any ContractStore] = [try await database.open(), try await database.open()]
+            let servers: [any DataStore] = [try await database.open(), try await database.open()]
             let appended = try await withThrowingTaskGroup(of: AuditEntry.self) { group in
                 for n in 0..<60 {
                     group.addTask { try await servers[n % servers.count].appendAudit(search(1, by: 10, case: "C-\(n)")) }

@@ -58,7 +58,7 @@ import TestSupport
             let refusal = await #expect(throws: StoreError.self) {
                 try await store.finishIngest(second.id, worker: "w2", state: .queued, summary: nil)
             }
-            #expect(refusal?.description == "an ingest job ends finished or failed, not queued")
+            #expect(refusal == .invalid("an ingest job ends finished or failed, not queued"))
         }
     }
 
@@ -67,7 +67,7 @@ import TestSupport
     @Test(arguments: StoreBackend.allCases)
     func concurrentClaimersNeverGetTheSameJob(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
-            let stores: [any ContractStore] = [try await database.open(), try await database.open()]
+            let stores: [any DataStore] = [try await database.open(), try await database.open()]
             let collection = try await Samples.collection(stores[0])
             var jobs: Set<Int64> = []
             for n in 0..<12 {

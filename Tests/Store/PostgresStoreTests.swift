@@ -24,17 +24,19 @@ import TestSupport
     func refusesWhatIsNotADatabaseURL(_ url: String) {
         let refusal = #expect(throws: StoreError.self) { try PostgresLocation(url: url) }
         #expect(refusal?.description.hasPrefix("not a PostgreSQL URL") == true)
+        guard case .invalid = refusal else { Issue.record("a malformed URL is \(String(describing: refusal)), not invalid"); return }
         #expect(refusal?.description.contains("pw") == false)
     }
 
     @Test func aDatabaseThatCannotBeOpenedIsNamedWithTheReason() async throws {
         let missing = try TestDatabase.postgresServer().database("lk_missing")
         let refusal = await #expect(throws: StoreError.self) { try await PostgresGalleryStore(url: missing.url) }
-        #expect(refusal?.description == "cannot open the PostgreSQL database \(missing): database \"lk_missing\" does not exist")
+        #expect(refusal == .unavailable("cannot open the PostgreSQL database \(missing): database \"lk_missing\" does not exist"))
 
         let nowhere = PostgresLocation(host: "127.0.0.1", port: 1, username: "likeness", password: "secret", database: "gallery")
         let unreachable = await #expect(throws: StoreError.self) { try await PostgresGalleryStore(url: nowhere.url) }
         #expect(unreachable?.description.hasPrefix("cannot open the PostgreSQL database postgres://likeness@127.0.0.1:1/gallery: ") == true)
+        guard case .unavailable = unreachable else { Issue.record("an unreachable server is \(String(describing: unreachable)), not unavailable"); return }
     }
 
     /// Erased faces' row versions stay in the table's pages until VACUUM; after `checkpoint()`

@@ -5,12 +5,12 @@ import TestSupport
 
 /// The records the store contract tests put into a store.
 enum StoreSamples {
-    static func organization(_ store: any ContractStore, named name: String = "org") async throws -> Organization {
+    static func organization(_ store: any DataStore, named name: String = "org") async throws -> Organization {
         if let existing = try await store.organization(named: name) { return existing }
         return try await store.createOrganization(name: name)
     }
 
-    static func collection(_ store: any ContractStore, named name: String = "press", organization organizationName: String = "org",
+    static func collection(_ store: any DataStore, named name: String = "press", organization organizationName: String = "org",
                            retentionDays: Int? = 3650, erasurePolicy: ErasurePolicy = .deleteImage,
                            requiresConsent: Bool = false) async throws -> CollectionRecord {
         let organization = try await organization(store, named: organizationName)
@@ -36,7 +36,7 @@ enum StoreSamples {
     }
 
     /// Stores an image with faces of the given seeds in a job of its own.
-    static func store(_ store: any ContractStore, in collection: CollectionID, sha256: String, seeds: [Float]) async throws -> StoredImage {
+    static func store(_ store: any DataStore, in collection: CollectionID, sha256: String, seeds: [Float]) async throws -> StoredImage {
         let job = try await store.beginJob(collection: collection, key: "job-\(sha256)", inputs: ["/archive"])
         return try await store.storeImage(image(in: collection, sha256: sha256), faces: seeds.map { face($0) }, job: job.id,
                                           item: "/archive/\(sha256).jpg", note: nil)

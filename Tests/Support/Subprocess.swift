@@ -46,6 +46,10 @@ public enum Subprocess {
     public static func likeness(_ arguments: String...) throws -> Result {
         try run(likeness, arguments)
     }
+
+    public static func likeness(_ arguments: [String]) throws -> Result {
+        try run(likeness, arguments)
+    }
 }
 
 /// A static file server on 127.0.0.1 (Python's http.server), for manifest URL tests.

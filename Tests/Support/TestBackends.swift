@@ -14,9 +14,6 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
     public var description: String { rawValue }
 }
 
-/// What both backends implement, and the contract suites test.
-public typealias ContractStore = GalleryStore & GovernanceStore & IngestQueue
-
 /// A fresh, empty database for one test, removed afterwards: a SQLite file in a scratch folder,
 /// or a PostgreSQL database `lk_<random>` created on the server that `LIKENESS_TEST_POSTGRES`
 /// names (`scripts/test/with-backends.sh` starts one and sets it).
@@ -59,7 +56,7 @@ public final class TestDatabase: Sendable {
     }
 
     /// A store on the database, as a server or worker opens it; each call opens another.
-    public func open() async throws -> any ContractStore {
+    public func open() async throws -> any DataStore {
         switch place {
         case .sqlite(let path):
             return try SQLiteGalleryStore(path: path)
@@ -68,6 +65,12 @@ public final class TestDatabase: Sendable {
             openedStores.withLock { $0.append(store) }
             return store
         }
+    }
+
+    /// The `postgres://` address `likeness --store` takes; nil for SQLite.
+    public var postgresURL: String? {
+        if case .postgres(_, let location) = place { return location.url }
+        return nil
     }
 
     /// Runs SQL on the database directly, as someone who holds the database rather than the
