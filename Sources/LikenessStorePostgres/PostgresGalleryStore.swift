@@ -227,115 +227,6 @@ public final class PostgresGalleryStore: GalleryStore {
         }
     }
 
-    // MARK: Erasure
-
-    public func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces {
-        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
-        return try await transaction { connection in
-            let erased = try await connection.rows("DELETE FROM face WHERE id = ANY(\(ids)) RETURNING id, image_id")
-            let faces: [FaceID] = try erased.map { try $0.value("id") }.sorted()
-            let images = Set(try erased.map { try $0.value("image_id", as: ImageID.self) })
-            let deleted = try await connection.rows("""
-                DELETE FROM image i USING collection c
-                WHERE c.id = i.collection_id AND i.id = ANY(\(Array(images))) AND c.erasure_policy = 'delete_image'
-                  AND NOT EXISTS (SELECT 1 FROM face f WHERE f.image_id = i.id)
-                RETURNING i.id, i.location
-                """).map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
-                .sorted { $0.id < $1.id }
-            try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
-            try await Self.redactAuditThumbnails(showing: faces, on: connection)
-            return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
-        }
-    }
-
-    public func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces {
-        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
-        return try await transaction { connection in
-            let faces: [FaceID] = try await connection.rows("DELETE FROM face WHERE image_id = ANY(\(ids)) RETURNING id")
-                .map { try $0.value("id") }.sorted()
-            let images = try await connection.rows("DELETE FROM image WHERE id = ANY(\(ids)) RETURNING id, location")
-                .map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
-                .sorted { $0.id < $1.id }
-            try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
-            try await Self.redactAuditThumbnails(showing: faces, on: connection)
-            return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
-        }
-    }
-
-    public func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)] {
-        // Whole days of 86,400 s, as SQLite counts them: an interval of days would follow the
-        // session's time zone across daylight-saving changes.
-        try await rows("""
-            SELECT i.id, i.collection_id FROM image i JOIN collection c ON c.id = i.collection_id
-            WHERE c.retention_days IS NOT NULL AND i.ingested_at + c.retention_days * interval '86400 seconds' <= \(now)
-            ORDER BY i.id
-            """).map { (try $0.value("id"), try $0.value("collection_id")) }
-    }
-
-    /// Makes erased rows unreadable. A DELETE or UPDATE in PostgreSQL leaves the old row
-    /// versions (templates, crops, selfies) in the table's pages until VACUUM removes them;
-    /// this runs it on the tables erasure and closed requests touch.
-    ///
-    /// What it guarantees: the dead versions, and the index entries pointing to them, are
-    /// removed and their space marked free, so nothing read through PostgreSQL (a query, a
-    /// dump, a page-inspection function's row view) returns them again. What it does not:
-    /// - the freed bytes are not overwritten (PostgreSQL has no `secure_delete`): they stay in
-    ///   the page's free space until new rows reuse it, and in data files copied before;
-    /// - the write-ahead log keeps them until its segments are recycled, and so do archived
-    ///   WAL, base backups and replicas;
-    /// - a version still visible to a transaction open elsewhere (a long report, a stuck
-    ///   session) is kept; a later VACUUM removes it.
-    /// VACUUM FULL would rewrite the tables but lock them against every read and write while it
-    /// runs, and the old files' blocks would still be on the disk, so it is not used.
-    public func checkpoint() async throws {
-        // VACUUM cannot run inside a transaction block: a plain query on a pooled connection.
-        try await run("VACUUM face, image, subject_request, consent")
-    }
-
-    // MARK: Consent
-
-    public func recordConsent(_ consent: NewConsent) async throws {
-        try await run("""
-            INSERT INTO consent (collection_id, image_id, subject, text_version, recorded_by)
-            VALUES (\(consent.collection), \(consent.image), \(consent.subject), \(consent.textVersion), \(consent.recordedBy))
-            """)
-    }
-
-    public func consentedImages(collection: CollectionID, subject: String) async throws -> [ImageID] {
-        try await rows("""
-            SELECT image_id FROM consent
-            WHERE collection_id = \(collection) AND subject = \(subject) AND withdrawn_at IS NULL AND image_id IS NOT NULL
-            ORDER BY id
-            """).map { try $0.value("image_id") }
-    }
-
-    public func markConsentWithdrawn(collection: CollectionID, subject: String) async throws {
-        try await run("""
-            UPDATE consent SET withdrawn_at = now(), image_id = NULL
-            WHERE collection_id = \(collection) AND subject = \(subject) AND withdrawn_at IS NULL
-            """)
-    }
-
-    // MARK: Suppression
-
-    public func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws {
-        try await transaction { connection in
-            for sealed in sealedTemplates {
-                try await connection.run("""
-                    INSERT INTO suppression (organization_id, sealed_template, reference)
-                    VALUES (\(organization), \(ByteBuffer(bytes: sealed)), \(reference))
-                    """)
-            }
-        }
-    }
-
-    public func suppressions(of organization: OrganizationID) async throws -> [Suppression] {
-        try await rows("SELECT * FROM suppression WHERE organization_id = \(organization) ORDER BY id").map { row in
-            Suppression(id: try row.value("id"), sealedTemplate: try row.bytes("sealed_template"), reference: try row.value("reference"),
-                        createdAt: try row.value("created_at"))
-        }
-    }
-
     // MARK: Index change log
 
     /// Appends the faces' changes to the index log. Called last in its transaction, which it
@@ -351,7 +242,7 @@ public final class PostgresGalleryStore: GalleryStore {
     ///
     /// The lock is the transaction's last: after it, only these inserts run. A transaction
     /// holding it therefore never waits for another's row locks, and none deadlocks on it.
-    private static func logIndexChanges(_ connection: PostgresConnection, faces: [FaceID], kind: IndexChange.Kind) async throws {
+    static func logIndexChanges(_ connection: PostgresConnection, faces: [FaceID], kind: IndexChange.Kind) async throws {
         guard !faces.isEmpty else { return }
         try await connection.run("SELECT pg_advisory_xact_lock(\(AdvisoryLock.indexLog.rawValue))")
         try await connection.run("""
@@ -488,70 +379,5 @@ public final class PostgresGalleryStore: GalleryStore {
                    (SELECT COUNT(*) FROM face) AS faces
             """)[0]
         return GalleryCounts(collections: try row.value("collections"), images: try row.value("images"), faces: try row.value("faces"))
-    }
-
-    // MARK: Queries
-
-    /// Runs one statement on a pooled connection and reads every row it returns.
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.withConnection { connection in try await connection.rows(query) }
-    }
-
-    /// Runs one statement on a pooled connection for its effect.
-    func run(_ query: PostgresQuery) async throws {
-        try await client.withConnection { connection in try await connection.run(query) }
-    }
-
-    /// Runs `body` in one transaction on one connection: committed when it returns, rolled back
-    /// when it throws.
-    func transaction<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await connection.transaction(body) }
-    }
-}
-
-/// The store's logger, for PostgresNIO's background work and queries. PostgresNIO logs at debug
-/// and trace but for one warning: a query that comes before the client's `run()` task has begun,
-/// which a query right after `init` may do. The query just waits for the pool, so errors only.
-let postgresLogger: Logger = {
-    var logger = Logger(label: "likeness.store.postgres")
-    logger.logLevel = .error
-    return logger
-}()
-
-extension PostgresConnection {
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await self.query(query, logger: postgresLogger).collect().map { $0.makeRandomAccess() }
-    }
-
-    func run(_ query: PostgresQuery) async throws {
-        _ = try await self.query(query, logger: postgresLogger).collect()
-    }
-
-    /// Unlike PostgresNIO's `withTransaction`, which wraps every error in its own, this rethrows
-    /// the body's error as it is, so that a `StoreError` reaches the caller with its message.
-    func transaction<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await run("BEGIN")
-        let result: Result
-        do {
-            result = try await body(self)
-        } catch {
-            // A connection whose rollback fails is broken; the pool replaces it.
-            _ = try? await run("ROLLBACK")
-            throw error
-        }
-        try await run("COMMIT")
-        return result
-    }
-}
-
-extension PostgresRandomAccessRow {
-    /// The value of a column, decoded as `T` (an optional for a nullable column).
-    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        try self[column].decode(T.self)
-    }
-
-    /// The bytes of a non-null BYTEA column.
-    func bytes(_ column: String) throws -> [UInt8] {
-        Array(try value(column, as: ByteBuffer.self).readableBytesView)
     }
 }

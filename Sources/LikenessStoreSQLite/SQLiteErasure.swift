@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import LikenessCore
+import LikenessStore
+
+/// Erasure, consent and the suppression list: what the store does for the people in the images.
+extension SQLiteGalleryStore {
+    public func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces {
+        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
+        return try await database.write { db in
+            let list = Self.jsonArray(ids)
+            let found = try Row.fetchAll(db, sql: "SELECT id, image_id FROM face WHERE id IN (SELECT value FROM json_each(?))",
+                                         arguments: [list])
+            let faces: [FaceID] = found.map { $0["id"] }
+            let images = Set(found.map { $0["image_id"] as ImageID })
+            // secure_delete overwrites the freed template and crop bytes in the database file.
+            try db.execute(sql: "DELETE FROM face WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
+            for face in faces {
+                try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
+            }
+            try Self.redactAuditThumbnails(showing: faces, db)
+            let emptied = try Row.fetchAll(db, sql: """
+                SELECT i.id, i.location, c.erasure_policy FROM image i JOIN collection c ON c.id = i.collection_id
+                WHERE i.id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM face f WHERE f.image_id = i.id)
+                """, arguments: [Self.jsonArray(Array(images))])
+            let deleted = emptied.filter { $0["erasure_policy"] == ErasurePolicy.deleteImage.rawValue }
+                .map { (id: $0["id"] as ImageID, location: $0["location"] as String) }
+            try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))",
+                           arguments: [Self.jsonArray(deleted.map(\.id))])
+            return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
+        }
+    }
+
+    public func recordConsent(_ consent: NewConsent) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO consent (collection_id, image_id, subject, text_version, given_at, recorded_by) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [consent.collection, consent.image, consent.subject, consent.textVersion, Date(), consent.recordedBy])
+        }
+    }
+
+    public func consentedImages(collection: CollectionID, subject: String) async throws -> [ImageID] {
+        try await database.read { db in
+            try ImageID.fetchAll(db, sql: """
+                SELECT image_id FROM consent WHERE collection_id = ? AND subject = ? AND withdrawn_at IS NULL AND image_id IS NOT NULL
+                """, arguments: [collection, subject])
+        }
+    }
+
+    public func markConsentWithdrawn(collection: CollectionID, subject: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE consent SET withdrawn_at = ?, image_id = NULL WHERE collection_id = ? AND subject = ? AND withdrawn_at IS NULL
+                """, arguments: [Date(), collection, subject])
+        }
+    }
+
+    public func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws {
+        try await database.write { db in
+            for sealed in sealedTemplates {
+                try db.execute(sql: """
+                    INSERT INTO suppression (organization_id, sealed_template, reference, created_at) VALUES (?, ?, ?, ?)
+                    """, arguments: [organization, Data(sealed), reference, Date()])
+            }
+        }
+    }
+
+    public func suppressions(of organization: OrganizationID) async throws -> [Suppression] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM suppression WHERE organization_id = ? ORDER BY id", arguments: [organization]).map { row in
+                Suppression(id: row["id"], sealedTemplate: [UInt8](row["sealed_template"] as Data), reference: row["reference"],
+                            createdAt: row["created_at"])
+            }
+        }
+    }
+
+    public func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces {
+        guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
+        return try await database.write { db in
+            let list = Self.jsonArray(ids)
+            let faces = try FaceID.fetchAll(db, sql: "SELECT id FROM face WHERE image_id IN (SELECT value FROM json_each(?))",
+                                            arguments: [list])
+            let images = try Row.fetchAll(db, sql: "SELECT id, location FROM image WHERE id IN (SELECT value FROM json_each(?))",
+                                          arguments: [list]).map { (id: $0["id"] as ImageID, location: $0["location"] as String) }
+            try db.execute(sql: "DELETE FROM face WHERE image_id IN (SELECT value FROM json_each(?))", arguments: [list])
+            for face in faces {
+                try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
+            }
+            try Self.redactAuditThumbnails(showing: faces, db)
+            try db.execute(sql: "DELETE FROM image WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
+            return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
+        }
+    }
+
+    public func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, i.collection_id, i.ingested_at, c.retention_days FROM image i JOIN collection c ON c.id = i.collection_id
+                WHERE c.retention_days IS NOT NULL ORDER BY i.id
+                """).compactMap { row in
+                let ingested: Date = row["ingested_at"]
+                let days: Int = row["retention_days"]
+                return ingested.addingTimeInterval(Double(days) * 86_400) <= now ? (row["id"], row["collection_id"]) : nil
+            }
+        }
+    }
+
+    public func checkpoint() async throws {
+        try await database.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.truncate)
+        }
+    }
+}
