@@ -11,7 +11,7 @@ import TestSupport
 /// verifies.
 @Suite struct AuditThumbnailTests {
     @Test func erasingAFaceRedactsThePivotThumbnailsThatShowIt() async throws {
-        let rig = try await TestGallery()
+        let rig = try await TestGallery(engine: .fake)
         _ = try await rig.ingest(["img16.jpg", "img17.jpg", "img10.jpg"].map(Fixtures.face))
         let governance = rig.gallery.store
         func account(_ name: String, _ role: Role) async throws -> Accounts.Caller {

@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct JurisdictionTests {
     /// An organisation limited to GB searches only its GB collections and may not ingest into others.
     @Test func searchesSkipAndIngestRefusesOtherJurisdictions() async throws {
-        let rig = try await TestGallery()  // "press" is GB
+        let rig = try await TestGallery(engine: .fake)  // "press" is GB
         _ = try await rig.ingest([Fixtures.face("img10.jpg")])
         let french = try await rig.gallery.store.createCollection(NewCollection(
             organization: rig.organization.id, name: "presse", source: "s", lawfulBasis: "b", jurisdiction: "FR", retentionDays: nil))

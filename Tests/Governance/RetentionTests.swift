@@ -13,7 +13,7 @@ import TestSupport
     /// Images past their collection's retention are erased through the erasure path; younger
     /// ones, and collections kept until erased, stay.
     @Test func sweepErasesWhatIsHeldTooLong() async throws {
-        let rig = try await TestGallery()
+        let rig = try await TestGallery(engine: .fake)
         let governance = rig.gallery.store
         let shortLived = try await rig.gallery.store.createCollection(NewCollection(
             organization: rig.organization.id, name: "week", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: 7))

@@ -124,7 +124,7 @@ import TestSupport
     }
 
     @Test func everyEndpointByRoleAndOrganisation() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let uploads = try await rig.application.test(.router) { client -> [String] in
             // Objects of organisation A for the table to name: an upload, an audited search, a spare key.
             var form = Multipart()

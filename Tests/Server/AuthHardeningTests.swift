@@ -33,7 +33,7 @@ import TestSupport
     // MARK: Item 12: CSRF and content types
 
     @Test func csrfIsCheckedHoweverTheAPIPathIsSpelt() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let (cookie, _, _) = try await Self.signIn(client, "a-investigator", rig.password)
             for path in ["/api/v1/api-keys", "//api/v1/api-keys", "/api//v1/api-keys"] {
@@ -49,7 +49,7 @@ import TestSupport
     }
 
     @Test func jsonEndpointsTakeOnlyJSON() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             // A cross-site form can post text/plain or a URL-encoded body without a preflight.
             let signIn = #"{"username": "a-investigator", "password": "\#(rig.password)"}"#
@@ -78,7 +78,7 @@ import TestSupport
     // MARK: Low: caching of biometric images
 
     @Test func cropsMediaAndThumbnailsAreNotCached() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let form = try Multipart.search()
             var headers = rig.headers("A.investigator")
@@ -105,7 +105,7 @@ import TestSupport
     // MARK: Item 10: check-then-act races
 
     @Test func parallelWrongSignInsStopAtTheLimit() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let wrong = ByteBuffer(string: #"{"username": "a-supervisor", "password": "not the password"}"#)
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -127,7 +127,7 @@ import TestSupport
     }
 
     @Test func parallelSearchesStopAtTheTrialQuota() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let investigator = try #require(rig.accounts["A.investigator"])
         try await rig.application.test(.router) { client in
             let grant = #"{"trial_expires_at": "2099-01-01T00:00:00Z", "trial_search_quota": 2}"#
@@ -164,7 +164,7 @@ import TestSupport
     // MARK: Item 6: sign-up
 
     @Test func signUpsAreLimitedPerAddress() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application(ServerConfiguration()).test(.live) { client in
             var statuses: [HTTPResponse.Status] = []
             var retryAfter: String?
@@ -184,7 +184,7 @@ import TestSupport
     }
 
     @Test func signUpsStopAtTheOrganisationsLimitsOfNewAndPendingAccounts() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let accounts = Accounts(store: rig.governance, hasher: PasswordHasher(cost: 4),
                                 signUps: SignUpThrottle(limits: .init(perAddress: 100, perOrganization: 3, pendingPerOrganization: 2)))
         func signUp(_ name: String, address: String) async throws {
@@ -231,7 +231,7 @@ import TestSupport
     }
 
     @Test func behindATrustedProxyTheAuditAndThrottlesSeeTheClient() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let proxies = try #require(TrustedProxies(["127.0.0.0/8", "::1"]))
         try await rig.application(ServerConfiguration(trustedProxies: proxies)).test(.live) { client in
             let wrong = ByteBuffer(string: #"{"username": "a-auditor", "password": "not the password"}"#)
@@ -277,7 +277,7 @@ import TestSupport
     }
 
     @Test func probeCacheKeepsOnlyAllowedSearchesPhotos() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let web = WebRoutes(services: rig.services, configuration: ServerConfiguration())
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware(pages: rig.services.pages))
@@ -303,7 +303,7 @@ import TestSupport
     // MARK: Item 15: passwords
 
     @Test func aOneTimePasswordMustBeChangedBeforeAnythingElse() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         _ = try await rig.services.accounts.createAccount(in: rig.rig.organization, username: "first-admin",
                                                           password: "one-time password", role: .admin, oneTime: true)
         try await rig.application.test(.router) { client in
@@ -340,7 +340,7 @@ import TestSupport
     }
 
     @Test func changingOnesPasswordEndsTheOtherSessions() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let (kept, csrf, _) = try await Self.signIn(client, "a-supervisor", rig.password)
             let (other, _, _) = try await Self.signIn(client, "a-supervisor", rig.password)
@@ -367,7 +367,7 @@ import TestSupport
     }
 
     @Test func adminsResetAnotherAccountsPasswordToAOneTimeOne() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let investigator = try #require(rig.accounts["A.investigator"])
         try await rig.application.test(.router) { client in
             let (session, _, _) = try await Self.signIn(client, "a-investigator", rig.password)

@@ -14,7 +14,7 @@ import TestSupport
 /// nobody can walk the gallery's sequential IDs and download every face outside the audit.
 @Suite struct SearchResultsTests {
     @Test func resultsOpenOnlyThroughTheSearchThatShowedThem() async throws {
-        let rig = try await ServerRig()  // organisation A holds img10, img11, img16, img47, img12
+        let rig = try await ServerRig(engine: .fake)  // organisation A holds img10, img11, img16, img47, img12
         try await rig.application.test(.router) { client in
             var form = try Multipart.search()
             form.field("top", "1")
@@ -79,7 +79,7 @@ import TestSupport
 /// answers 410 for it, while the entry and its digest stay.
 @Suite struct RedactedThumbnailTests {
     @Test func anErasedFacesPivotThumbnailAnswersGone() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let face = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 1).first).id
         try await rig.application.test(.router) { client in
             let entry = try await client.execute(

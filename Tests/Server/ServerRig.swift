@@ -24,8 +24,8 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
     let password = "correct horse battery"
 
     /// Closes the gallery's engines and HTTP client when the rest of the set-up fails.
-    convenience init() async throws {
-        let gallery = try await TestGallery()
+    convenience init(engine: TestGallery.Engine = .dlib) async throws {
+        let gallery = try await TestGallery(engine: engine)
         do {
             try await self.init(gallery)
         } catch {

@@ -99,7 +99,7 @@ import TestSupport
     /// An upload of an image already held (here twice in one upload, and once again later)
     /// keeps one file: the copies that are nobody's record are removed.
     @Test func aDuplicateUploadLeavesNoSecondFile() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let photo = try Samples.bytes("img53.jpg")
         let first = try await Self.upload([("a.jpg", photo), ("b.jpg", photo)], rig: rig)
         #expect(first["stored"] as? Int == 1 && first["duplicates"] as? Int == 1, "\(first)")
@@ -113,7 +113,7 @@ import TestSupport
     /// An archive that cannot be unpacked (here not an archive at all) fails the upload, and
     /// nothing of it is kept: not the archive, not the photo uploaded beside it.
     @Test func anArchiveThatCannotBeUnpackedFailsTheUploadKeepingNothing() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let status = try await Self.upload([("img53.jpg", try Samples.bytes("img53.jpg")), ("box.zip", Samples.corrupt())], rig: rig)
         #expect(status["state"] as? String == "failed" && (status["error"] as? String)?.contains("box.zip") == true, "\(status)")
         #expect(Self.heldFiles(rig).isEmpty, "\(Self.heldFiles(rig))")
@@ -123,7 +123,7 @@ import TestSupport
     /// Files named as photos whose bytes are SVG or PDF reach no loader but the whitelisted
     /// ones: each fails, naming its format.
     @Test func imagesInUndocumentedFormatsAreRefusedNamingTheFormat() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>"#
         let pdf = "%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
         let status = try await Self.upload([("drawing.jpg", Array(svg.utf8)), ("scan.jpg", Array(pdf.utf8))], rig: rig)

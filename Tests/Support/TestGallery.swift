@@ -15,13 +15,27 @@ public final class TestGallery: @unchecked Sendable {  // Sendable: immutable af
     public let fetcher = ImageFetcher()
     public let ingester: Ingester
 
-    public init(collectionName: String = "press") async throws {
+    /// The face engine a test runs: dlib's, where the model is part of what is tested, or the
+    /// fake, where only what surrounds it is.
+    public enum Engine: Sendable {
+        case dlib
+        case fake
+
+        func pool() throws -> EnginePool {
+            switch self {
+            case .dlib: EnginePool(models: try FaceModels.locate(), size: 2)
+            case .fake: EnginePool(size: 2) { FakeFaceEngine() }
+            }
+        }
+    }
+
+    public init(collectionName: String = "press", engine: Engine = .dlib) async throws {
         directory = try Fixtures.scratchDirectory("likeness-gallery")
         gallery = try await Self.openEmbedded(at: directory)
         organization = try await gallery.store.createOrganization(name: "test")
         collection = try await gallery.store.createCollection(NewCollection(
             organization: organization.id, name: collectionName, source: "test fixtures", lawfulBasis: "test", jurisdiction: "GB", retentionDays: nil))
-        pool = EnginePool(models: try FaceModels.locate(), size: 2)
+        pool = try engine.pool()
         ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(concurrency: 4))
     }
 
