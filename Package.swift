@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // The scale-out store.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Start and graceful shutdown of the server's parts, in order.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Native engines behind thin C shims.
@@ -57,7 +59,7 @@ let package = Package(
         // The scale-out store, and the move of an embedded store into it.
         .target(name: "LikenessStorePostgres",
                 dependencies: ["LikenessCore", "LikenessStore", .product(name: "PostgresNIO", package: "postgres-nio"),
-                               .product(name: "GRDB", package: "GRDB.swift")]),
+                               .product(name: "GRDB", package: "GRDB.swift"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "CVectorKernels", path: "Sources/Shims/CVectorKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // The vector index protocol and the embedded, in-process index.
         .target(name: "LikenessIndex", dependencies: ["LikenessCore", "CBLAS", "CVectorKernels"]),
@@ -87,7 +89,8 @@ let package = Package(
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "Mustache", package: "swift-mustache"),
-                               .product(name: "Prometheus", package: "swift-prometheus")],
+                               .product(name: "Prometheus", package: "swift-prometheus"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 resources: [.copy("Resources")]),
         // The composition root: the one place that chooses the backends.
         .executableTarget(name: "LikenessCLI",
@@ -96,7 +99,8 @@ let package = Package(
                                          "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessEvaluation", "LikenessBench",
                                          "LikenessGovernance", "LikenessServer",
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         .target(name: "LikenessEvaluation", dependencies: ["LikenessCore"]),
         .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex", "LikenessMilvus"]),

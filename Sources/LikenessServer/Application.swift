@@ -8,6 +8,7 @@ import LikenessGovernance
 import LikenessSearch
 import LikenessStore
 import Logging
+import ServiceLifecycle
 
 /// Everything the HTTP layer needs, made once at start-up by the composition root (`serve`, or
 /// a test), which chooses the store, the index and the engines behind them.
@@ -95,11 +96,14 @@ public enum LikenessServer {
         return router
     }
 
-    public static func application(services: ServerServices, configuration: ServerConfiguration,
+    /// The HTTP server, with `background` services (the store's connections, the sweeps) in its
+    /// service group: started with it, and shut down gracefully after it stops taking requests.
+    public static func application(services: ServerServices, configuration: ServerConfiguration, background: [any Service] = [],
                                    logger: Logger = Logger(label: "likeness")) -> some ApplicationProtocol {
         Application(router: router(services: services, configuration: configuration),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                          serverName: "likeness"),
+                    services: background,
                     logger: logger)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LikenessStore
 import LikenessCore
 import PostgresNIO
+import ServiceLifecycle
 
 /// The store in a PostgreSQL database, for several servers and ingest workers sharing one
 /// gallery. It behaves as `SQLiteGalleryStore` does; where PostgreSQL differs (concurrent
@@ -379,5 +380,16 @@ public final class PostgresGalleryStore: GalleryStore {
                    (SELECT COUNT(*) FROM face) AS faces
             """)[0]
         return GalleryCounts(collections: try row.value("collections"), images: try row.value("images"), faces: try row.value("faces"))
+    }
+}
+
+/// In a service group (`likeness serve`'s application), the store is one of the services: it
+/// closes its connections at the group's graceful shutdown, once the services that came after
+/// it (the HTTP server, the background sweeps) have stopped using it. The pool itself starts
+/// when the store opens, because the gallery reads the store as it opens, before any group runs.
+extension PostgresGalleryStore: Service {
+    public func run() async {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 }

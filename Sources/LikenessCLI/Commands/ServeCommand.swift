@@ -8,6 +8,8 @@ import LikenessIngest
 import LikenessSearch
 import LikenessServer
 import LikenessStore
+import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
-            let gallery = try await data.openGallery()
+            let opened = try await data.open()
+            let gallery = opened.gallery
             let governance = gallery.store
             let accounts = Accounts(store: governance)
             try await firstStart(accounts: accounts, governance: governance)
@@ -58,33 +61,23 @@ struct ServeCommand: AsyncParsableCommand {
                 requests: SubjectRequests(governance: governance, rights: SubjectRights(
                     searcher: searcher, gallery: gallery, audit: accounts.audit, uploads: uploads.directory)),
                 uploads: uploads, bands: bands)
-            let app = LikenessServer.application(
-                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
-                                                                 trustedProxies: proxies))
-            // Retention is enforced hourly while the server runs, through the erasure path, and
-            // privacy requests nobody verified in time expire with their selfies.
-            let retention = Retention(gallery: gallery, audit: accounts.audit,
-                                      uploads: data.directory.root.appendingPathComponent("uploads"))
-            let sweeper = Task {
-                while !Task.isCancelled {
-                    do { try await retention.sweep() } catch { Output.error("retention sweep failed: \(error)") }
-                    do { try await services.requests.expireUnverified() } catch { Output.error("expiring privacy requests failed: \(error)") }
-                    try? await Task.sleep(for: .seconds(3600))
-                }
-            }
-            defer { sweeper.cancel() }
-            // The audit chain's head is signed on starting, before serving, and every 10 minutes
-            // when it moved, so that removing or rewriting entries older than that shows
+            // The audit chain's head is signed on starting, before serving, then every 10
+            // minutes when it moved, so that removing or rewriting entries older than that shows
             // (`likeness audit verify`).
             let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
             do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
-            let checkpointer = Task {
-                // Cancelling ends the sleep with an error, and the loop with it.
-                while (try? await Task.sleep(for: .seconds(600))) != nil {
-                    do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
-                }
-            }
-            defer { checkpointer.cancel() }
+            let logger = Logger(label: "likeness")
+            let retention = Retention(gallery: gallery, audit: accounts.audit,
+                                      uploads: data.directory.root.appendingPathComponent("uploads"))
+            // In start order; the group shuts them down in reverse, after the HTTP server.
+            let background: [any Service] = opened.connections + [
+                RetentionService(retention: retention, requests: services.requests, logger: logger),
+                AuditCheckpointService(checkpoints: checkpoints, logger: logger),
+            ]
+            let app = LikenessServer.application(
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
+                                                                 trustedProxies: proxies),
+                background: background, logger: logger)
             print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
             // At once, so that the address and any one-time password reach a log or a pipe now.
             fflush(nil)

@@ -4,10 +4,18 @@ import LikenessMilvus
 import LikenessStore
 import LikenessStorePostgres
 import LikenessStoreSQLite
+import ServiceLifecycle
 
 /// The one place that chooses the store and the index: every other module sees only the
 /// `DataStore` and `VectorIndex` protocols.
 enum Backends {
+    /// A gallery, and the services that hold its connections open: a long-running command adds
+    /// them to its service group, which closes them when it shuts down.
+    struct Opened {
+        var gallery: Gallery
+        var connections: [any Service]
+    }
+
     /// The embedded default: SQLite and the in-process index, both in `directory`.
     static func embedded(in directory: DataDirectory) async throws -> Gallery {
         try directory.create()
@@ -16,10 +24,11 @@ enum Backends {
 
     /// The scale-out pair: PostgreSQL for everything but the templates' index, which is in
     /// Milvus; both shared by any number of servers and workers.
-    static func scaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Gallery {
+    static func scaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Opened {
         let store = try await PostgresGalleryStore(url: storeURL)
         do {
-            return try await Gallery.shared(store: store, index: try await MilvusVectorIndex(url: vectorsURL), keysIn: directory)
+            let gallery = try await Gallery.shared(store: store, index: try await MilvusVectorIndex(url: vectorsURL), keysIn: directory)
+            return Opened(gallery: gallery, connections: [store])
         } catch {
             await store.shutdown()
             throw error

@@ -41,6 +41,12 @@ struct DataOptions: ParsableArguments {
     /// The gallery in this data directory, saying so on standard error if its index had to be
     /// rebuilt from the database.
     func openGallery() async throws -> Gallery {
+        try await open().gallery
+    }
+
+    /// The gallery and the services holding its connections, for a command that runs a
+    /// service group (`serve`).
+    func open() async throws -> Backends.Opened {
         if let scaleOut = try scaleOut {
             return try await Backends.scaleOut(store: scaleOut.store, vectors: scaleOut.vectors, keysIn: directory)
         }
@@ -48,7 +54,7 @@ struct DataOptions: ParsableArguments {
         if let reason = gallery.indexRebuiltBecause {
             Output.error("the vector index was unusable (\(reason)); rebuilt it from the database")
         }
-        return gallery
+        return Backends.Opened(gallery: gallery, connections: [])
     }
 
     /// The database alone, without the index: for settings such as the calibrated bands.

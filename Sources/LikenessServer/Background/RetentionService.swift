@@ -1,0 +1,52 @@
+import LikenessGovernance
+import Logging
+import ServiceLifecycle
+
+/// Enforces retention hourly while the server runs, through the erasure path, and expires the
+/// privacy requests nobody verified in time, with their selfies. Runs first on starting.
+public struct RetentionService: Service {
+    let retention: Retention
+    let requests: SubjectRequests
+    let interval: Duration
+    let logger: Logger
+
+    public init(retention: Retention, requests: SubjectRequests, interval: Duration = .seconds(3600), logger: Logger) {
+        self.retention = retention
+        self.requests = requests
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async {
+        repeat {
+            do { try await retention.sweep() } catch { logger.error("retention sweep failed: \(error)") }
+            do { try await requests.expireUnverified() } catch { logger.error("expiring privacy requests failed: \(error)") }
+        } while await sleptWithoutShutdown(interval)
+    }
+}
+
+/// Signs the audit chain's head every `interval` while the server runs, when it moved since the
+/// last checkpoint, so that removing or rewriting entries older than that shows.
+public struct AuditCheckpointService: Service {
+    let checkpoints: AuditCheckpoints
+    let interval: Duration
+    let logger: Logger
+
+    public init(checkpoints: AuditCheckpoints, interval: Duration = .seconds(600), logger: Logger) {
+        self.checkpoints = checkpoints
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async {
+        while await sleptWithoutShutdown(interval) {
+            do { try await checkpoints.makeIfHeadMoved() } catch { logger.error("audit checkpoint failed: \(error)") }
+        }
+    }
+}
+
+/// Sleeps for `interval`; false, at once, when the service group shuts down or the task is
+/// cancelled.
+func sleptWithoutShutdown(_ interval: Duration) async -> Bool {
+    (try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }) != nil
+}
