@@ -103,7 +103,7 @@ let package = Package(
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         .target(name: "LikenessEvaluation", dependencies: ["LikenessCore"]),
-        .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex", "LikenessMilvus"]),
+        .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"]),
 
         .target(name: "TestSupport",
                 dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessStoreSQLite", "LikenessStorePostgres",

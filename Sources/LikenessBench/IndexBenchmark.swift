@@ -188,9 +188,9 @@ public struct Machine: Sendable {
     }
 }
 
-struct BenchmarkError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// This process's memory use, from /proc/self/status (0 where unavailable).
@@ -207,12 +207,14 @@ enum ProcessMemory {
 }
 
 /// Wall-clock intervals.
-struct Stopwatch {
+public struct Stopwatch {
     private var last = DispatchTime.now()
+
+    public init() {}
 
     /// Seconds since the previous lap (or creation), starting a new lap.
     @discardableResult
-    mutating func lap() -> Double {
+    public mutating func lap() -> Double {
         let now = DispatchTime.now()
         defer { last = now }
         return Double(now.uptimeNanoseconds - last.uptimeNanoseconds) / 1e9

@@ -1,5 +1,6 @@
 import Foundation
 import LikenessCore
+import LikenessBench
 import LikenessIndex
 import LikenessMilvus
 
