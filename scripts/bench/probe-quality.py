@@ -25,14 +25,14 @@ Degradations (Pillow, applied to the EXIF-upright RGB photo):
   io<N>+blur<R>   downscaled to ~N px inter-ocular, then blurred with radius R (px of the small image)
 Lossless degradations are written as PNG (compress level 1) so only the intended loss is applied.
 
-Definitions (same as the engine, Sources/Core/Face.swift and Sources/Engine/FaceQuality.swift):
+Definitions (same as the engine, Sources/LikenessCore/Face.swift and Sources/LikenessEngine/FaceQuality.swift):
   landmarks     dlib 5-point order: eye A outer, eye A inner, eye B outer, eye B inner, nose base
   inter-ocular  distance between the eye centres, each centre the mean of its two landmarks
   quality       min(1, io/30) * min(1, LaplacianVariance(chip)/150), rounded to 3 decimals by the CLI
   sharpness     min(1, LaplacianVariance(chip)/150), recovered as quality / min(1, io/30)
   yaw           signed offset of the nose base from the eye-centre midpoint, measured along the
                 eye line (so head roll does not count), divided by the inter-ocular distance
-Bands (Sources/Core/ScoreBands.swift): strong <= 0.5112, possible <= 0.5309 (Euclidean distance).
+Bands (Sources/LikenessCore/ScoreBands.swift): strong <= 0.5112, possible <= 0.5309 (Euclidean distance).
 A photo "derived from" another (labels.jsonl notes, e.g. img11_reflection from img11) is treated
 as the same source: neither is matched against the other.
 """

@@ -9,7 +9,7 @@
 #    and writes them back as .proto source to scripts/milvus/protos/ (committed for review).
 # 2. Builds protoc-gen-swift (apple/swift-protobuf 1.39.0) and protoc-gen-grpc-swift-2
 #    (grpc/grpc-swift-protobuf 2.4.1, over grpc-swift-2 2.4.3) in a scratch directory and runs
-#    protoc (Debian's protobuf-compiler, 3.21.12) to write Sources/Index/Milvus/Generated/:
+#    protoc (Debian's protobuf-compiler, 3.21.12) to write Sources/LikenessMilvus/Generated/:
 #    messages + client stubs only, internal visibility (they live in the LikenessIndex module).
 #
 # Needs: the project venv with pymilvus (make setup; requirements.txt pins it), swift on PATH
@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 SCRATCH="${MILVUS_GEN_SCRATCH:-/tmp/likeness-milvus-gen}"
 PROTO_DIR="$ROOT/scripts/milvus/protos"
-OUT_DIR="$ROOT/Sources/Index/Milvus/Generated"
+OUT_DIR="$ROOT/Sources/LikenessMilvus/Generated"
 export PATH="$PATH:/opt/swift/usr/bin"
 
 have="$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("pymilvus"))')"

@@ -216,8 +216,8 @@ if [ -n "${LIKENESS_OPENAPI:-}" ]; then
     schema=$LIKENESS_OPENAPI
 elif ! "$python" -c 'import json, sys, urllib.request
 sys.exit(json.load(urllib.request.urlopen(sys.argv[1])) != json.load(open(sys.argv[2])))' \
-        "$schema" "$root/Sources/Server/Resources/openapi.json"; then
-    echo "api-schema: warning: the server's /openapi.json is not Sources/Server/Resources/openapi.json (rebuild?)" >&2
+        "$schema" "$root/Sources/LikenessServer/Resources/openapi.json"; then
+    echo "api-schema: warning: the server's /openapi.json is not Sources/LikenessServer/Resources/openapi.json (rebuild?)" >&2
 fi
 http seed "$base" "${keys[investigator]}" "${keys[admin]}" "$fixtures/img10.jpg" "$fixtures/img16.jpg" "$schema" \
     >"$work/schemathesis.toml"

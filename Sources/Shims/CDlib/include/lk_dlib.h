@@ -1,6 +1,6 @@
 // C interface to dlib's face pipeline: HOG / MMOD detection, 5-point landmarks and the
 // ResNet face descriptor. Swift cannot instantiate dlib's C++ templates, so this shim owns
-// them; `DlibFaceEngine` in Sources/Engine is its only caller.
+// them; `DlibFaceEngine` in Sources/LikenessEngine is its only caller.
 #ifndef LK_DLIB_H
 #define LK_DLIB_H
 

@@ -1,5 +1,5 @@
 // C interface to libvips for decoding and encoding. libvips's API is C varargs, which Swift
-// cannot call; this shim exposes fixed-argument functions. `ImageCodec` in Sources/Engine is
+// cannot call; this shim exposes fixed-argument functions. `ImageCodec` in Sources/LikenessEngine is
 // its only caller.
 #ifndef LK_VIPS_H
 #define LK_VIPS_H
