@@ -76,7 +76,7 @@ public enum LikenessServer {
         router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
 
         router.get("healthz") { _, _ in
-            Response.json(["status": "ok"])
+            try Response.json(["status": "ok"])
         }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

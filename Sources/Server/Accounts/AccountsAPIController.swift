@@ -23,7 +23,7 @@ struct AccountsAPIController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.manageAccounts)
         let all = try await services.governance.accounts(in: caller.account.organization)
-        return Response.json(["accounts": all.map(Views.account)])
+        return try Response.json(AccountsResponse(all))
     }
 
     struct AccountChangeBody: Decodable {
@@ -51,12 +51,12 @@ struct AccountsAPIController {
         }
         let account = try await accounts.change(id, Accounts.Change(role: body.role, status: body.status, trial: trial,
                                                                     endTrial: body.endTrial ?? false), caller: caller)
-        return Response.json(Views.account(account))
+        return try Response.json(AccountResponse(account))
     }
 
     @Sendable func listKeys(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        return Response.json(["api_keys": try await services.governance.apiKeys(of: caller.account.id).map(Views.apiKey)])
+        return try Response.json(APIKeysResponse(try await services.governance.apiKeys(of: caller.account.id)))
     }
 
     struct KeyBody: Decodable { var label: String }
@@ -65,7 +65,7 @@ struct AccountsAPIController {
         let caller = try context.requireCaller()
         let body = try await request.decodeJSON(KeyBody.self)
         let (key, secret) = try await accounts.createAPIKey(label: body.label, caller: caller)
-        return Response.json(["api_key": Views.apiKey(key), "key": secret], status: .created)
+        return try Response.json(NewAPIKeyResponse(key, secret: secret), status: .created)
     }
 
     @Sendable func revokeKey(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -36,6 +36,6 @@ struct PasswordsAPIController {
         let caller = try context.require(.manageAccounts)
         let password = try await accounts.resetPassword(try context.id(), caller: caller)
         let account = try await accounts.account(try context.id(), caller: caller)
-        return Response.json(["account": Views.account(account), "password": password])
+        return try Response.json(PasswordResetResponse(account: account, password: password))
     }
 }

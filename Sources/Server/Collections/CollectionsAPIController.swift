@@ -22,7 +22,7 @@ struct CollectionsAPIController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.readCollections)
         let summaries = try await store.collections(in: caller.account.organization)
-        return Response.json(["collections": summaries.map { Views.collection($0.collection, images: $0.images, faces: $0.faces) }])
+        return try Response.json(CollectionsResponse(summaries))
     }
 
     struct CollectionBody: Decodable {
@@ -44,14 +44,14 @@ struct CollectionsAPIController {
             name: body.name, description: body.description, source: body.source, lawfulBasis: body.lawfulBasis,
             jurisdiction: body.jurisdiction, retentionDays: body.retentionDays, caller: caller, store: store,
             audit: services.accounts.audit)
-        return Response.json(Views.collection(record, images: 0, faces: 0), status: .created)
+        return try Response.json(CollectionResponse(record, images: 0, faces: 0), status: .created)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.readCollections)
         let record = try await CollectionRules.owned(try context.id(), by: caller, store: store)
         let summary = try await store.collections(in: caller.account.organization).first { $0.collection.id == record.id }
-        return Response.json(Views.collection(record, images: summary?.images ?? 0, faces: summary?.faces ?? 0))
+        return try Response.json(CollectionResponse(record, images: summary?.images ?? 0, faces: summary?.faces ?? 0))
     }
 
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -59,7 +59,7 @@ struct CollectionsAPIController {
         let record = try await CollectionRules.owned(try context.id(), by: caller, store: store)
         let form = try await request.form(limit: Limits.uploadBytes)
         let status = try await services.uploads.start(form.files, into: record, caller: caller)
-        var response = Response.json(status.json, status: .accepted)
+        var response = try Response.json(status.response, status: .accepted)
         response.headers[.location] = "/api/v1/uploads/\(status.id)"
         return response
     }
@@ -70,6 +70,6 @@ struct CollectionsAPIController {
         guard let status = services.uploads.status(id, organization: caller.account.organization) else {
             throw GovernanceError.notFound("no upload \(id) in your organisation")
         }
-        return Response.json(status.json)
+        return try Response.json(status.response)
     }
 }

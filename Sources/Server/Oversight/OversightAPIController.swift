@@ -31,7 +31,7 @@ struct OversightAPIController {
             organization: caller.account.organization, from: try Query.date(request, "from"), to: try Query.date(request, "to"),
             after: Int64(try Query.integer(request, "after", in: 0...Int.max) ?? 0),
             limit: try Query.integer(request, "limit", in: 1...1000) ?? 100)
-        return Response.json(["entries": entries.map(Views.auditEntry)])
+        return try Response.json(AuditEntriesResponse(entries))
     }
 
     @Sendable func auditThumbnail(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -52,10 +52,7 @@ struct OversightAPIController {
         let day = try Query.date(request, "day") ?? Date()
         let organization = try await context.organization(in: governance)
         let counts = try await audit.dailySearchCounts(organization: organization.id, day: day)
-        return Response.json([
-            "day": String(AuditEntry.timestamp(day).prefix(10)), "daily_search_limit": organization.dailySearchLimit,
-            "users": counts.map { ["username": $0.username, "searches": $0.searches] as [String: Any] },
-        ])
+        return try Response.json(DailyCountsResponse(day: day, organization: organization, counts: counts))
     }
 
     @Sendable func alerts(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -64,10 +61,7 @@ struct OversightAPIController {
         let to = try Query.date(request, "to") ?? Date().addingTimeInterval(1)
         let from = try Query.date(request, "from") ?? to.addingTimeInterval(-30 * 86_400)
         let alerts = try await audit.alerts(organization: organization, from: from, to: to)
-        return Response.json(["alerts": alerts.map {
-            ["kind": $0.kind.rawValue, "username": $0.username, "day": $0.day, "audit_entry": $0.auditEntry, "detail": $0.detail]
-                as [String: Any]
-        }])
+        return try Response.json(AlertsResponse(alerts))
     }
 
     @Sendable func transparency(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -95,8 +89,7 @@ struct OversightAPIController {
 
     @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let organization = try await context.organization(in: governance)
-        return Response.json(["organization": organization.name, "daily_search_limit": organization.dailySearchLimit,
-                              "jurisdictions": organization.jurisdictions ?? NSNull()])
+        return try Response.json(SettingsResponse(organization))
     }
 
     struct SettingsBody: Decodable {

@@ -40,7 +40,7 @@ extension Request {
     /// A form posted by a signed-in user, its CSRF token checked.
     func signedInForm(_ context: AppRequestContext, limit: Int = Limits.formBytes) async throws -> (Accounts.Caller, FormBody) {
         let caller = try context.requireCaller()
-        let form = try await form(limit: limit)
+        let form = try await self.form(limit: limit)
         try form.checkCSRF(expected: context.csrfToken)
         return (caller, form)
     }

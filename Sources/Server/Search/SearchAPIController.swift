@@ -27,7 +27,7 @@ struct SearchAPIController {
         let outcome = try await services.search.search(
             photo: photo.bytes, face: try form.integer("face", in: 0...99), top: try form.integer("top", in: 1...100) ?? 10,
             justification: justification, caller: caller)
-        return Response.json(Views.search(outcome), status: .created)
+        return try Response.json(SearchResponse(outcome), status: .created)
     }
 
     struct PivotBody: Decodable {
@@ -51,7 +51,7 @@ struct SearchAPIController {
         guard (1...100).contains(top) else { throw GovernanceError.invalid(FieldErrors("top", "an integer from 1 to 100")) }
         let outcome = try await services.search.search(fromFace: body.faceID, top: top, justification: justification,
                                                        caller: caller)
-        return Response.json(Views.search(outcome), status: .created)
+        return try Response.json(SearchResponse(outcome), status: .created)
     }
 
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -59,6 +59,6 @@ struct SearchAPIController {
         let limit = try Query.integer(request, "limit", in: 1...1000) ?? 100
         let entries = try await services.governance.auditEntries(actor: caller.account.id, action: AuditLog.Action.search.rawValue,
                                                                  limit: limit)
-        return Response.json(["searches": entries.map(Views.auditEntry)])
+        return try Response.json(SearchHistoryResponse(entries))
     }
 }

@@ -49,7 +49,7 @@ struct SearchResultsAPIController {
         let id = try context.id()
         try await shown.check(image: id)
         guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
-        return Response.json(Views.image(details, search: shown.auditEntry))
+        return try Response.json(ImageResponse(details, search: shown.auditEntry))
     }
 
     /// The image or video file itself, for a reviewer (videos seek with Range requests).

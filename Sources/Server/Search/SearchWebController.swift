@@ -111,7 +111,7 @@ struct SearchWebController {
             "purpose_label": j.purpose.label, "purpose_text": j.purposeText ?? "", "offence": j.offence ?? "",
             "probe_token": probeToken ?? "", "probe_faces": probeFaces, "many_faces": probeFaces.count > 1,
             "pivot_face": pivotFace.map { [["face_id": $0]] } ?? [], "candidates": candidates,
-            "no_candidates": candidates.isEmpty, "notice": Views.notice, "bands": bandRows,
+            "no_candidates": candidates.isEmpty, "notice": SearchResponse.notice, "bands": bandRows,
             "warnings": outcome.result.warnings.map { ["text": $0] },
         ], context)
     }

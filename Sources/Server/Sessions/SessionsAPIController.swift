@@ -25,7 +25,7 @@ struct SessionsAPIController {
         let body = try await request.decodeJSON(SignInBody.self)
         let (account, token, csrf) = try await accounts.signIn(username: body.username, password: body.password,
                                                                address: context.clientAddress)
-        var response = Response.json(["account": Views.account(account), "csrf_token": csrf])
+        var response = try Response.json(SessionResponse(account: account, csrfToken: csrf))
         response.setCookie(SessionCookie.make(token, secure: configuration.behindTLS))
         return response
     }
@@ -51,12 +51,12 @@ struct SessionsAPIController {
         let account = try await accounts.signUp(organization: body.organization, username: body.username,
                                                 displayName: body.displayName, password: body.password,
                                                 address: context.clientAddress)
-        return Response.json(Views.account(account), status: .created)
+        return try Response.json(AccountResponse(account), status: .created)
     }
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let organization = try await context.organization(in: services.governance)
-        return Response.json(["account": Views.account(caller.account), "organization": organization.name])
+        return try Response.json(CallerResponse(account: caller.account, organization: organization.name))
     }
 }
