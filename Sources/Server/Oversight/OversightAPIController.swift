@@ -77,11 +77,7 @@ struct OversightAPIController {
                                                    .contentDisposition: "attachment; filename=\"transparency-\(report.from)-\(report.to).csv\""],
                             body: .init(byteBuffer: ByteBuffer(string: report.csv)))
         case "json":
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = .sortedKeys
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(report))))
+            return try Response.json(report)
         default:
             throw GovernanceError.invalid(FieldErrors("format", "json or csv"))
         }
