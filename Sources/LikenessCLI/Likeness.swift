@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LikenessGovernance
 
 @main
 struct Likeness: AsyncParsableCommand {
@@ -23,10 +24,10 @@ struct UsageFailure: Error, CustomStringConvertible {
 }
 
 enum Output {
-    /// One JSON object on one line.
-    static func json(_ object: Any) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+    /// One JSON object on one line, keyed as the API's. The values are plain numbers and strings,
+    /// so a failure is a bug, and it stops the command rather than print something else.
+    static func json(_ value: some Encodable) -> String {
+        do { return try ResponseJSON.line(value) } catch { fatalError("\(type(of: value)) could not be written as JSON: \(error)") }
     }
 
     static func error(_ message: String) {

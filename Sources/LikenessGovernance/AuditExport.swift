@@ -6,19 +6,6 @@ import LikenessStore
 public enum AuditExport {
     public enum Format: String, Sendable, CaseIterable { case jsonl, csv }
 
-    public static func json(_ audit: AuditEntry) -> [String: Any] {
-        let e = audit.entry
-        return [
-            "id": audit.id, "at": audit.at, "organization_id": e.organization ?? NSNull(),
-            "actor_id": e.actorID ?? NSNull(), "actor": e.actor, "action": e.action, "outcome": e.outcome,
-            "case_number": e.caseNumber ?? NSNull(), "purpose": e.purpose ?? NSNull(), "offence": e.offence ?? NSNull(),
-            "probe_sha256": e.probeSHA256 ?? NSNull(), "collections": e.collections,
-            "candidates": e.candidates.map { ["face_id": $0.face, "distance": Double($0.distance), "band": $0.band] as [String: Any] },
-            "client_address": e.clientAddress ?? NSNull(), "detail": e.detail ?? NSNull(),
-            "previous_hash": audit.previousHash, "hash": audit.hash,
-        ]
-    }
-
     public static let csvHeader = ["id", "at", "organization_id", "actor", "action", "outcome", "case_number", "purpose",
                                    "offence", "probe_sha256", "collections", "candidates", "client_address", "detail",
                                    "previous_hash", "hash"]
@@ -39,9 +26,11 @@ public enum AuditExport {
     public static func render(_ entries: [AuditEntry], checkpoint: AuditCheckpoint? = nil, as format: Format) -> String {
         switch format {
         case .jsonl:
-            let lines = entries.map { entry in
-                let data = try! JSONSerialization.data(withJSONObject: json(entry), options: [.sortedKeys, .withoutEscapingSlashes])
-                return String(decoding: data, as: UTF8.self)
+            let lines = entries.map { entry -> String in
+                // Strings and numbers only: encoding them cannot fail short of a broken encoder.
+                do { return try ResponseJSON.line(AuditEntryResponse(entry, withThumbnailFlag: false)) } catch {
+                    fatalError("audit entry \(entry.id) could not be written as JSON: \(error)")
+                }
             }
             return (lines + [checkpoint?.jsonLine].compactMap { $0 }).map { $0 + "\n" }.joined()
         case .csv:

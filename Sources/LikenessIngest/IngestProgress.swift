@@ -62,25 +62,41 @@ public struct IngestProgress: Sendable {
     }
 }
 
-/// The result of `likeness ingest`, printed as a table or JSON.
-public struct IngestSummary: Sendable {
+/// The result of `likeness ingest`, printed as a table or JSON, and kept as JSON with a queued job.
+public struct IngestSummary: Sendable, Encodable {
     public var job: Int64
     public var collection: String
     public var resumed: Bool
     public var progress: IngestProgress
 
-    public var json: [String: Any] {
-        [
-            "job": job, "collection": collection, "resumed": resumed,
-            "stored": progress.stored, "duplicates": progress.duplicates, "failed": progress.failed,
-            "already_done": progress.alreadyDone, "ignored": progress.ignored, "faces": progress.faces,
-            "suppressed": progress.suppressed,
-            "seconds": (progress.elapsed.seconds * 1000).rounded() / 1000,
-            "images_per_second": (progress.imagesPerSecond * 100).rounded() / 100,
-            "failures": progress.failures.map { ["item": $0.item, "reason": $0.reason] },
-            "partial": progress.partial.map { ["item": $0.item, "reason": $0.reason] },
-            "videos": progress.videos, "video_seconds": (progress.videoSeconds * 10).rounded() / 10,
-        ]
+    enum CodingKeys: String, CodingKey {
+        case job, collection, resumed, stored, duplicates, failed, alreadyDone = "already_done", ignored, faces, suppressed
+        case seconds, imagesPerSecond = "images_per_second", failures, partial, videos, videoSeconds = "video_seconds"
+    }
+
+    struct ItemProblem: Encodable {
+        var item: String
+        var reason: String
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(job, forKey: .job)
+        try container.encode(collection, forKey: .collection)
+        try container.encode(resumed, forKey: .resumed)
+        try container.encode(progress.stored, forKey: .stored)
+        try container.encode(progress.duplicates, forKey: .duplicates)
+        try container.encode(progress.failed, forKey: .failed)
+        try container.encode(progress.alreadyDone, forKey: .alreadyDone)
+        try container.encode(progress.ignored, forKey: .ignored)
+        try container.encode(progress.faces, forKey: .faces)
+        try container.encode(progress.suppressed, forKey: .suppressed)
+        try container.encode((progress.elapsed.seconds * 1000).rounded() / 1000, forKey: .seconds)
+        try container.encode((progress.imagesPerSecond * 100).rounded() / 100, forKey: .imagesPerSecond)
+        try container.encode(progress.failures.map { ItemProblem(item: $0.item, reason: $0.reason) }, forKey: .failures)
+        try container.encode(progress.partial.map { ItemProblem(item: $0.item, reason: $0.reason) }, forKey: .partial)
+        try container.encode(progress.videos, forKey: .videos)
+        try container.encode((progress.videoSeconds * 10).rounded() / 10, forKey: .videoSeconds)
     }
 }
 

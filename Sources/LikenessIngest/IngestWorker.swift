@@ -50,10 +50,9 @@ public final class IngestWorker: Sendable {
         }
         switch result {
         case .success(let summary):
-            let summaryJSON = String(decoding: try JSONSerialization.data(withJSONObject: summary.json, options: [.sortedKeys]), as: UTF8.self)
-            try await queue.finishIngest(job.id, worker: name, state: .finished, summary: summaryJSON)
+            try await queue.finishIngest(job.id, worker: name, state: .finished, summary: try Self.json(summary))
         case .failure(let error):
-            let reason = String(decoding: try JSONSerialization.data(withJSONObject: ["error": "\(error)"]), as: UTF8.self)
+            let reason = try Self.json(["error": "\(error)"])
             try await queue.finishIngest(job.id, worker: name, state: .failed, summary: reason)
         }
         return (job, result)
@@ -61,6 +60,13 @@ public final class IngestWorker: Sendable {
 
     /// Runs the job while a second task renews the lease at a third of its length; if a renewal
     /// finds the claim gone, the ingest is cancelled.
+    /// What the queue keeps of a job's end, as JSON.
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     private func runHoldingLease(_ job: QueuedIngest) async throws -> IngestSummary {
         guard let collection = try await gallery.store.collection(job.collection) else {
             throw IngestError("ingest job \(job.id): collection \(job.collection) no longer exists")

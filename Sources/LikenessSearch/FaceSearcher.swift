@@ -95,20 +95,6 @@ public struct Match: Sendable {
     /// For a face from a video: its best frame's time and its track's span.
     public var video: VideoAppearance?
 
-    public var json: [String: Any] {
-        let object: [String: Any] = [
-            "rank": rank, "face_id": face, "image_id": image,
-            "distance": (Double(distance) * 10000).rounded() / 10000,
-            "similarity": (similarity * 10000).rounded() / 10000, "band": band.rawValue,
-            "collection": collection, "image": origin.location,
-            "source_url": origin.sourceURL ?? NSNull(), "box": box.array,
-        ]
-        return object.merging(videoJSON) { $1 }
-    }
-
-    /// `video_time`, `track_start` and `track_end` in seconds, for a face from a video.
-    public var videoJSON: [String: Any] { video?.json ?? [:] }
-
     /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).
     public var place: String { VideoAppearance.place(origin, video) }
 }
@@ -127,10 +113,5 @@ public struct ProbeResult: Sendable {
         self.face = face
         self.matches = matches
         self.warnings = warnings
-    }
-
-    public var json: [String: Any] {
-        ["probe": probe, "faces": faces.map { ["box": $0.array] }, "face": face, "matches": matches.map(\.json),
-         "warnings": warnings]
     }
 }

@@ -76,7 +76,7 @@ public enum LikenessServer {
         router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
 
         router.get("healthz") { _, _ in
-            Response.json(["status": "ok"])
+            try Response.json(["status": "ok"])
         }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -86,13 +86,25 @@ public enum LikenessServer {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
+        router.get("static/app.css") { _, _ in Response.bytes(services.pages.stylesheet, contentType: "text/css", cache: "max-age=3600") }
+        router.get("static/app.js") { _, _ in Response.bytes(services.pages.script, contentType: "text/javascript", cache: "max-age=3600") }
         // The cookie's CSRF check belongs to the route group, so that every spelling of a path
         // the router matches passes through it.
         let api = router.group("api/v1").add(middleware: CookieCSRFMiddleware())
-        APIRoutes(services: services, configuration: configuration).register(on: api)
-        SearchResultsController(services: services).register(on: api)
-        WebRoutes(services: services, configuration: configuration).register(on: router)
-        PrivacyRequestsController(services: services, configuration: configuration).register(on: router)
+        api.addRoutes(SessionsAPIController(services: services, configuration: configuration).endpoints)
+            .addRoutes(PasswordsAPIController(services: services).endpoints)
+            .addRoutes(SearchAPIController(services: services).endpoints)
+            .addRoutes(SearchResultsAPIController(services: services).endpoints)
+            .addRoutes(CollectionsAPIController(services: services).endpoints)
+            .addRoutes(AccountsAPIController(services: services).endpoints)
+            .addRoutes(OversightAPIController(services: services).endpoints)
+        router.addRoutes(SessionsWebController(services: services, configuration: configuration).endpoints)
+            .addRoutes(PasswordsWebController(services: services).endpoints)
+            .addRoutes(SearchWebController(services: services).endpoints)
+            .addRoutes(CollectionsWebController(services: services).endpoints)
+            .addRoutes(AccountsWebController(services: services).endpoints)
+            .addRoutes(OversightWebController(services: services).endpoints)
+            .addRoutes(PrivacyRequestsWebController(services: services, configuration: configuration).endpoints)
         return router
     }
 

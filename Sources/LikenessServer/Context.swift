@@ -39,4 +39,19 @@ public struct AppRequestContext: RequestContext {
         try caller.require(permission)
         return caller
     }
+
+    /// The browser session's token when the caller came with the cookie; nil with an API key.
+    public var sessionToken: String? {
+        if case .session(let token) = credential { token } else { nil }
+    }
+
+    /// The caller's organisation, for routes that show or change it. An account always belongs
+    /// to one, so a missing one is reported as anything absent is: 404.
+    func organization(in governance: any GovernanceStore) async throws -> Organization {
+        let caller = try requireCaller()
+        guard let organization = try await governance.organization(caller.account.organization) else {
+            throw GovernanceError.notFound("organisation")
+        }
+        return organization
+    }
 }

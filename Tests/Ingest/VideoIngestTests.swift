@@ -39,7 +39,7 @@ import TestSupport
             #expect(appearances.contains { abs(tracks[$0].start - first.start) < 0.01 }, "\(probe) found \(first)")
             #expect(result.matches.first?.band == .strong)
             #expect(result.matches.first?.place.hasSuffix(" @ " + VideoAppearance.clock(first.time)) == true)
-            #expect(result.matches.first?.json["video_time"] as? Double != nil && result.matches.first?.json["image"] as? String == clip)
+            #expect(result.matches.first?.origin.location == clip)
         }
         try await rig.close()
     }

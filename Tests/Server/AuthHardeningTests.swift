@@ -278,11 +278,11 @@ import TestSupport
 
     @Test func probeCacheKeepsOnlyAllowedSearchesPhotos() async throws {
         let rig = try await ServerRig(engine: .fake)
-        let web = WebRoutes(services: rig.services, configuration: ServerConfiguration())
+        let web = SearchWebController(services: rig.services)
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware(pages: rig.services.pages))
         router.add(middleware: AuthenticationMiddleware(accounts: rig.services.accounts))
-        web.register(on: router)
+        router.addRoutes(web.endpoints)
         try await Application(router: router).test(.router) { client in
             for (username, caseNumber, expected) in [("a-auditor", "C-1", HTTPResponse.Status.forbidden),
                                                      ("a-investigator", nil, .unprocessableContent),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LikenessGallery
+import LikenessGovernance
 import LikenessStore
 
 struct CollectionCommand: AsyncParsableCommand {
@@ -53,11 +54,7 @@ struct CollectionCommand: AsyncParsableCommand {
                 let gallery = try await data.openGallery()
                 let summaries = try await gallery.store.collections(in: data.org == nil ? nil : try await data.organization(of: gallery).id)
                 if json {
-                    print(Output.json(summaries.map { s in
-                        ["name": s.collection.name, "source": s.collection.source, "lawful_basis": s.collection.lawfulBasis,
-                         "jurisdiction": s.collection.jurisdiction, "retention_days": s.collection.retentionDays ?? NSNull(),
-                         "images": s.images, "faces": s.faces] as [String: Any]
-                    }))
+                    print(Output.json(summaries.map { CollectionResponse($0) }))
                 } else {
                     print(Output.table(["name", "images", "faces", "jurisdiction", "retention", "lawful basis", "source"],
                                        summaries.map { s in

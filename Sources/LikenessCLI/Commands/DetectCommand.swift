@@ -31,18 +31,14 @@ struct DetectCommand: AsyncParsableCommand {
             let descriptors = templates ? try engine.templates(for: faces, in: image, policy: reference ? .reference : .standard) : []
             let qualities = try faces.map { FaceQuality.score(face: $0, chip: try engine.chip(for: $0, in: image)) }
             if json {
-                print(Output.json([
-                    "photo": photo, "width": image.width, "height": image.height, "format": image.format,
-                    "faces": faces.enumerated().map { i, face in
-                        var object: [String: Any] = [
-                            "box": face.box.array, "landmarks": face.landmarks.map { [$0.x, $0.y] },
-                            "score": (face.detectorScore * 10000).rounded() / 10000,
-                            "quality": (qualities[i] * 1000).rounded() / 1000,
-                        ]
-                        if templates { object["template"] = descriptors[i].values.map(Double.init) }
-                        return object
-                    },
-                ]))
+                print(Output.json(DetectionJSON(
+                    photo: photo, width: image.width, height: image.height, format: image.format,
+                    faces: faces.enumerated().map { i, face in
+                        DetectionJSON.Face(box: face.box.array, landmarks: face.landmarks.map { [$0.x, $0.y] },
+                                           score: (face.detectorScore * 10000).rounded() / 10000,
+                                           quality: (qualities[i] * 1000).rounded() / 1000,
+                                           template: templates ? descriptors[i].values.map(Double.init) : nil)
+                    })))
             } else {
                 print("\(photo): \(image.width)×\(image.height), \(faces.count) face\(faces.count == 1 ? "" : "s")")
                 print(Output.table(["face", "box", "score", "quality", "landmarks"], faces.enumerated().map { i, face in
@@ -55,4 +51,22 @@ struct DetectCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// `detect --json`: the photo and each face found in it.
+struct DetectionJSON: Encodable {
+    struct Face: Encodable {
+        var box: [Int]
+        var landmarks: [[Int]]
+        var score: Double
+        var quality: Double
+        /// Only with `--templates`.
+        var template: [Double]?
+    }
+
+    var photo: String
+    var width: Int
+    var height: Int
+    var format: String
+    var faces: [Face]
 }

@@ -159,7 +159,9 @@ struct EvalCommand: AsyncParsableCommand {
                 object["pipeline"] = pipelineName
                 object["timings"] = ["seconds_per_photo": (computed.secondsPerPhoto * 1000).rounded() / 1000]
                 object["failures"] = computed.failures
-                print(Output.json(object))
+                // The evaluation report is JSON-ready values of its own (`EvaluationReport.jsonObject`), not a response type.
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
             } else {
                 print("Pipeline: \(pipelineName); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo")
                 print(result.text())

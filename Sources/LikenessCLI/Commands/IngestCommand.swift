@@ -38,7 +38,7 @@ struct IngestCommand: AsyncParsableCommand {
             return try await gallery.store.enqueueIngest(
                 collection: target.id, inputs: absolute, requestedBy: "cli:\(NSUserName())")
         }
-        print(Output.json(["queued_job": queued.id, "collection": collection, "inputs": queued.inputs]))
+        print(Output.json(QueuedJSON(queuedJob: queued.id, collection: collection, inputs: queued.inputs)))
     }
 
     func run() async throws {
@@ -67,7 +67,7 @@ struct IngestCommand: AsyncParsableCommand {
             return result
         }
         if json || !Output.standardErrorIsTerminal {
-            print(Output.json(summary.json))
+            print(Output.json(summary))
         } else {
             let p = summary.progress
             print("Job \(summary.job)\(summary.resumed ? " (resumed)" : "") into '\(summary.collection)': "
@@ -79,6 +79,13 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if summary.progress.failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// `ingest --queue`: the job a worker will run.
+struct QueuedJSON: Encodable {
+    var queuedJob: Int64
+    var collection: String
+    var inputs: [String]
 }
 
 /// A one-line progress display on standard error, redrawn at most a few times a second.

@@ -11,12 +11,26 @@ struct ModelsCommand: AsyncParsableCommand {
         try await failingWithExitCode2 {
             let models = try FaceModels.locate()
             if json {
-                print(Output.json(["directory": models.directory,
-                                   "files": models.files.map { ["name": $0.name, "path": $0.path, "sha256": $0.sha256, "verified": true] }]))
+                print(Output.json(ModelsJSON(directory: models.directory, files: models.files.map {
+                    ModelsJSON.File(name: $0.name, path: $0.path, sha256: $0.sha256, verified: true)
+                })))
             } else {
                 print("Models in \(models.directory), all verified:")
                 print(Output.table(["file", "sha256"], models.files.map { [$0.name, $0.sha256] }))
             }
         }
     }
+}
+
+/// `models --json`: where the models are, each checked against its SHA-256.
+struct ModelsJSON: Encodable {
+    struct File: Encodable {
+        var name: String
+        var path: String
+        var sha256: String
+        var verified: Bool
+    }
+
+    var directory: String
+    var files: [File]
 }

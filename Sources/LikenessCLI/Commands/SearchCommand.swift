@@ -61,9 +61,8 @@ struct SearchCommand: AsyncParsableCommand {
                     }
                     let outcome = try await searcher.search(photo: [UInt8](bytes), name: probe, face: face, top: top, within: scope,
                                                             justification: justification, caller: caller)
-                    var object = outcome.result.json
-                    object["audit_entry"] = outcome.auditEntry
-                    print(json ? Output.json(object) : Self.describe(outcome.result) + "\nAudit entry \(outcome.auditEntry).")
+                    print(json ? Output.json(ProbeSearchResponse(outcome))
+                               : Self.describe(outcome.result) + "\nAudit entry \(outcome.auditEntry).")
                 } catch GovernanceError.invalid(let errors) {
                     Output.error(errors.fields.map(\.detail).joined(separator: "; "))
                     failed = true

@@ -109,18 +109,9 @@ struct SubjectCommand: AsyncParsableCommand {
                 try await rights.recordAccess(reference: request.reference, found: held.count, answeredTo: "the command line's operator",
                                               caller: caller)
                 if json {
-                    print(Output.json(["reference": request.reference, "matches": zip(held, files).map { item, file in
-                        var object: [String: Any] = [
-                            "face_id": item.finding.face, "image_id": item.details.image,
-                            "distance": (Double(item.finding.distance) * 10000).rounded() / 10000, "band": item.finding.band,
-                            "found_by": item.finding.foundBy, "collection": item.details.collection,
-                            "image": item.details.origin.location, "source_url": item.details.origin.sourceURL ?? NSNull(),
-                            "box": item.details.box.array, "ingested_at": AuditEntry.timestamp(item.ingestedAt),
-                            "date": item.details.origin.date ?? NSNull(), "crop": file ?? NSNull(),
-                        ]
-                        object.merge(item.details.video?.json ?? [:]) { $1 }
-                        return object
-                    }]))
+                    print(Output.json(SubjectAccessResponse(reference: request.reference, matches: zip(held, files).map {
+                        SubjectAccessResponse.HeldFace($0, cropFile: $1)
+                    })))
                 } else {
                     print("Reported as theirs (strong and possible bands, --include, less --except):")
                     print(SubjectCommand.describe(held))

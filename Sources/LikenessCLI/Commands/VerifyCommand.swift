@@ -32,9 +32,9 @@ struct VerifyCommand: AsyncParsableCommand {
             let band = bands.band(forDistance: distance)
             let verdict = distance <= bands.possible ? "same" : "different"
             if json {
-                print(Output.json(["distance": (Double(distance) * 10000).rounded() / 10000,
-                                   "similarity": (bands.similarity(forDistance: distance) * 10000).rounded() / 10000,
-                                   "band": band.rawValue, "verdict": verdict, "threshold": Double(bands.possible)]))
+                print(Output.json(VerifyJSON(distance: (Double(distance) * 10000).rounded() / 10000,
+                                             similarity: (bands.similarity(forDistance: distance) * 10000).rounded() / 10000,
+                                             band: band.rawValue, verdict: verdict, threshold: Double(bands.possible))))
             } else {
                 print(String(format: "distance %.4f  similarity %.2f  band %@  verdict: %@ (threshold %.2f)",
                              distance, bands.similarity(forDistance: distance), band.rawValue, verdict, bands.possible))
@@ -42,4 +42,14 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// `verify --json`: how far apart the two faces are, and what that is taken to mean.
+struct VerifyJSON: Encodable {
+    var distance: Double
+    var similarity: Double
+    var band: String
+    /// `same` within the possible band, else `different`.
+    var verdict: String
+    var threshold: Double
 }

@@ -33,10 +33,10 @@ struct WorkerCommand: AsyncParsableCommand {
                                       queue: queue, ingester: ingester, lease: .seconds(lease))
             Output.error("worker \(worker.name) is waiting for ingest jobs")
             try await worker.run { job, result in
-                var line: [String: Any] = ["queued_job": job.id, "worker": worker.name]
+                var line = FinishedJobJSON(queuedJob: job.id, worker: worker.name)
                 switch result {
-                case .success(let summary): line["summary"] = summary.json
-                case .failure(let error): line["error"] = "\(error)"
+                case .success(let summary): line.summary = summary
+                case .failure(let error): line.error = "\(error)"
                 }
                 print(Output.json(line))
                 fflush(nil)
@@ -44,4 +44,12 @@ struct WorkerCommand: AsyncParsableCommand {
             try await fetcher.shutdown()
         }
     }
+}
+
+/// A job the worker finished: its summary, or why it failed.
+struct FinishedJobJSON: Encodable {
+    var queuedJob: Int64
+    var worker: String
+    var summary: IngestSummary?
+    var error: String?
 }

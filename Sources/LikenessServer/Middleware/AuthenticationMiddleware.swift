@@ -31,7 +31,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         if context.caller?.account.mustChangePassword == true,
            !Self.allowedBeforePasswordChange.contains(where: { $0 == (request.method, request.uri.path) }) {
-            return Self.passwordChangeFirst(request)
+            return try Self.passwordChangeFirst(request)
         }
         return try await next(request, context)
     }
@@ -43,9 +43,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         (.get, "/password"), (.post, "/password"), (.post, "/logout"), (.get, "/static/app.css"), (.get, "/static/app.js"),
     ]
 
-    static func passwordChangeFirst(_ request: Request) -> Response {
+    static func passwordChangeFirst(_ request: Request) throws -> Response {
         guard request.isAPI else { return .redirect(to: "/password") }
-        return Problem(status: .forbidden, title: "Password change required",
+        return try Problem(status: .forbidden, title: "Password change required",
                        detail: "this account has a one-time password: choose a new one with POST /api/v1/me/password "
                            + "(current_password, new_password) before anything else").response
     }

@@ -20,7 +20,7 @@ struct ProblemMiddleware: RouterMiddleware {
                 context.logger.error("\(request.method) \(request.uri.path): \(error)")
             }
             if request.isAPI || request.uri.path == "/openapi.json" {
-                return problem.response
+                return try problem.response
             }
             if problem.status == .unauthorized {
                 return Response.redirect(to: "/login")
@@ -84,25 +84,26 @@ struct Problem: Sendable {
         }
     }
 
-    var json: [String: Any] {
-        var object: [String: Any] = ["type": "about:blank", "title": title, "status": status.code, "detail": detail]
-        if !fields.isEmpty { object["errors"] = fields.map { ["field": $0.field, "detail": $0.detail] } }
-        return object
+    var body: ProblemResponse {
+        ProblemResponse(title: title, status: status.code, detail: detail, fields: fields)
     }
 
     var response: Response {
-        var response = Response.json(json, status: status)
-        response.headers[.contentType] = "application/problem+json"
-        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return response
+        get throws {
+            var response = try Response.json(body, status: status)
+            response.headers[.contentType] = "application/problem+json"
+            if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
+        }
     }
 }
 
 extension Response {
-    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    /// `value` as JSON, written as the CLI writes its lines. A value that cannot be encoded throws
+    /// (and is answered as a server error), never an empty object.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try ResponseJSON.data(value))))
     }
 
     static func redirect(to location: String) -> Response {

@@ -37,6 +37,14 @@ struct UploadedFile: Sendable {
 }
 
 extension Request {
+    /// A form posted by a signed-in user, its CSRF token checked.
+    func signedInForm(_ context: AppRequestContext, limit: Int = Limits.formBytes) async throws -> (Accounts.Caller, FormBody) {
+        let caller = try context.requireCaller()
+        let form = try await self.form(limit: limit)
+        try form.checkCSRF(expected: context.csrfToken)
+        return (caller, form)
+    }
+
     /// Reads an `application/x-www-form-urlencoded` or `multipart/form-data` body of at most `limit` bytes.
     func form(limit: Int) async throws -> FormBody {
         let contentType = headers[.contentType] ?? ""

@@ -9,23 +9,24 @@ import LikenessStore
 /// admins' queue. An admin first sees the selfie beside the request and records how they
 /// checked the requester's identity (or rejects it); only then is the selfie looked up, once,
 /// audited, and its findings kept for review.
-struct PrivacyRequestsController {
+struct PrivacyRequestsWebController {
     let services: ServerServices
     let configuration: ServerConfiguration
 
     var pages: Pages { services.pages }
     var requests: SubjectRequests { services.requests }
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("o/:org/privacy", use: privacyPage)
-        router.post("o/:org/privacy", use: file)
-        router.get("requests", use: list)
-        router.get("requests/:id", use: show)
-        router.get("requests/:id/selfie", use: selfie)
-        router.post("requests/:id/verify", use: verify)
-        router.post("requests/:id/reject", use: reject)
-        router.post("requests/:id/widen", use: widen)
-        router.post("requests/:id/close", use: close)
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("o/:org/privacy", use: privacyPage)
+            .post("o/:org/privacy", use: file)
+            .get("requests", use: list)
+            .get("requests/:id", use: show)
+            .get("requests/:id/selfie", use: selfie)
+            .post("requests/:id/verify", use: verify)
+            .post("requests/:id/reject", use: reject)
+            .post("requests/:id/widen", use: widen)
+            .post("requests/:id/close", use: close)
     }
 
     // MARK: The public page
@@ -87,9 +88,9 @@ struct PrivacyRequestsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.handleSubjectRequests)
         let all = try await services.governance.subjectRequests(of: caller.account.organization, status: nil)
-        let organization = try await services.governance.organization(caller.account.organization)
+        let organization = try await context.organization(in: services.governance)
         return page("requests", [
-            "privacy_url": Self.privacyPath(organization?.name ?? ""),
+            "privacy_url": Self.privacyPath(organization.name),
             "requests": all.map { r in
                 ["id": r.id, "reference": r.reference, "kind": r.kind.rawValue, "status": r.status.rawValue,
                  "contact": r.verification?.answerTo ?? r.contact, "filed": Self.time(r.createdAt), "decision": r.decision ?? ""]
@@ -204,16 +205,5 @@ extension IdentityVerification.Method {
         case .inPerson: "the person came in person"
         case .knownContact: "a contact already known to belong to them"
         }
-    }
-}
-
-extension Pages {
-    /// A page with a form used before sign-in: its CSRF token is a double-submit cookie.
-    func preSession(_ template: String, _ values: [String: Any], request: Request, secure: Bool,
-                    status: HTTPResponse.Status = .ok) -> Response {
-        let token = request.cookies[SessionCookie.preSessionName]?.value ?? Secrets.token()
-        var response = render(template, values, caller: nil, csrf: token, status: status)
-        response.setCookie(SessionCookie.preSession(token, secure: secure))
-        return response
     }
 }

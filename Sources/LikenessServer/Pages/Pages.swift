@@ -46,3 +46,14 @@ struct Pages: Sendable {
                caller: caller, csrf: csrf, status: problem.status)
     }
 }
+
+extension Pages {
+    /// A page with a form used before sign-in: its CSRF token is a double-submit cookie.
+    func preSession(_ template: String, _ values: [String: Any], request: Request, secure: Bool,
+                    status: HTTPResponse.Status = .ok) -> Response {
+        let token = request.cookies[SessionCookie.preSessionName]?.value ?? Secrets.token()
+        var response = render(template, values, caller: nil, csrf: token, status: status)
+        response.setCookie(SessionCookie.preSession(token, secure: secure))
+        return response
+    }
+}

@@ -34,14 +34,15 @@ public final class Uploads: Sendable {
         public var progress: IngestProgress
         public var error: String?
 
-        var json: [String: Any] {
-            [
-                "id": id, "collection_id": collection.id, "state": state.rawValue, "files": files,
-                "total": progress.total ?? NSNull(), "settled": progress.settled, "stored": progress.stored,
-                "duplicates": progress.duplicates, "failed": progress.failed, "faces": progress.faces,
-                "failures": progress.failures.prefix(100).map { ["item": ($0.item as NSString).lastPathComponent, "reason": $0.reason] },
-                "error": error ?? NSNull(),
-            ]
+        var response: UploadStatusResponse {
+            UploadStatusResponse(
+                id: id, collectionID: collection.id, state: state.rawValue, files: files, total: progress.total,
+                settled: progress.settled, stored: progress.stored, duplicates: progress.duplicates, failed: progress.failed,
+                faces: progress.faces,
+                failures: progress.failures.prefix(100).map {
+                    UploadStatusResponse.Failure(item: ($0.item as NSString).lastPathComponent, reason: $0.reason)
+                },
+                error: error)
         }
     }
 

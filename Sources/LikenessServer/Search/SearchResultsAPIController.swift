@@ -8,16 +8,17 @@ import LikenessStore
 /// What a search showed, opened by the person who made it: candidate crops, their images'
 /// details and the images or videos themselves, under `/api/v1/searches/{search}/…`. Nothing
 /// of the gallery is served by ID alone, so it cannot be downloaded outside the audit.
-struct SearchResultsController {
+struct SearchResultsAPIController {
     let services: ServerServices
 
     var store: any GalleryStore { services.gallery.store }
 
-    func register(on api: RouterGroup<AppRequestContext>) {
-        api.get("searches/:search/probe", use: probe)
-        api.get("searches/:search/faces/:id/crop", use: faceCrop)
-        api.get("searches/:search/images/:id", use: image)
-        api.get("searches/:search/images/:id/media", use: media)
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("searches/:search/probe", use: probe)
+            .get("searches/:search/faces/:id/crop", use: faceCrop)
+            .get("searches/:search/images/:id", use: image)
+            .get("searches/:search/images/:id/media", use: media)
     }
 
     /// The caller's own search named in the path, whose results the request opens.
@@ -48,7 +49,7 @@ struct SearchResultsController {
         let id = try context.id()
         try await shown.check(image: id)
         guard let details = try await store.imageDetails(id) else { throw GovernanceError.notFound("image \(id) is no longer held") }
-        return Response.json(Views.image(details, search: shown.auditEntry))
+        return try Response.json(ImageResponse(details, search: shown.auditEntry))
     }
 
     /// The image or video file itself, for a reviewer (videos seek with Range requests).
@@ -72,5 +73,19 @@ struct SearchResultsController {
         }
         headers[.contentLength] = String(size)
         return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: path, context: context))
+    }
+}
+
+/// One `Range: bytes=a-b` (or `a-`, or `-n`) within a file of `size` bytes; nil for anything
+/// else, which is then answered with the whole file.
+func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+    guard size > 0, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+    let parts = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 2 else { return nil }
+    switch (Int(parts[0]), Int(parts[1])) {
+    case (let start?, let end?) where start <= end && start < size: return start...min(end, size - 1)
+    case (let start?, nil) where parts[1].isEmpty && start < size: return start...(size - 1)
+    case (nil, let suffix?) where parts[0].isEmpty && suffix > 0: return max(0, size - suffix)...(size - 1)
+    default: return nil
     }
 }
