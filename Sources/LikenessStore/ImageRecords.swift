@@ -66,11 +66,6 @@ public struct VideoAppearance: Sendable, Hashable, Codable {
     public static func place(_ origin: ImageOrigin, _ appearance: VideoAppearance?) -> String {
         appearance.map { "\(origin.location) @ \(clock($0.time))" } ?? origin.location
     }
-
-    /// `video_time`, `track_start` and `track_end` in seconds.
-    public var json: [String: Any] {
-        ["video_time": (time * 100).rounded() / 100, "track_start": (start * 100).rounded() / 100, "track_end": (end * 100).rounded() / 100]
-    }
 }
 
 extension MatchDetails {
