@@ -44,7 +44,7 @@ import TestSupport
     }
 
     @Test func searchWithoutCaseOrPurposeIsRefusedNamingTheField() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             for (form, field) in [(try Multipart.search(caseNumber: nil), "case_number"), (try Multipart.search(purpose: nil), "purpose"),
                                   (try Multipart.search(purpose: "curiosity"), "purpose"), (try Multipart.search(purpose: "other"), "purpose_text")] {
@@ -78,7 +78,7 @@ import TestSupport
     }
 
     @Test func sessionsNeedCSRFAndPendingAccountsCannotSignIn() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             // Sign-up makes a pending account that cannot sign in until an admin approves it.
             let signup = #"{"organization": "test", "username": "newcomer", "display_name": "New Comer", "password": "long enough password"}"#
@@ -123,7 +123,7 @@ import TestSupport
     }
 
     @Test func trialAccountsStopAtTheirQuotaAndExpiry() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let investigator = try #require(rig.accounts["A.investigator"])
         try await rig.application.test(.router) { client in
             let grant = #"{"trial_expires_at": "2099-01-01T00:00:00Z", "trial_search_quota": 1}"#
@@ -154,7 +154,7 @@ import TestSupport
     }
 
     @Test func signInIsThrottledAfterRepeatedFailures() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let wrong = ByteBuffer(string: #"{"username": "a-investigator", "password": "not the password"}"#)
             for _ in 0..<5 {
@@ -175,7 +175,7 @@ import TestSupport
     }
 
     @Test func uploadIngestsIntoTheCollectionAndRefusesOtherFiles() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             var form = Multipart()
             form.file("files", filename: "img53.jpg", try Samples.bytes("img53.jpg"))
@@ -210,7 +210,7 @@ import TestSupport
 
     /// Inputs schemathesis found that crashed the server or were wrongly accepted.
     @Test func hostileInputsAreRefusedNotFatal() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         let admin = try #require(rig.accounts["A.admin"])
         try await rig.application.test(.router) { client in
             // A part-header byte ≥ 0x80 once crashed the multipart parser, even on the sign-in form.
@@ -264,7 +264,7 @@ import TestSupport
     }
 
     @Test func mediaIsServedWholeOrByRange() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             let form = try Multipart.search()
             var headers = rig.headers("A.investigator")
@@ -291,7 +291,7 @@ import TestSupport
     }
 
     @Test func adminsSetTheOrganisationsJurisdictions() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             try await client.execute(uri: "/api/v1/settings", method: .put, headers: rig.headers("A.admin", json: true),
                                      body: ByteBuffer(string: #"{"jurisdictions": ["fr", "US-CA"]}"#)) { response in
@@ -319,7 +319,7 @@ import TestSupport
     }
 
     @Test func healthMetricsAndOpenAPIAreServed() async throws {
-        let rig = try await ServerRig()
+        let rig = try await ServerRig(engine: .fake)
         try await rig.application.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok && response.body.json["status"] as? String == "ok")
