@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import LikenessCore
 import LikenessIndex
+import ServiceLifecycle
 import SwiftProtobuf
 import Synchronization
 
@@ -355,4 +356,14 @@ public final class MilvusVectorIndex: VectorIndex {
 public struct MilvusError: Error, CustomStringConvertible, Sendable {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// In a service group (`likeness serve`'s application), the index closes its connections at the
+/// group's graceful shutdown, after the HTTP server has stopped. Like the PostgreSQL store's, its
+/// connections start when it opens: the gallery reads it as it opens.
+extension MilvusVectorIndex: ServiceLifecycle.Service {
+    public func run() async {
+        try? await gracefulShutdown()
+        shutdown()
+    }
 }

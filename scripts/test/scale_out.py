@@ -93,9 +93,12 @@ def multipart(fields, files):
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+server_processes = {}
+
+
 def serve(name):
     port = free_port()
-    start("serve", "--port", str(port), "--workers", "1", log=f"server-{name}.log")
+    server_processes[name] = start("serve", "--port", str(port), "--workers", "1", log=f"server-{name}.log")
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -245,6 +248,15 @@ def main():
               f"{probe}: the migrated store answers with the same face ids and distances")
     verify = likeness("audit", "verify", backend=migrated, expect=None)
     check(verify.returncode == 0 and "chain intact" in verify.stdout, f"the migrated audit chain verifies: {verify.stdout.strip()}")
+    # A graceful stop: the HTTP server, then the store's and the index's connections, in order.
+    server_processes["b"].terminate()
+    try:
+        code = server_processes["b"].wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        code = None
+    check(code == 0, f"server B stops on SIGTERM within 20 s, exit code 0 (got {code})")
+    with urllib.request.urlopen(server_a + "/healthz", timeout=5) as response:
+        check(response.status == 200, "server A still answers once B has closed its connections")
     print("scale-out: all checks passed")
 
 

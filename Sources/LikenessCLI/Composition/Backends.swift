@@ -27,8 +27,8 @@ enum Backends {
     static func scaleOut(store storeURL: String, vectors vectorsURL: String, keysIn directory: DataDirectory) async throws -> Opened {
         let store = try await PostgresGalleryStore(url: storeURL)
         do {
-            let gallery = try await Gallery.shared(store: store, index: try await MilvusVectorIndex(url: vectorsURL), keysIn: directory)
-            return Opened(gallery: gallery, connections: [store])
+            let index = try await MilvusVectorIndex(url: vectorsURL)
+            return Opened(gallery: try await Gallery.shared(store: store, index: index, keysIn: directory), connections: [store, index])
         } catch {
             await store.shutdown()
             throw error
