@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
             let fetcher = ImageFetcher()
             let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
                                   directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
-            let bands = try await gallery.store.bandThresholds() ?? .standard
+            let bands = try await governance.bandThresholds() ?? .standard
             let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands)
             let services = try await ServerServices(
                 gallery: gallery, accounts: accounts,
@@ -67,8 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
             do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
             let logger = Logger(label: "likeness")
-            let retention = Retention(gallery: gallery, audit: accounts.audit,
-                                      uploads: data.directory.root.appendingPathComponent("uploads"))
+            let retention = Retention(gallery: gallery, audit: accounts.audit, uploads: uploads.directory)
             // In start order; the group shuts them down in reverse, after the HTTP server.
             let background: [any Service] = opened.connections + [
                 RetentionService(retention: retention, requests: services.requests, logger: logger),

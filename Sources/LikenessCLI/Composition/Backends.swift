@@ -18,8 +18,13 @@ enum Backends {
 
     /// The embedded default: SQLite and the in-process index, both in `directory`.
     static func embedded(in directory: DataDirectory) async throws -> Gallery {
+        try await Gallery.withInProcessIndex(store: try embeddedStore(in: directory), in: directory)
+    }
+
+    /// The embedded store alone, in `directory` (made if absent).
+    static func embeddedStore(in directory: DataDirectory) throws -> SQLiteGalleryStore {
         try directory.create()
-        return try await Gallery.withInProcessIndex(store: try SQLiteGalleryStore(path: directory.database.path), in: directory)
+        return try SQLiteGalleryStore(path: directory.database.path)
     }
 
     /// The scale-out pair: PostgreSQL for everything but the templates' index, which is in

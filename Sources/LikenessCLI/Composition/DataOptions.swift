@@ -4,7 +4,6 @@ import LikenessCore
 import LikenessGallery
 import LikenessStore
 import LikenessStorePostgres
-import LikenessStoreSQLite
 
 /// `--data DIR`, shared by every command that reads or writes a gallery.
 struct DataOptions: ParsableArguments {
@@ -60,8 +59,7 @@ struct DataOptions: ParsableArguments {
     /// The database alone, without the index: for settings such as the calibrated bands.
     func openStore() async throws -> any DataStore {
         if let scaleOut = try scaleOut { return try await PostgresGalleryStore(url: scaleOut.store) }
-        try directory.create()
-        return try SQLiteGalleryStore(path: directory.database.path)
+        return try Backends.embeddedStore(in: directory)
     }
 
     /// The organisation the command acts for: --org, else the only one. A gallery without any
