@@ -5,17 +5,22 @@ public struct LabelledPair: Sendable, Hashable {
     public var a: String
     public var b: String
     public var same: Bool
+    /// The cross-validation fold the pair belongs to (LFW's View 2 numbers them), when the
+    /// pair file gives one; the LFW protocol tests each fold with a threshold chosen on the others.
+    public var fold: Int?
 
-    public init(a: String, b: String, same: Bool) {
+    public init(a: String, b: String, same: Bool, fold: Int? = nil) {
         self.a = a
         self.b = b
         self.same = same
+        self.fold = fold
     }
 }
 
 public enum PairList {
     /// Parses PAIRS.jsonl: one `{"a": file, "b": file, "same": true|false}` per line, where
-    /// both files are listed in the labels.
+    /// both files are listed in the labels, with an optional whole-number `"fold"` (absent or
+    /// null: no fold).
     public static func load(file path: String, labels: LabelSet) throws -> [LabelledPair] {
         let known = Set(labels.photos.map(\.file))
         var pairs: [LabelledPair] = []
@@ -31,7 +36,12 @@ public enum PairList {
             if a == b { throw fail("\(a) is paired with itself") }
             guard let value = object["same"] else { throw fail("missing \"same\"") }
             guard case .bool(let same) = value else { throw fail("\"same\" must be true or false") }
-            pairs.append(LabelledPair(a: a, b: b, same: same))
+            var fold: Int?
+            if let value = object["fold"], value != .null {
+                guard let number = value.wholeNumber else { throw fail("\"fold\" must be a whole number") }
+                fold = number
+            }
+            pairs.append(LabelledPair(a: a, b: b, same: same, fold: fold))
         }
         if pairs.isEmpty { throw EvaluationError("\(path): no pairs") }
         return pairs
