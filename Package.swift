@@ -39,6 +39,14 @@ let package = Package(
         .target(name: "CDlib", path: "Sources/Shims/CDlib",
                 cxxSettings: optimisedNative,
                 linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"), .linkedLibrary("m")]),
+        // YuNet and SFace (ONNX) through OpenCV's dnn module. Only the dnn and imgproc modules are
+        // needed: Debian's libopencv-dev would pull in 141 packages (Qt, GDAL, GStreamer) for
+        // them, libopencv-dnn-dev and libopencv-imgproc-dev in 5. Their headers ship no
+        // pkg-config file, hence the explicit include path.
+        .target(name: "COpenCVFace", path: "Sources/Shims/COpenCVFace",
+                cxxSettings: optimisedNative + [.unsafeFlags(["-I/usr/include/opencv4"])],
+                linkerSettings: [.linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"),
+                                 .linkedLibrary("opencv_core"), .linkedLibrary("m")]),
         .systemLibrary(name: "CArchive", path: "Sources/Shims/CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/Shims/CBLAS",
@@ -49,7 +57,7 @@ let package = Package(
         // own; only the composition roots (LikenessCLI and TestSupport) link the backends.
         .target(name: "LikenessCore"),
         .target(name: "LikenessEngine",
-                dependencies: ["LikenessCore", "CVips", "CDlib",
+                dependencies: ["LikenessCore", "CVips", "CDlib", "COpenCVFace",
                                .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LikenessStore",
                 dependencies: ["LikenessCore", .product(name: "Crypto", package: "swift-crypto")]),

@@ -53,32 +53,34 @@ public struct FaceModels: Sendable {
                                   + "face-recognition-models is not installed. " + installHint)
         }
         let cache = cacheDirectory()
-        var files: [File] = []
-        for (name, sha256) in expected {
-            let path = (folder as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw FaceModelsError(description: "The model file \(path) is missing. " + installHint)
-            }
-            let stampFile = cache.map { ($0 as NSString).appendingPathComponent("verified-\(name).stamp") }
-            let stamp = try fileStamp(path, sha256: sha256)
-            if let stampFile, (try? String(contentsOfFile: stampFile, encoding: .utf8)) == stamp {
-                files.append(File(name: name, sha256: sha256, path: path))
-                continue
-            }
-            let digest = try sha256Hex(of: path)
-            guard digest == sha256 else {
-                throw FaceModelsError(description: "The model file \(path) has SHA-256 \(digest), "
-                                      + "expected \(sha256): it is damaged or a different model. " + installHint)
-            }
-            if let stampFile { try? stamp.write(toFile: stampFile, atomically: true, encoding: .utf8) }
-            files.append(File(name: name, sha256: digest, path: path))
-        }
+        let files = try expected.map { try verifiedFile($0.name, sha256: $0.sha256, in: folder, cache: cache, hint: installHint) }
         return FaceModels(directory: folder, files: files, cacheDirectory: cache)
     }
 
-    private static func sha256Hex(of path: String) throws -> String {
+    /// `folder/name`, checked against `sha256` unless a stamp in `cache` says this very file
+    /// (same size, modification time and inode) was checked before.
+    static func verifiedFile(_ name: String, sha256: String, in folder: String, cache: String?, hint: String) throws -> File {
+        let path = (folder as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FaceModelsError(description: "The model file \(path) is missing. " + hint)
+        }
+        let stampFile = cache.map { ($0 as NSString).appendingPathComponent("verified-\(name).stamp") }
+        let stamp = try fileStamp(path, sha256: sha256, hint: hint)
+        if let stampFile, (try? String(contentsOfFile: stampFile, encoding: .utf8)) == stamp {
+            return File(name: name, sha256: sha256, path: path)
+        }
+        let digest = try sha256Hex(of: path, hint: hint)
+        guard digest == sha256 else {
+            throw FaceModelsError(description: "The model file \(path) has SHA-256 \(digest), "
+                                  + "expected \(sha256): it is damaged or a different model. " + hint)
+        }
+        if let stampFile { try? stamp.write(toFile: stampFile, atomically: true, encoding: .utf8) }
+        return File(name: name, sha256: digest, path: path)
+    }
+
+    private static func sha256Hex(of path: String, hint: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw FaceModelsError(description: "The model file \(path) cannot be read. " + installHint)
+            throw FaceModelsError(description: "The model file \(path) cannot be read. " + hint)
         }
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -87,15 +89,15 @@ public struct FaceModels: Sendable {
     }
 
     /// Identifies one version of a file on disk: any rewrite changes its size, time or inode.
-    private static func fileStamp(_ path: String, sha256: String) throws -> String {
+    private static func fileStamp(_ path: String, sha256: String, hint: String) throws -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw FaceModelsError(description: "The model file \(path) cannot be read. " + installHint)
+            throw FaceModelsError(description: "The model file \(path) cannot be read. " + hint)
         }
         return "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(sha256)"
     }
 
-    private static func cacheDirectory() -> String? {
+    static func cacheDirectory() -> String? {
         let environment = ProcessInfo.processInfo.environment
         guard let base = environment["XDG_CACHE_HOME"] ?? environment["HOME"].map({ ($0 as NSString).appendingPathComponent(".cache") })
         else { return nil }
