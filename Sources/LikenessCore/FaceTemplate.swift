@@ -1,5 +1,6 @@
-/// A biometric template: the 128-d descriptor of dlib's ResNet face model. Two templates of
-/// the same person lie close in Euclidean distance.
+/// A biometric template: a face model's 128-d descriptor (`TemplateModel` says which). Two
+/// templates of the same person lie close: in Euclidean distance for dlib's ResNet, in cosine
+/// similarity for SFace.
 public struct FaceTemplate: Sendable, Hashable {
     public static let dimension = 128
 
@@ -22,6 +23,13 @@ public struct FaceTemplate: Sendable, Hashable {
     public var bytes: [UInt8] {
         let littleEndian = values.map { Float(bitPattern: $0.bitPattern.littleEndian) }
         return littleEndian.withUnsafeBytes { Array($0) }
+    }
+
+    /// The dot product: the cosine similarity of two unit-length templates (SFace's).
+    public func cosineSimilarity(to other: FaceTemplate) -> Float {
+        var sum: Float = 0
+        for i in 0..<Self.dimension { sum += values[i] * other.values[i] }
+        return sum
     }
 
     public func distance(to other: FaceTemplate) -> Float {
@@ -55,5 +63,27 @@ public struct IndexEntry: Sendable {
         self.image = image
         self.organization = organization
         self.jurisdiction = jurisdiction
+    }
+}
+
+/// The network a template comes from. Templates of different models live in different spaces
+/// and are never compared with each other.
+public enum TemplateModel: String, Sendable, Codable, CaseIterable {
+    /// dlib's ResNet (dlib_face_recognition_resnet_model_v1.dat): the template the vector index
+    /// holds, compared by Euclidean distance.
+    case dlibResNetV1 = "dlib-resnet-v1"
+    /// OpenCV Zoo's SFace (face_recognition_sface_2021dec.onnx), of unit length, compared by
+    /// cosine similarity; a second opinion that re-scores the index's candidates.
+    case sface2021dec = "sface-2021dec"
+}
+
+/// A face's templates: dlib's, which the index holds, and SFace's, when the face has one.
+public struct FaceTemplates: Sendable, Hashable {
+    public var dlib: FaceTemplate
+    public var sface: FaceTemplate?
+
+    public init(dlib: FaceTemplate, sface: FaceTemplate?) {
+        self.dlib = dlib
+        self.sface = sface
     }
 }

@@ -32,8 +32,9 @@ public protocol GalleryStore: Sendable {
     func ingestJob(_ job: Int64) async throws -> IngestJobRecord?
 
     // Erasure
-    /// Deletes faces (templates and crops), logs their removal for the index, and deletes the
-    /// images they leave without any face when their collection's policy says so: one transaction.
+    /// Deletes faces (their templates of every model, and crops), logs their removal for the
+    /// index, and deletes the images they leave without any face when their collection's policy
+    /// says so: one transaction.
     func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces
     /// Deletes whole images and all their faces (retention), logging the removals for the index.
     func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces
@@ -66,10 +67,31 @@ public protocol GalleryStore: Sendable {
     /// time replays the log: two interleaved replays could re-add a face the other removed.
     func holdingIndexSyncLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
 
+    // Templates of each model
+    /// The faces' templates of `model`; a face without one, or no longer held, is absent. For
+    /// `.dlibResNetV1` these are the index's templates, which every face has. One query for all
+    /// of them: a search re-scores a few hundred of the index's candidates with a second model.
+    func templates(of ids: [FaceID], model: TemplateModel) async throws -> [FaceID: FaceTemplate]
+    /// How many faces hold a template of each model, every model named (0 when none do):
+    /// how far a reindex with a second model has come. Every face holds `.dlibResNetV1`'s.
+    func templateModels() async throws -> [TemplateModel: Int]
+    /// Adds templates of a second model, or replaces them, for faces stored before it ran (a
+    /// reindex). `.dlibResNetV1` is refused as invalid: that template is the vector index's, and
+    /// rewriting it here would leave the index holding the old one. Faces erased since the
+    /// templates were computed are skipped: a template never outlives its face.
+    func setTemplates(_ templates: [FaceID: FaceTemplate], model: TemplateModel) async throws
+    /// Faces without a template of `model` after `id`, in face-ID order, a page at a time: what a
+    /// reindex with that model has left to do, with the image to compute each from. None for
+    /// `.dlibResNetV1`, which every face holds.
+    func faceIDsLacking(model: TemplateModel, after id: FaceID, limit: Int) async throws -> [(face: FaceID, image: ImageID)]
+
     // Calibration
     /// The score bands `likeness calibrate` measured for this gallery, if any.
     func bandThresholds() async throws -> BandThresholds?
     func setBandThresholds(_ thresholds: BandThresholds) async throws
+    /// The fused bands (both models) `likeness calibrate` measured for this gallery, if any.
+    func fusedBands() async throws -> FusedBands?
+    func setFusedBands(_ bands: FusedBands) async throws
 
     // Search results
     func matchDetails(for ids: [FaceID]) async throws -> [FaceID: MatchDetails]

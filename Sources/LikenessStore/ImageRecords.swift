@@ -75,16 +75,21 @@ extension MatchDetails {
 public struct NewFace: Sendable {
     public var face: DetectedFace
     public var quality: Double
+    /// dlib's template (`TemplateModel.dlibResNetV1`): the one the vector index holds.
     public var template: FaceTemplate
+    /// SFace's template, when the face was found with the landmarks it aligns on.
+    public var sfaceTemplate: FaceTemplate?
     /// JPEG of the aligned face chip, for reviewers.
     public var crop: [UInt8]
     /// For a face from a video: when it was seen.
     public var video: VideoAppearance?
 
-    public init(face: DetectedFace, quality: Double, template: FaceTemplate, crop: [UInt8], video: VideoAppearance? = nil) {
+    public init(face: DetectedFace, quality: Double, template: FaceTemplate, sfaceTemplate: FaceTemplate? = nil,
+                crop: [UInt8], video: VideoAppearance? = nil) {
         self.face = face
         self.quality = quality
         self.template = template
+        self.sfaceTemplate = sfaceTemplate
         self.crop = crop
         self.video = video
     }

@@ -10,6 +10,7 @@ extension PostgresGalleryStore {
     public func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces {
         guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
         return try await transaction { connection in
+            // Their face_template rows go in the same statement, by ON DELETE CASCADE.
             let erased = try await connection.rows("DELETE FROM face WHERE id = ANY(\(ids)) RETURNING id, image_id")
             let faces: [FaceID] = try erased.map { try $0.value("id") }.sorted()
             let images = Set(try erased.map { try $0.value("image_id", as: ImageID.self) })
@@ -29,6 +30,7 @@ extension PostgresGalleryStore {
     public func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces {
         guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
         return try await transaction { connection in
+            // With their face_template rows, as in `eraseFaces`.
             let faces: [FaceID] = try await connection.rows("DELETE FROM face WHERE image_id = ANY(\(ids)) RETURNING id")
                 .map { try $0.value("id") }.sorted()
             let images = try await connection.rows("DELETE FROM image WHERE id = ANY(\(ids)) RETURNING id, location")
@@ -52,7 +54,8 @@ extension PostgresGalleryStore {
 
     /// Makes erased rows unreadable. A DELETE or UPDATE in PostgreSQL leaves the old row
     /// versions (templates, crops, selfies) in the table's pages until VACUUM removes them;
-    /// this runs it on the tables erasure and closed requests touch.
+    /// this runs it on the tables erasure and closed requests touch, face_template included:
+    /// deleting a face deletes its second templates by cascade.
     ///
     /// What it guarantees: the dead versions, and the index entries pointing to them, are
     /// removed and their space marked free, so nothing read through PostgreSQL (a query, a
@@ -67,7 +70,7 @@ extension PostgresGalleryStore {
     /// runs, and the old files' blocks would still be on the disk, so it is not used.
     public func checkpoint() async throws {
         // VACUUM cannot run inside a transaction block: a plain query on a pooled connection.
-        try await run("VACUUM face, image, subject_request, consent")
+        try await run("VACUUM face, face_template, image, subject_request, consent")
     }
 
     // MARK: Consent

@@ -187,5 +187,19 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoint_refuse_change()
             """,
         ]),
+        // SQLite's v14.
+        Migration(version: 6, name: "templates of a second model", statements: [
+            // Templates of models other than the index's (whose template is face.template),
+            // re-scoring the index's candidates. They go with their face: deleting it cascades
+            // to them in the same statement, and `checkpoint()` vacuums this table with face's.
+            """
+            CREATE TABLE face_template (
+                face_id BIGINT NOT NULL REFERENCES face(id) ON DELETE CASCADE,
+                model TEXT NOT NULL CHECK (model <> 'dlib-resnet-v1'),  -- a TemplateModel
+                template BYTEA NOT NULL CHECK (length(template) = 512),  -- 128 little-endian float32; never exported
+                PRIMARY KEY (face_id, model)
+            )
+            """,
+        ]),
     ]
 }

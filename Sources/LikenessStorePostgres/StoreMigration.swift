@@ -11,9 +11,9 @@ import PostgresNIO
 public enum StoreMigration {
     /// In the order their references need. Sign-in sessions are not moved: a session token
     /// belongs to the server that issued it, and users sign in again on the new one.
-    static let tables = ["organization", "collection", "ingest_job", "image", "face", "ingest_item", "index_log", "setting",
-                         "account", "api_key", "audit_entry", "audit_thumbnail", "audit_checkpoint", "suppression", "subject_request",
-                         "subject_finding", "consent", "ingest_queue"]
+    static let tables = ["organization", "collection", "ingest_job", "image", "face", "face_template", "ingest_item", "index_log",
+                         "setting", "account", "api_key", "audit_entry", "audit_thumbnail", "audit_checkpoint", "suppression",
+                         "subject_request", "subject_finding", "consent", "ingest_queue"]
 
     /// Rows copied per table.
     public struct Report: Sendable {

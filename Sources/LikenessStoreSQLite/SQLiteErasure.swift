@@ -13,7 +13,8 @@ extension SQLiteGalleryStore {
                                          arguments: [list])
             let faces: [FaceID] = found.map { $0["id"] }
             let images = Set(found.map { $0["image_id"] as ImageID })
-            // secure_delete overwrites the freed template and crop bytes in the database file.
+            // Their face_template rows go by ON DELETE CASCADE (GRDB turns foreign keys on for every
+            // connection); secure_delete overwrites the freed templates and crops in the database file.
             try db.execute(sql: "DELETE FROM face WHERE id IN (SELECT value FROM json_each(?))", arguments: [list])
             for face in faces {
                 try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
@@ -82,6 +83,7 @@ extension SQLiteGalleryStore {
                                             arguments: [list])
             let images = try Row.fetchAll(db, sql: "SELECT id, location FROM image WHERE id IN (SELECT value FROM json_each(?))",
                                           arguments: [list]).map { (id: $0["id"] as ImageID, location: $0["location"] as String) }
+            // With their face_template rows and overwritten, as in `eraseFaces`.
             try db.execute(sql: "DELETE FROM face WHERE image_id IN (SELECT value FROM json_each(?))", arguments: [list])
             for face in faces {
                 try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])

@@ -353,6 +353,19 @@ enum SQLiteSchema {
                     BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
                 """)
         }
+        migrator.registerMigration("v14: templates of a second model") { db in
+            try db.execute(sql: """
+                -- Templates of models other than the index's (whose template is face.template),
+                -- re-scoring the index's candidates. They go with their face: erasure deletes the
+                -- face, the cascade its templates, and secure_delete overwrites both.
+                CREATE TABLE face_template (
+                    face_id INTEGER NOT NULL REFERENCES face(id) ON DELETE CASCADE,
+                    model TEXT NOT NULL CHECK (model <> 'dlib-resnet-v1'),  -- a TemplateModel
+                    template BLOB NOT NULL,          -- 128 little-endian float32; never exported
+                    PRIMARY KEY (face_id, model)
+                );
+                """)
+        }
         return migrator
     }
 }

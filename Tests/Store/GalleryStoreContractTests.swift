@@ -258,6 +258,140 @@ import TestSupport
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func secondTemplatesAreStoredWithTheirFacesAndReadByModel(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let collection = try await Samples.collection(store)
+            let job = try await store.beginJob(collection: collection.id, key: "k", inputs: ["/a"])
+            let image = Samples.image(in: collection.id, sha256: "pair")
+            let pair = try await store.storeImage(image, faces: [Samples.face(1, withSFace: true), Samples.face(2)], job: job.id,
+                                                  item: "/a/pair.jpg", note: nil)
+            let bulk = try await store.storeImages([(Samples.image(in: collection.id, sha256: "bulk"), [Samples.face(3, withSFace: true)])])
+            let faces = pair.faces + bulk[0].faces
+
+            let sface = try await store.templates(of: faces + [999_999], model: .sface2021dec)
+            #expect(sface == [faces[0]: Samples.sfaceTemplate(1), faces[2]: Samples.sfaceTemplate(3)])
+            #expect(sface[faces[0]]?.bytes == Samples.sfaceTemplate(1).bytes && sface[faces[2]]?.bytes == Samples.sfaceTemplate(3).bytes)
+            let dlib = try await store.templates(of: faces + [999_999], model: .dlibResNetV1)
+            #expect(dlib == [faces[0]: Samples.face(1).template, faces[1]: Samples.face(2).template, faces[2]: Samples.face(3).template])
+            #expect(try await store.templates(of: [], model: .sface2021dec).isEmpty)
+            #expect(try await store.templateModels() == [.dlibResNetV1: 3, .sface2021dec: 2])
+
+            // A duplicate stores no face, and so no template either.
+            let again = try await store.storeImage(image, faces: [Samples.face(4, withSFace: true)], job: job.id, item: "/a/copy.jpg",
+                                                   note: nil)
+            #expect(again.isDuplicate)
+            #expect(try await store.templateModels() == [.dlibResNetV1: 3, .sface2021dec: 2])
+            #expect(try await database.integerDirectly("SELECT COUNT(*) FROM face_template WHERE model = 'sface-2021dec'") == 2)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aStoreWithoutSecondTemplatesCountsNone(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            #expect(try await store.templateModels() == [.dlibResNetV1: 0, .sface2021dec: 0])
+            let collection = try await Samples.collection(store)
+            let stored = try await Samples.store(store, in: collection.id, sha256: "a", seeds: [1, 2])
+            #expect(try await store.templateModels() == [.dlibResNetV1: 2, .sface2021dec: 0])
+            #expect(try await store.templates(of: stored.faces, model: .sface2021dec).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func settingTemplatesUpsertsSkipsErasedFacesAndLeavesTheIndexTemplateAlone(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let collection = try await Samples.collection(store)
+            let job = try await store.beginJob(collection: collection.id, key: "k", inputs: ["/a"])
+            let faces = try await store.storeImage(Samples.image(in: collection.id, sha256: "trio"),
+                                                   faces: [Samples.face(1, withSFace: true), Samples.face(2), Samples.face(3)],
+                                                   job: job.id, item: "/a/trio.jpg", note: nil).faces
+            _ = try await store.eraseFaces([faces[2]])
+            let before = try await store.latestIndexSequence()
+
+            // The first face's template replaced, the second's added, the erased face's dropped.
+            try await store.setTemplates([faces[0]: Samples.sfaceTemplate(5), faces[1]: Samples.sfaceTemplate(6),
+                                          faces[2]: Samples.sfaceTemplate(7)], model: .sface2021dec)
+            #expect(try await store.templates(of: faces, model: .sface2021dec)
+                    == [faces[0]: Samples.sfaceTemplate(5), faces[1]: Samples.sfaceTemplate(6)])
+            #expect(try await store.templateModels() == [.dlibResNetV1: 2, .sface2021dec: 2])
+            #expect(try await database.integerDirectly("SELECT COUNT(*) FROM face_template WHERE face_id = \(faces[2])") == 0)
+            // The vector index's templates are untouched, so it has nothing to catch up with.
+            #expect(try await store.latestIndexSequence() == before)
+            try await store.setTemplates([:], model: .sface2021dec)
+
+            let refusal = await #expect(throws: StoreError.self) {
+                try await store.setTemplates([faces[0]: Samples.sfaceTemplate(8)], model: .dlibResNetV1)
+            }
+            #expect(refusal == .invalid("dlib-resnet-v1 templates are the vector index's: they are not replaced this way"))
+            #expect(try await store.templates(of: [faces[0]], model: .dlibResNetV1) == [faces[0]: Samples.face(1).template])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func facesLackingASecondTemplatePageInFaceOrder(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let collection = try await Samples.collection(store)
+            let stored = try await store.storeImages([
+                (Samples.image(in: collection.id, sha256: "a"), [Samples.face(1), Samples.face(2, withSFace: true), Samples.face(3)]),
+                (Samples.image(in: collection.id, sha256: "b"), [Samples.face(4, withSFace: true), Samples.face(5)]),
+            ])
+            let (a, b) = (stored[0], stored[1])
+            let lacking = [(a.faces[0], a.image), (a.faces[2], a.image), (b.faces[1], b.image)]
+            func page(after id: FaceID, limit: Int) async throws -> [[Int64]] {
+                try await store.faceIDsLacking(model: .sface2021dec, after: id, limit: limit).map { [$0.face, $0.image] }
+            }
+
+            #expect(try await page(after: 0, limit: 2) == lacking.prefix(2).map { [$0.0, $0.1] })
+            #expect(try await page(after: lacking[1].0, limit: 2) == [[lacking[2].0, lacking[2].1]])
+            #expect(try await page(after: lacking[2].0, limit: 2).isEmpty)
+            #expect(try await store.faceIDsLacking(model: .dlibResNetV1, after: 0, limit: 10).isEmpty)
+
+            try await store.setTemplates([lacking[0].0: Samples.sfaceTemplate(1), lacking[2].0: Samples.sfaceTemplate(5)],
+                                         model: .sface2021dec)
+            #expect(try await page(after: 0, limit: 10) == [[lacking[1].0, lacking[1].1]])
+            _ = try await store.eraseFaces([lacking[1].0])
+            #expect(try await page(after: 0, limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func erasingFacesAndImagesTakesTheirSecondTemplates(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let collection = try await Samples.collection(store)
+            let stored = try await store.storeImages([
+                (Samples.image(in: collection.id, sha256: "group"), [Samples.face(1, withSFace: true), Samples.face(2, withSFace: true)]),
+                (Samples.image(in: collection.id, sha256: "single"), [Samples.face(3, withSFace: true)]),
+                (Samples.image(in: collection.id, sha256: "retired"), [Samples.face(4, withSFace: true), Samples.face(5, withSFace: true)]),
+            ])
+            let (group, single, retired) = (stored[0], stored[1], stored[2])
+            let all = stored.flatMap(\.faces)
+            func rows(of faces: [FaceID]) async throws -> Int {
+                try await database.integerDirectly("""
+                    SELECT COUNT(*) FROM face_template WHERE face_id IN (\(faces.map(String.init).joined(separator: ", ")))
+                    """)
+            }
+            #expect(try await rows(of: all) == 5)
+
+            // One face of a group photo, and the only face of a portrait, which goes with it.
+            let erased = try await store.eraseFaces([group.faces[0], single.faces[0]])
+            #expect(erased.deletedImages.map(\.id) == [single.image])
+            #expect(try await rows(of: [group.faces[0], single.faces[0]]) == 0)
+            #expect(try await store.templates(of: all, model: .sface2021dec).keys.sorted() == [group.faces[1]] + retired.faces)
+
+            _ = try await store.eraseImages([retired.image])
+            #expect(try await rows(of: retired.faces) == 0)
+            #expect(try await store.templates(of: all, model: .sface2021dec).keys.sorted() == [group.faces[1]])
+            #expect(try await database.integerDirectly("SELECT COUNT(*) FROM face_template") == 1)
+            #expect(try await store.templateModels() == [.dlibResNetV1: 1, .sface2021dec: 1])
+            try await store.checkpoint()
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func bandThresholdsAreKept(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()
@@ -265,6 +399,15 @@ import TestSupport
             try await store.setBandThresholds(BandThresholds(strong: 0.4, possible: 0.53, measuredOn: "first"))
             let calibrated = BandThresholds(strong: 0.41, possible: 0.5309, measuredOn: "labels.jsonl, 1,000 pairs")
             try await store.setBandThresholds(calibrated)
+            #expect(try await store.bandThresholds() == calibrated)
+
+            #expect(try await store.fusedBands() == nil)
+            let fused = FusedBands(normalisation: ScoreNormalisation(dlibMean: 0.6, dlibStandardDeviation: 0.2, sfaceMean: 0.35,
+                                                                     sfaceStandardDeviation: 0.3),
+                                   thresholds: BandThresholds(strong: -2.5, possible: -1.75, measuredOn: "dev set"), reviewDistance: -0.5)
+            try await store.setFusedBands(fused)
+            try await store.setFusedBands(fused)
+            #expect(try await store.fusedBands() == fused)
             #expect(try await store.bandThresholds() == calibrated)
         }
     }

@@ -20,12 +20,18 @@ enum StoreSamples {
             requiresConsent: requiresConsent))
     }
 
-    /// A face whose template is distinct for each seed.
-    static func face(_ seed: Float, video: VideoAppearance? = nil) -> NewFace {
+    /// A face whose template is distinct for each seed; `withSFace`, with a second template too.
+    static func face(_ seed: Float, video: VideoAppearance? = nil, withSFace: Bool = false) -> NewFace {
         NewFace(face: DetectedFace(box: FaceBox(left: 1, top: 2, right: 81, bottom: 82), detectorScore: 1.5,
                                    landmarks: (0..<5).map { PixelPoint(x: $0, y: $0 * 2) }),
-                quality: 0.9, template: FaceTemplate((0..<128).map { Float($0) * seed + 0.25 }), crop: [0xFF, 0xD8, UInt8(seed)],
-                video: video)
+                quality: 0.9, template: FaceTemplate((0..<128).map { Float($0) * seed + 0.25 }),
+                sfaceTemplate: withSFace ? sfaceTemplate(seed) : nil, crop: [0xFF, 0xD8, UInt8(seed)], video: video)
+    }
+
+    /// The SFace template of the face of `seed`: unlike any sample's dlib template, and with
+    /// values whose every bit matters, so that a template that comes back changed shows.
+    static func sfaceTemplate(_ seed: Float) -> FaceTemplate {
+        FaceTemplate((0..<128).map { sin(Float($0) * seed + 0.1) / 11 })
     }
 
     static func image(in collection: CollectionID, sha256: String, location: String? = nil) -> NewImage {
