@@ -49,11 +49,15 @@ public struct DetectedFace: Sendable, Hashable {
     public var box: FaceBox
     public var detectorScore: Double
     public var landmarks: [PixelPoint]
+    /// The 5 points SFace aligns its crop on (YuNet's: eyes, nose tip, mouth corners), as x, y
+    /// pairs; nil when another detector found the face, which then has no SFace template.
+    public var alignment: [Float]?
 
-    public init(box: FaceBox, detectorScore: Double, landmarks: [PixelPoint]) {
+    public init(box: FaceBox, detectorScore: Double, landmarks: [PixelPoint], alignment: [Float]? = nil) {
         self.box = box
         self.detectorScore = detectorScore
         self.landmarks = landmarks
+        self.alignment = alignment
     }
 
     /// Distance between the eye centres in pixels: the face's usable resolution.

@@ -2,6 +2,15 @@
 /// Bands are leads, never identifications: a trained person reviews every candidate.
 public enum ScoreBand: String, Sendable, Codable, CaseIterable {
     case strong, possible, weak
+
+    /// 0 for the strongest band: candidates are listed by band first.
+    public var rank: Int {
+        switch self {
+        case .strong: 0
+        case .possible: 1
+        case .weak: 2
+        }
+    }
 }
 
 /// Distance thresholds that split candidates into bands. Each threshold is chosen for a
@@ -36,15 +45,15 @@ public struct BandThresholds: Sendable, Codable, Hashable {
 }
 
 extension BandThresholds {
-    /// `likeness calibrate shared/faces/labels.jsonl --target-fmr 0.001` with the standard
-    /// pipeline (mirrored templates): all 148 same-person and 1,743 different-person pairs of
-    /// the 62 single-identity faces. `possible` admits 1 of 1,743 different-person pairs
-    /// (5.7e-4) and 96.6% of same-person pairs; `strong` lies just below the closest
-    /// different-person pair (0 of 1,743; 95.9% of same-person pairs), because 1,743 pairs
-    /// cannot resolve the 1e-4 it aims for. Operators calibrate on their own, larger labelled
-    /// sets with `likeness calibrate`; search and verify then use those bands.
+    /// dlib's distance alone, for a candidate or probe without SFace's template (found by HOG,
+    /// or stored before the second model). Measured on ../shared/lfw-dev with the default
+    /// pipeline's dlib templates, every pair of the 6,118 photos (6,128 same-person, 18,705,775
+    /// different-person; `likeness eval … --compare-models`): `possible` admits 1e-3 of
+    /// different-person pairs and 93.2% of same-person pairs, `strong` 1e-4 and 74.0%.
+    /// Operators calibrate on their own labelled sets with `likeness calibrate`; search and
+    /// verify then use those bands.
     public static let standard = BandThresholds(
-        strong: 0.5112, possible: 0.5309,
-        measuredOn: "shared/faces (148 same-person, 1,743 different-person pairs): possible FMR 1/1,743, "
-            + "TMR 96.6%; strong FMR 0/1,743, TMR 95.9% (just below the closest different-person pair)")
+        strong: 0.4654329, possible: 0.5322971,
+        measuredOn: "../shared/lfw-dev (6,128 same-person, 18,705,775 different-person pairs): "
+            + "strong FMR 1e-4, TMR 74.0%; possible FMR 1e-3, TMR 93.2%")
 }

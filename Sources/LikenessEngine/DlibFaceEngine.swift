@@ -21,6 +21,9 @@ public final class DlibFaceEngine: FaceEngine {
     deinit { lk_engine_destroy(engine) }
 
     public func detectFaces(in image: RGBImage, policy: DetectionPolicy) throws -> [DetectedFace] {
+        guard policy.detector != .yunet else {
+            throw FaceEngineError(description: "YuNet detection needs the combined engine (CombinedFaceEngine), not dlib's alone")
+        }
         let longSide = max(image.width, image.height)
         var scanned = image
         var upsample = 0
@@ -67,6 +70,19 @@ public final class DlibFaceEngine: FaceEngine {
         return faces.sorted { $0.box.area > $1.box.area }
     }
 
+    /// dlib's 5 landmarks for a face another detector found, in a box shaped as HOG's are
+    /// (`YuNetFace.dlibBox`): the shape predictor starts from its mean shape in that box.
+    public func face(in box: FaceBox, score: Double, of image: RGBImage) throws -> DetectedFace {
+        var points = [lk_point](repeating: lk_point(), count: 5)
+        var message = [CChar](repeating: 0, count: 512)
+        let detection = lk_detection(left: box.left, top: box.top, right: box.right, bottom: box.bottom, score: score)
+        let status = image.withPixels { pixels in
+            lk_landmarks(engine, view(image, pixels), detection, &points, &message, message.count)
+        }
+        guard status == 0 else { throw FaceEngineError(description: String(shimMessage: message)) }
+        return DetectedFace(box: box, detectorScore: score, landmarks: points.map { PixelPoint(x: $0.x, y: $0.y) })
+    }
+
     public func templates(for faces: [DetectedFace], in image: RGBImage, policy: TemplatePolicy) throws -> [FaceTemplate] {
         guard !faces.isEmpty else { return [] }
         let boxes = faces.map(Self.detection)
@@ -81,6 +97,11 @@ public final class DlibFaceEngine: FaceEngine {
         return (0..<faces.count).map { i in
             FaceTemplate(Array(output[(i * FaceTemplate.dimension)..<((i + 1) * FaceTemplate.dimension)]))
         }
+    }
+
+    /// dlib alone has no second model.
+    public func sfaceTemplates(for faces: [DetectedFace], in image: RGBImage) throws -> [FaceTemplate?] {
+        [FaceTemplate?](repeating: nil, count: faces.count)
     }
 
     public func chip(for face: DetectedFace, in image: RGBImage) throws -> [UInt8] {

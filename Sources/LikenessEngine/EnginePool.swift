@@ -42,10 +42,11 @@ public final class EnginePool: @unchecked Sendable {  // Sendable: all state is 
         }
     }
 
-    /// One engine per core by default: each runs single-threaded BLAS.
-    public convenience init(models: FaceModels, size: Int = ProcessInfo.processInfo.activeProcessorCount,
+    /// Combined engines (YuNet, dlib and SFace), one per core by default: each runs
+    /// single-threaded BLAS.
+    public convenience init(models: FaceModels, onnx: ONNXFaceModels, size: Int = ProcessInfo.processInfo.activeProcessorCount,
                             loadDetectorCNN: Bool = false) {
-        self.init(size: size) { try DlibFaceEngine(models: models, loadDetectorCNN: loadDetectorCNN) }
+        self.init(size: size) { try CombinedFaceEngine(models: models, onnx: onnx, loadDetectorCNN: loadDetectorCNN) }
     }
 
     deinit { shutdown() }

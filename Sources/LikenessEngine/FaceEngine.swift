@@ -1,6 +1,8 @@
 import LikenessCore
 
 public enum FaceDetectorKind: String, Sendable, CaseIterable, Codable {
+    /// OpenCV Zoo's YuNet: faces from ~10 px up, with the landmarks SFace aligns on.
+    case yunet
     /// dlib's HOG detector: fast, frontal faces of 80 px and up at the scanned scale.
     case hog
     /// dlib's MMOD CNN: slower (~0.9 s per 640×480 image on one core), finds harder faces.
@@ -28,15 +30,16 @@ public struct DetectionPolicy: Sendable, Hashable {
 
     /// Exactly what the reference `face_recognition` does: HOG on the image doubled once.
     public static let reference = DetectionPolicy(detector: .hog, scale: .upsample(1))
-    /// The default for ingest and search.
-    public static let standard = DetectionPolicy(detector: .hog, scale: .fit(longSide: 2000))
+    /// The default for ingest and search: YuNet on the photo shrunk to at most 1,280 px (faces
+    /// from ~10 px of that up; HOG at 2,000 px needed 80), plus a 480 px scan for faces too large
+    /// for it, and HOG at 2,000 px when YuNet finds nothing.
+    public static let standard = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 1280))
     /// A first, quick look at a probe photo: probes are portraits and selfies whose faces are
-    /// large, so scanning at up to 1,000 px finds them in a fraction of the standard time.
+    /// large, so scanning at up to 640 px finds them in a fraction of the standard time.
     /// Searches fall back to `standard` when it finds nothing.
-    public static let quickProbe = DetectionPolicy(detector: .hog, scale: .fit(longSide: 1000))
-    /// Sampled video frames (at most 1,280 px from the decoder): scanned as they are, since a
-    /// video has many frames to find each face in.
-    public static let video = DetectionPolicy(detector: .hog, scale: .fit(longSide: 1280))
+    public static let quickProbe = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 640))
+    /// Sampled video frames (at most 1,280 px from the decoder): scanned as they are.
+    public static let video = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 1280))
     /// The opt-in slow mode.
     public static let accurate = DetectionPolicy(detector: .mmod, scale: .fit(longSide: 2000))
 }
@@ -67,8 +70,12 @@ public protocol FaceEngine: AnyObject {
     /// Every face in the image, with its landmarks, largest first.
     func detectFaces(in image: RGBImage, policy: DetectionPolicy) throws -> [DetectedFace]
 
-    /// One template per face, computed in batches.
+    /// One template per face (dlib's, `TemplateModel.dlibResNetV1`), computed in batches.
     func templates(for faces: [DetectedFace], in image: RGBImage, policy: TemplatePolicy) throws -> [FaceTemplate]
+
+    /// SFace's template (`TemplateModel.sface2021dec`, mirrored) per face, nil for a face without
+    /// YuNet's landmarks (`DetectedFace.alignment`) or from an engine without SFace.
+    func sfaceTemplates(for faces: [DetectedFace], in image: RGBImage) throws -> [FaceTemplate?]
 
     /// The aligned 150×150 RGB8 face chip the template is computed from.
     func chip(for face: DetectedFace, in image: RGBImage) throws -> [UInt8]

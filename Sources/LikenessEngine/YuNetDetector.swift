@@ -16,11 +16,28 @@ public struct YuNetFace: Sendable, Hashable {
     }
 }
 
+extension YuNetFace {
+    /// The box dlib's HOG detector would give this face: dlib's landmark model was trained on
+    /// HOG's boxes, which are square and lower than YuNet's. Measured on 294 LFW photos of fold 3
+    /// where both found the face: HOG's side is 1.14 × YuNet's width (coefficient of variation
+    /// 8.6%), its centre 0.035 × width left of and 0.04 × height below YuNet's.
+    public var dlibBox: FaceBox {
+        let width = Double(box.width), height = Double(box.height)
+        let side = 1.14 * width
+        let centreX = Double(box.left) + width / 2 - 0.035 * width
+        let centreY = Double(box.top) + height / 2 + 0.04 * height
+        let left = Int((centreX - side / 2).rounded()), top = Int((centreY - side / 2).rounded())
+        let length = Int(side.rounded())
+        return FaceBox(left: left, top: top, right: left + length - 1, bottom: top + length - 1)
+    }
+}
+
 /// The YuNet face detector (OpenCV Zoo, 2023mar) through OpenCV's dnn module. Holds the network
 /// and its buffers; not thread-safe.
 public final class YuNetDetector {
-    /// OpenCV's own default confidence for YuNet.
-    public static let defaultScoreThreshold: Float = 0.9
+    /// The confidence a face needs. OpenCV's demo uses 0.9, at which 64 of the 6,118 photos of
+    /// ../shared/lfw-dev (each of a person, by construction) have no face; at 0.85 none does.
+    public static let defaultScoreThreshold: Float = 0.8
     private static let overlapThreshold: Float = 0.3
     private static let maxFaces = 1024
 

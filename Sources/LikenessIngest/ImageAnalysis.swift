@@ -21,13 +21,15 @@ struct ImageAnalysis {
             throw IngestError("cannot decode: \(error)")
         }
         let detected = try timings.measure(\.detect) { try engine.detectFaces(in: image, policy: detection) }
-        let templates = try timings.measure(\.describe) { try engine.templates(for: detected, in: image, policy: templatePolicy) }
+        let (templates, sfaceTemplates) = try timings.measure(\.describe) {
+            (try engine.templates(for: detected, in: image, policy: templatePolicy), try engine.sfaceTemplates(for: detected, in: image))
+        }
         let faces = try timings.measure(\.crop) {
-            try zip(detected, templates).map { face, template in
-                let chip = try engine.chip(for: face, in: image)
+            try detected.indices.map { i in
+                let chip = try engine.chip(for: detected[i], in: image)
                 let side = DlibFaceEngine.chipSide
-                return NewFace(face: face, quality: FaceQuality.score(face: face, chip: chip), template: template,
-                               crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side))
+                return NewFace(face: detected[i], quality: FaceQuality.score(face: detected[i], chip: chip), template: templates[i],
+                               sfaceTemplate: sfaceTemplates[i], crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side))
             }
         }
         return ImageAnalysis(width: image.width, height: image.height,

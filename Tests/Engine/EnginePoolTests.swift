@@ -12,7 +12,7 @@ import TestSupport
     /// take every engine.
     @Test(arguments: [1, 2, 3])
     func searchesGetAnEngineWhileVideosHoldTheirs(engines: Int) async throws {
-        let pool = EnginePool(models: try FaceModels.locate(), size: engines)
+        let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: engines)
         defer { pool.shutdown() }
         let search = SearchDone()
         let videos = VideoJobs()

@@ -65,7 +65,7 @@ import TestSupport
     }
 
     @Test func poolRunsOnEveryEngineAndReportsLoadFailures() async throws {
-        let pool = EnginePool(models: try FaceModels.locate(), size: 2)
+        let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: 2)
         defer { pool.shutdown() }
         let image = try ImageCodec.decode(file: Fixtures.face("img12.jpg"))
         let counts = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The YuNet and SFace shim must compute what OpenCV's own FaceDetectorYN and FaceRecognizerSF
-/// compute for the same photo (scripts/reference/opencv_zoo_fixtures.py wrote the reference, with
+/// compute for the same photo, at the reference's confidence threshold (scripts/reference/opencv_zoo_fixtures.py wrote the reference, with
 /// a newer OpenCV than Debian's 4.6, which is why detection is compared within a tolerance).
 @Suite struct ONNXParityTests {
     struct ReferenceFile: Decodable {
@@ -47,7 +47,7 @@ import TestSupport
     func yunetFindsWhatOpenCVFinds(file: String) throws {
         let expected = Self.reference.photos.first { $0.file == file }!
         let image = try ImageCodec.decode(file: Fixtures.face(file))
-        let faces = try Self.use { yunet, _ in try yunet.detectFaces(in: image, longSide: max(image.width, image.height)) }
+        let faces = try Self.use { yunet, _ in try yunet.detectFaces(in: image, longSide: max(image.width, image.height), scoreThreshold: 0.9) }
             .sorted { $0.box.left < $1.box.left }
         let expectedFaces = expected.faces.sorted { $0.box[0] < $1.box[0] }
         try #require(faces.count == expectedFaces.count, "\(file): \(faces.count) faces, OpenCV \(expectedFaces.count)")

@@ -38,6 +38,18 @@ public final class FakeFaceEngine: FaceEngine {
         }
     }
 
+    /// A second template, of unit length as SFace's are, drawn from the same pixels with
+    /// another seed: the same photo has cosine similarity 1 with itself, two different photos
+    /// about 0, so searches on the fake take the fused path as on the real engines.
+    public func sfaceTemplates(for faces: [DetectedFace], in image: RGBImage) throws -> [FaceTemplate?] {
+        try faces.map { face in
+            var generator = SplitMix64(seed: Self.fingerprint(try chip(for: face, in: image)) ^ 0x5346_6163_6500_0000)
+            let values = (0..<FaceTemplate.dimension).map { _ in Float(generator.normal()) }
+            let length = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return FaceTemplate(values.map { $0 / length })
+        }
+    }
+
     /// The face's box resampled (nearest pixel) to the chip size the real engine makes.
     public func chip(for face: DetectedFace, in image: RGBImage) throws -> [UInt8] {
         let side = DlibFaceEngine.chipSide

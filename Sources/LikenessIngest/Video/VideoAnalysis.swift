@@ -22,7 +22,7 @@ struct VideoAnalysis {
         let decoder = try VideoDecoder(path: path, step: step)
         // A person unseen for two samples (a missed detection) keeps their track; longer is a new appearance.
         var tracker = FaceTracker(maxGap: 2 * step + 0.01)
-        var chips: [Int: (face: DetectedFace, chip: [UInt8])] = [:]
+        var chips: [Int: (face: DetectedFace, chip: [UInt8], sface: FaceTemplate?)] = [:]
         var next = 0
         var frames = 0
         var lastTime = 0.0
@@ -31,10 +31,14 @@ struct VideoAnalysis {
             lastTime = time
             let detected = try engine.detectFaces(in: frame, policy: .video)
             let templates = try engine.templates(for: detected, in: frame, policy: templatePolicy)
+            // The second model's template is kept for each track's best frame, as its chip is:
+            // the frame itself is gone by the time the track ends.
+            let sfaceTemplates = try engine.sfaceTemplates(for: detected, in: frame)
             var observations: [FaceTracker.Observation] = []
-            for (face, template) in zip(detected, templates) {
+            for (i, face) in detected.enumerated() {
+                let template = templates[i]
                 let chip = try engine.chip(for: face, in: frame)
-                chips[next] = (face, chip)
+                chips[next] = (face, chip, sfaceTemplates[i])
                 observations.append(FaceTracker.Observation(time: time, box: face.box, template: template,
                                                             quality: FaceQuality.frameScore(face: face, chip: chip), payload: next))
                 next += 1
@@ -48,9 +52,9 @@ struct VideoAnalysis {
         let problem = decoder.finish()
         let side = DlibFaceEngine.chipSide
         let faces = try tracker.finished().map { track in
-            let (face, chip) = chips[track.best.payload]!
+            let (face, chip, sface) = chips[track.best.payload]!
             return NewFace(face: face, quality: FaceQuality.score(face: face, chip: chip), template: track.best.template,
-                           crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side),
+                           sfaceTemplate: sface, crop: try ImageCodec.jpeg(rgb: chip, width: side, height: side),
                            video: VideoAppearance(time: track.best.time, start: track.start, end: track.end))
         }
         if frames == 0 {
