@@ -25,8 +25,17 @@ public struct ErasureReach: Sendable {
     /// `photos`: one template per labelled photo with a face.
     public static func measure(_ photos: [(identity: String, template: FaceTemplate)], reviewDistance: Float, tickDistance: Float,
                                widen: Bool) -> ErasureReach {
+        measure(identities: photos.map(\.identity), reviewDistance: reviewDistance, tickDistance: tickDistance, widen: widen) {
+            photos[$0].template.distance(to: photos[$1].template)
+        }
+    }
+
+    /// The same for any score: `distance(i, j)` compares photo i with photo j (lower is more
+    /// alike), such as the fused distance of two models.
+    public static func measure(identities: [String], reviewDistance: Float, tickDistance: Float, widen: Bool,
+                               distance: (Int, Int) -> Float) -> ErasureReach {
         var result = ErasureReach(reviewDistance: reviewDistance, widen: widen)
-        let byIdentity = Dictionary(grouping: photos.indices, by: { photos[$0].identity })
+        let byIdentity = Dictionary(grouping: identities.indices, by: { identities[$0] })
         for identity in byIdentity.keys.sorted() {
             let own = byIdentity[identity]!
             guard own.count >= 2 else { continue }
@@ -39,8 +48,8 @@ public struct ErasureReach: Sendable {
             while let probe = probes.popLast() {
                 probed.insert(probe)
                 result.lookups += 1
-                for index in photos.indices where index != selfie && !shown.contains(index) {
-                    let distance = photos[probe].template.distance(to: photos[index].template)
+                for index in identities.indices where index != selfie && !shown.contains(index) {
+                    let distance = distance(probe, index)
                     guard distance <= reviewDistance else { continue }
                     shown.insert(index)
                     if probe == selfie && distance <= tickDistance { ticked.insert(index) }

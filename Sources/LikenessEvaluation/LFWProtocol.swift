@@ -1,3 +1,4 @@
+import LikenessCore
 /// A labelled pair and its distance (lower is more alike), nil when no face was found in one of
 /// its photos. The LFW protocol keeps such a pair, classified "different", rather than leaving
 /// it out: dropping the pairs a pipeline fails on would flatter the pipeline.
@@ -85,7 +86,7 @@ public struct LFWProtocol: Sendable {
             let normalisation: ScoreNormalisation
             do {
                 normalisation = try ScoreNormalisation(dlibDistances: dlibDistances, sfaceSimilarities: sfaceSimilarities)
-            } catch let error as EvaluationError {
+            } catch let error as ScoreNormalisationError {
                 throw EvaluationError("fold \(testFold): on the other folds, \(error.description)")
             }
             let distances = pairs.map {

@@ -76,7 +76,8 @@ public struct AccountableSearch: Sendable {
             throw GovernanceError.notFound("no face \(id) in your organisation")
         }
         let collections = try await searchable(by: caller)
-        let matches = try await searcher.nearest(to: template, top: top, collections: Set(collections))
+        let templates = FaceTemplates(dlib: template, sface: try await store.templates(of: [id], model: .sface2021dec)[id])
+        let matches = try await searcher.nearest(to: templates, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil, probeSize: nil,
@@ -110,7 +111,8 @@ public struct AccountableSearch: Sendable {
             purpose: justification.auditedPurpose, offence: justification.offence, probeSHA256: sha256,
             probeThumbnail: thumbnail, collections: collections,
             candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
-            clientAddress: caller.address, detail: detail, thumbnailShows: thumbnailShows))
+            clientAddress: caller.address, detail: matches.isEmpty ? detail : detail + "; scored by " + Match.modelsNamed(matches),
+            thumbnailShows: thumbnailShows))
     }
 }
 

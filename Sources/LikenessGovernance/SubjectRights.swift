@@ -78,7 +78,8 @@ public struct SubjectRights: Sendable {
             }
             let lookup = LookUp(reference: reference, probeSHA256: nil, thumbnail: crop.crop, thumbnailShows: .face(face),
                                 collections: collections, foundBy: "face \(face)")
-            let matches = try await searcher.nearest(to: template, top: Self.maximumMatches, collections: Set(collections))
+            let templates = FaceTemplates(dlib: template, sface: try await gallery.store.templates(of: [face], model: .sface2021dec)[face])
+            let matches = try await searcher.nearest(to: templates, top: Self.maximumMatches, collections: Set(collections))
             found += try await findings(lookup, matches: matches, caller: caller)
         }
         return found
@@ -96,9 +97,12 @@ public struct SubjectRights: Sendable {
     /// The matches within review distance, audited before they are returned. (Showing each
     /// look-up's ten nearest faces as well, however far, reached no more of anyone on LFW.)
     private func findings(_ lookup: LookUp, matches: [Match], caller: Accounts.Caller) async throws -> [SubjectFinding] {
-        let kept = matches.filter { $0.distance <= Self.reviewDistance }
+        let kept = matches.filter { match in
+            match.fusedDistance.map { $0 <= searcher.fusedReviewDistance! } ?? (match.distance <= Self.reviewDistance)
+        }
         let entry = try await record(lookup, matches: kept, outcome: "ok",
-                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces within \(Self.reviewDistance)",
+                                     detail: "look-up from the \(lookup.foundBy): \(kept.count) faces within review distance"
+                                         + (kept.isEmpty ? "" : "; scored by " + Match.modelsNamed(kept)),
                                      caller: caller)
         return kept.map { SubjectFinding(face: $0.face, distance: $0.distance, band: $0.band.rawValue, foundBy: lookup.foundBy,
                                          auditEntry: entry.id) }

@@ -11,14 +11,18 @@ public final class FaceSearcher: Sendable {
     let gallery: Gallery
     let pool: EnginePool
     let bands: BandThresholds
+    let fusedBands: FusedBands?
     let policy: DetectionPolicy
     let templatePolicy: TemplatePolicy
 
-    public init(gallery: Gallery, pool: EnginePool, bands: BandThresholds, policy: DetectionPolicy = .standard,
-                templates: TemplatePolicy = .standard) {
+    /// `bands` score a candidate by dlib's distance alone; `fusedBands`, by both models when the
+    /// probe and the candidate both have SFace's template (nil: dlib alone for every candidate).
+    public init(gallery: Gallery, pool: EnginePool, bands: BandThresholds, fusedBands: FusedBands? = .standard,
+                policy: DetectionPolicy = .standard, templates: TemplatePolicy = .standard) {
         self.gallery = gallery
         self.pool = pool
         self.bands = bands
+        self.fusedBands = fusedBands
         self.policy = policy
         templatePolicy = templates
     }
@@ -28,7 +32,7 @@ public final class FaceSearcher: Sendable {
     public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
         let (policy, templatePolicy) = (self.policy, self.templatePolicy)
-        let (faces, template, warning) = try await pool.run { engine -> ([DetectedFace], FaceTemplate?, String?) in
+        let (faces, templates, warning) = try await pool.run { engine -> ([DetectedFace], FaceTemplates?, String?) in
             var faces: [DetectedFace] = []
             if policy == .standard {
                 faces = try engine.detectFaces(in: probe, policy: .quickProbe)
@@ -39,31 +43,62 @@ public final class FaceSearcher: Sendable {
             let index = chosen ?? 0
             guard faces.indices.contains(index) else { return (faces, nil, nil) }
             let face = faces[index]
-            return (faces, try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
-                    FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)))
+            let templates = FaceTemplates(dlib: try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
+                                          sface: try engine.sfaceTemplates(for: [face], in: probe)[0])
+            return (faces, templates, FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)))
         }
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
-        guard let template else {
+        guard let templates else {
             throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
         }
-        let matches = try await nearest(to: template, top: top, collections: collections)
+        let matches = try await nearest(to: templates, top: top, collections: collections)
         return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches,
                            warnings: warning.map { [$0] } ?? [])
     }
 
-    /// The gallery's nearest templates, ranked, with what a reviewer needs to follow them up.
-    public func nearest(to template: FaceTemplate, top: Int, collections: Set<CollectionID>?) async throws -> [Match] {
-        let neighbors = try await gallery.index.nearest(to: template, k: top, in: collections)
-        let details = try await gallery.store.matchDetails(for: neighbors.map(\.id))
+    /// How many of the index's nearest faces are re-scored with both models: the fused ranking
+    /// can lift a face the index placed below `top`.
+    static func candidatePool(top: Int) -> Int { max(4 * top, 200) }
+
+    /// How far an erasure request's reviewer looks on the fused scale (nil without fusion).
+    public var fusedReviewDistance: Float? { fusedBands?.reviewDistance }
+
+    /// The gallery's nearest faces, ranked, with what a reviewer needs to follow them up. The
+    /// index finds the candidates by dlib's template; when the probe has SFace's template too,
+    /// each candidate that has one is scored on the fused distance and its bands, the others on
+    /// dlib's alone (`Match.scoredBy` says which). Ranked by band, then by display similarity.
+    public func nearest(to probe: FaceTemplates, top: Int, collections: Set<CollectionID>?) async throws -> [Match] {
+        let fusion = probe.sface != nil ? fusedBands : nil
+        let neighbors = try await gallery.index.nearest(to: probe.dlib, k: fusion == nil ? top : Self.candidatePool(top: top),
+                                                        in: collections)
+        let second = fusion == nil ? [:] : try await gallery.store.templates(of: neighbors.map(\.id), model: .sface2021dec)
+        let scored = neighbors.map { neighbor -> ScoredNeighbor in
+            if let fusion, let probeSFace = probe.sface, let candidate = second[neighbor.id] {
+                let fused = fusion.fusedDistance(dlibDistance: neighbor.distance, sfaceSimilarity: candidate.cosineSimilarity(to: probeSFace))
+                return ScoredNeighbor(id: neighbor.id, distance: neighbor.distance, fusedDistance: fused,
+                                      band: fusion.band(forFusedDistance: fused), similarity: fusion.similarity(forFusedDistance: fused))
+            }
+            return ScoredNeighbor(id: neighbor.id, distance: neighbor.distance, fusedDistance: nil,
+                                  band: bands.band(forDistance: neighbor.distance), similarity: bands.similarity(forDistance: neighbor.distance))
+        }.sorted { ($0.band.rank, -$0.similarity, $0.id) < ($1.band.rank, -$1.similarity, $1.id) }
+        let ranked = Array(scored.prefix(top))
+        let details = try await gallery.store.matchDetails(for: ranked.map { $0.id })
         // A face erased since the index was last synced has no details: it is not shown.
-        return neighbors.compactMap { neighbor in details[neighbor.id].map { (neighbor, $0) } }
+        return ranked.compactMap { neighbor in details[neighbor.id].map { (neighbor, $0) } }
             .enumerated().map { rank, pair in
                 let (neighbor, detail) = pair
                 return Match(rank: rank + 1, face: neighbor.id, image: detail.image, distance: neighbor.distance,
-                             similarity: bands.similarity(forDistance: neighbor.distance),
-                             band: bands.band(forDistance: neighbor.distance), collection: detail.collection,
-                             origin: detail.origin, box: detail.box, video: detail.video)
+                             fusedDistance: neighbor.fusedDistance, similarity: neighbor.similarity, band: neighbor.band,
+                             collection: detail.collection, origin: detail.origin, box: detail.box, video: detail.video)
             }
+    }
+
+    private struct ScoredNeighbor {
+        var id: FaceID
+        var distance: Float
+        var fusedDistance: Float?
+        var band: ScoreBand
+        var similarity: Double
     }
 }
 
@@ -86,7 +121,11 @@ public struct Match: Sendable {
     public var rank: Int
     public var face: FaceID
     public var image: ImageID
+    /// dlib's Euclidean distance, by which the index found the face.
     public var distance: Float
+    /// The fused distance of both models (`FusedBands`), when the probe and the face both have
+    /// SFace's template; the band and similarity then come from it.
+    public var fusedDistance: Float?
     public var similarity: Double
     public var band: ScoreBand
     public var collection: String
@@ -97,6 +136,18 @@ public struct Match: Sendable {
 
     /// Where to look: the image, or the video and the time (`clip.mp4 @ 00:01:23.4`).
     public var place: String { VideoAppearance.place(origin, video) }
+
+    /// The models whose templates scored this candidate.
+    public var scoredBy: [TemplateModel] { fusedDistance == nil ? [.dlibResNetV1] : [.dlibResNetV1, .sface2021dec] }
+
+    /// The models that scored `matches`, for the audit: "dlib-resnet-v1+sface-2021dec", and
+    /// "(some by dlib-resnet-v1 alone)" when not every candidate had both templates.
+    public static func modelsNamed(_ matches: [Match]) -> String {
+        let fused = matches.filter { $0.fusedDistance != nil }.count
+        if fused == 0 { return TemplateModel.dlibResNetV1.rawValue }
+        let both = TemplateModel.dlibResNetV1.rawValue + "+" + TemplateModel.sface2021dec.rawValue
+        return fused == matches.count ? both : both + " (\(matches.count - fused) by \(TemplateModel.dlibResNetV1.rawValue) alone)"
+    }
 }
 
 public struct ProbeResult: Sendable {

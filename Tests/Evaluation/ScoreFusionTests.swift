@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 import LikenessEvaluation
 import Testing
 
@@ -44,11 +45,11 @@ let handNormalisation = ScoreNormalisation(dlibMean: 0.5, dlibStandardDeviation:
 }
 
 @Test func normalisationNeedsPairsWithSpread() throws {
-    let one = try #require(throws: EvaluationError.self) {
+    let one = try #require(throws: ScoreNormalisationError.self) {
         try ScoreNormalisation(dlibDistances: [0.4], sfaceSimilarities: [0.6])
     }
     #expect(one.description == "score normalisation needs at least 2 pairs scored by both models, not 1")
-    let flat = try #require(throws: EvaluationError.self) {
+    let flat = try #require(throws: ScoreNormalisationError.self) {
         try ScoreNormalisation(dlibDistances: [0.4, 0.5, 0.6], sfaceSimilarities: [0.5, 0.5, 0.5])
     }
     #expect(flat.description == "all 3 SFace scores are equal: there is no spread to standardise by")

@@ -44,7 +44,7 @@ import TestSupport
     @Test func erasureRemovesEveryByteOfImagesAndVideosThatCameInAnUploadedArchive() async throws {
         let rig = try await ServerRig()
         let folder = try Fixtures.scratchDirectory()
-        let video = try Videos.slideshow([Videos.Segment("img62.jpg", seconds: 2)], in: folder, name: "footage.mp4")
+        let video = try Videos.slideshow([Videos.Segment("img16.jpg", seconds: 2)], in: folder, name: "footage.mp4")
         let archive = folder.appendingPathComponent("box.zip").path
         let zip = try Subprocess.run("/usr/bin/python3", ["-c", """
             import sys, zipfile

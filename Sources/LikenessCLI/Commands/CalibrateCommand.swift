@@ -1,5 +1,7 @@
 import ArgumentParser
+import LikenessCore
 import LikenessEvaluation
+import LikenessGovernance
 
 struct CalibrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,10 +26,37 @@ struct CalibrateCommand: AsyncParsableCommand {
             let calibration = try Calibration(genuine: scored.filter(\.pair.same).map(\.distance),
                                               impostor: scored.filter { !$0.pair.same }.map(\.distance),
                                               targetFMR: targetFmr, source: labels)
-            try await data.openStore().setBandThresholds(calibration.thresholds)
+            let store = try await data.openStore()
+            try await store.setBandThresholds(calibration.thresholds)
             print(String(format: "Stored bands: strong ≤ %.4f, possible ≤ %.4f", calibration.thresholds.strong,
                          calibration.thresholds.possible))
             print(calibration.thresholds.measuredOn)
+            guard let fused = try fusedBands(computed, labels: labelSet) else {
+                print("No fused bands: too few photos with both models' templates.")
+                return
+            }
+            try await store.setFusedBands(fused)
+            print(String(format: "Stored fused bands: strong ≤ %.4f, possible ≤ %.4f, review ≤ %.4f", fused.thresholds.strong,
+                         fused.thresholds.possible, fused.reviewDistance))
+            print(fused.thresholds.measuredOn)
         }
+    }
+
+    /// Bands on both models' fused distance, over the photos with both templates: normalised on
+    /// balanced pairs, thresholds on every pair (`FusedCalibration`).
+    private func fusedBands(_ computed: LabelledTemplates, labels labelSet: LabelSet) throws -> FusedBands? {
+        let photos = labelSet.photos.filter { photo in
+            photo.identity != nil && computed.templates[photo.file] != nil && computed.sfaceTemplates[photo.file] != nil
+        }
+        let position = Dictionary(uniqueKeysWithValues: photos.enumerated().map { ($1.file, $0) })
+        let balanced = PairList.balanced(from: LabelSet(directory: labelSet.directory, photos: photos))
+            .map { (position[$0.a]!, position[$0.b]!) }
+        guard balanced.contains(where: { photos[$0.0].identity == photos[$0.1].identity }),
+              balanced.contains(where: { photos[$0.0].identity != photos[$0.1].identity }) else { return nil }
+        let dlib = photos.map { computed.templates[$0.file]! }, sface = photos.map { computed.sfaceTemplates[$0.file]! }
+        return try FusedCalibration.measure(
+            identities: photos.map { $0.identity! }, balanced: balanced, dlibReviewDistance: SubjectRights.reviewDistance,
+            targetFMR: targetFmr, source: labels,
+            dlibDistance: { dlib[$0].distance(to: dlib[$1]) }, sfaceSimilarity: { sface[$0].cosineSimilarity(to: sface[$1]) }).fused
     }
 }

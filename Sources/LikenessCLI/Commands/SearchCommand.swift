@@ -41,7 +41,7 @@ struct SearchCommand: AsyncParsableCommand {
             let justification = try SearchJustification(caseNumber: caseNumber, purpose: purpose, purposeText: purposeText,
                                                         offence: offence)
             // The engine loads its models on its own thread while the gallery opens here.
-            let pool = EnginePool(models: try FaceModels.locate(), size: 1)
+            let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: 1)
             defer { pool.shutdown() }
             let gallery = try await data.openGallery()
             let governance = gallery.store
@@ -52,7 +52,8 @@ struct SearchCommand: AsyncParsableCommand {
             let caller = Accounts.Caller(account: account, address: "cli")
             let scope = collections.isEmpty ? nil : try await collectionIDs(collections, data: data, in: gallery)
             let searcher = AccountableSearch(
-                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard),
+                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard,
+                                       fusedBands: try await gallery.store.fusedBands() ?? .standard),
                 store: gallery.store, audit: AuditLog(store: governance))
             for probe in probes {
                 do {

@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await failingWithExitCode2 {
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
-            let pool = EnginePool(models: try FaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
             let opened = try await data.open()
             let gallery = opened.gallery
@@ -54,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
             let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
                                   directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
             let bands = try await governance.bandThresholds() ?? .standard
-            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands)
+            let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands,
+                                        fusedBands: try await governance.fusedBands() ?? .standard)
             let services = try await ServerServices(
                 gallery: gallery, accounts: accounts,
                 search: AccountableSearch(searcher: searcher, store: governance, audit: accounts.audit),

@@ -55,7 +55,7 @@ struct SubjectCommand: AsyncParsableCommand {
 
         func open() async throws -> (SubjectRights, Accounts.Caller, [UInt8], EnginePool) {
             guard let bytes = FileManager.default.contents(atPath: selfie) else { throw UsageFailure("\(selfie): cannot be read") }
-            let pool = EnginePool(models: try FaceModels.locate(), size: 1)
+            let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: 1)
             let gallery = try await data.openGallery()
             let governance = gallery.store
             guard let account = try await governance.account(username: user)?.account,
@@ -63,7 +63,8 @@ struct SubjectCommand: AsyncParsableCommand {
                 throw UsageFailure("no account '\(user)' in this organisation")
             }
             let rights = SubjectRights(
-                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard),
+                searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard,
+                                       fusedBands: try await gallery.store.fusedBands() ?? .standard),
                 gallery: gallery, audit: AuditLog(store: governance),
                 uploads: data.directory.root.appendingPathComponent("uploads"))
             return (rights, Accounts.Caller(account: account, address: "cli"), [UInt8](bytes), pool)

@@ -90,9 +90,10 @@ struct DataOptions: ParsableArguments {
     /// The bands `likeness calibrate` stored in this gallery's database, else the documented
     /// defaults. Reads an existing embedded gallery only: comparing two photos creates no data
     /// directory.
-    func calibratedBands() async throws -> BandThresholds {
-        if try scaleOut == nil, !FileManager.default.fileExists(atPath: directory.database.path) { return .standard }
-        return try await openStore().bandThresholds() ?? .standard
+    func calibratedBands() async throws -> (dlib: BandThresholds, fused: FusedBands) {
+        if try scaleOut == nil, !FileManager.default.fileExists(atPath: directory.database.path) { return (.standard, .standard) }
+        let store = try await openStore()
+        return (try await store.bandThresholds() ?? .standard, try await store.fusedBands() ?? .standard)
     }
 }
 
