@@ -106,7 +106,7 @@ let package = Package(
                           dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessStoreSQLite",
                                          "LikenessStorePostgres", "LikenessIndex", "LikenessMilvus",
                                          "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessEvaluation", "LikenessBench",
-                                         "LikenessGovernance", "LikenessServer",
+                                         "LikenessGovernance", "LikenessServer", "CBLAS",
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),

@@ -23,7 +23,7 @@ public final class TestGallery: @unchecked Sendable {  // Sendable: immutable af
 
         func pool() throws -> EnginePool {
             switch self {
-            case .dlib: EnginePool(models: try FaceModels.locate(), size: 2)
+            case .dlib: EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: 2)
             case .fake: EnginePool(size: 2) { FakeFaceEngine() }
             }
         }

@@ -31,7 +31,7 @@ struct IngestBench: AsyncParsableCommand {
             let collection = try await gallery.store.createCollection(NewCollection(
                 organization: organization.id, name: "bench", source: "benchmark", lawfulBasis: "benchmark", jurisdiction: "GB", retentionDays: 1))
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
-            let pool = EnginePool(models: try FaceModels.locate(), size: size)
+            let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: size)
             defer { pool.shutdown() }
             // Load the models before the clock starts: the benchmark measures ingest, not start-up.
             _ = try await withThrowingTaskGroup(of: Void.self) { group in

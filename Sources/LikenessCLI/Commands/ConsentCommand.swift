@@ -26,7 +26,7 @@ struct ConsentCommand: AsyncParsableCommand {
                 let target = try await data.collection(named: collection, in: gallery)
                 guard target.requiresConsent else { throw UsageFailure("\(collection) is not a consent collection (create it with --consent)") }
                 try await CollectionRules.checkIngestAllowed(into: target, governance: governance, enrolling: true)
-                let pool = EnginePool(models: try FaceModels.locate(), size: 1)
+                let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: 1)
                 defer { pool.shutdown() }
                 let fetcher = ImageFetcher()
                 let summary = try await Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(concurrency: 2))

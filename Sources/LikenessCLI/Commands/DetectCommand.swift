@@ -21,7 +21,7 @@ struct DetectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await failingWithExitCode2 {
-            let engine = try DlibFaceEngine(models: FaceModels.locate(), loadDetectorCNN: accurate)
+            let engine = try CombinedFaceEngine(models: FaceModels.locate(), onnx: ONNXFaceModels.locate(), loadDetectorCNN: accurate)
             let image: RGBImage
             do { image = try ImageCodec.decode(file: photo) } catch {
                 throw UsageFailure("\(photo): not an image Likeness can read: \(error)")

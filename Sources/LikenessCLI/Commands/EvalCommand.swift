@@ -10,6 +10,8 @@ struct LabelledTemplates {
     var labels: LabelSet
     /// The largest face's template per photo file (photos without a face are absent).
     var templates: [String: FaceTemplate]
+    /// The largest face's SFace template, where it has one.
+    var sfaceTemplates: [String: FaceTemplate] = [:]
     /// The largest face's aligned chip (JPEG) per photo file, for the report's error examples.
     var crops: [String: Data]
     var detectedFaces: [String: Int]
@@ -18,9 +20,11 @@ struct LabelledTemplates {
 
     static func compute(_ labels: LabelSet, policy: DetectionPolicy, templatePolicy: TemplatePolicy,
                         workers: Int) async throws -> LabelledTemplates {
-        let pool = EnginePool(models: try FaceModels.locate(), size: workers)
+        let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers)
         defer { pool.shutdown() }
-        struct PhotoResult: Sendable { var file: String; var faces: Int; var template: FaceTemplate?; var crop: Data?; var failure: String? }
+        struct PhotoResult: Sendable {
+            var file: String; var faces: Int; var template: FaceTemplate?; var sface: FaceTemplate?; var crop: Data?; var failure: String?
+        }
         let started = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: PhotoResult.self) { group in
             for photo in labels.photos {
@@ -32,9 +36,10 @@ struct LabelledTemplates {
                             let faces = try engine.detectFaces(in: image, policy: policy)
                             guard let largest = faces.first else { return PhotoResult(file: photo.file, faces: 0) }
                             let template = try engine.templates(for: [largest], in: image, policy: templatePolicy)[0]
+                            let sface = try engine.sfaceTemplates(for: [largest], in: image)[0]
                             let side = DlibFaceEngine.chipSide
                             let crop = try ImageCodec.jpeg(rgb: try engine.chip(for: largest, in: image), width: side, height: side)
-                            return PhotoResult(file: photo.file, faces: faces.count, template: template, crop: Data(crop))
+                            return PhotoResult(file: photo.file, faces: faces.count, template: template, sface: sface, crop: Data(crop))
                         }
                     } catch {
                         return PhotoResult(file: photo.file, faces: 0, failure: "\(error)")
@@ -49,6 +54,7 @@ struct LabelledTemplates {
             if let failure = result.failure { set.failures[result.file] = failure; continue }
             set.detectedFaces[result.file] = result.faces
             set.templates[result.file] = result.template
+            set.sfaceTemplates[result.file] = result.sface
             set.crops[result.file] = result.crop
         }
         return set
@@ -122,12 +128,23 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Score templates another pipeline computed instead of running the engine (see scripts/reference/reference_eval.py).")
     var templates: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: """
+        Compare the candidate pipelines (face_recognition's, today's default, dlib and SFace on \
+        YuNet's faces, and their fusions) on the LFW protocol: PAIRS must give each pair's fold.
+        """)
+    var compareModels = false
+    @Option(help: "With --compare-models: keep every pipeline's templates in this file, and read them from it when it exists.")
+    var templatesCache: String?
     @OptionGroup var pipeline: PipelineOptions
     @OptionGroup var data: DataOptions
 
     func run() async throws {
         try await failingWithExitCode2 {
             let labelSet = try LabelSet.load(labels)
+            if compareModels {
+                try await compare(labelSet)
+                return
+            }
             var pipelineName = pipeline.name
             let computed: LabelledTemplates
             if let templates {
@@ -137,7 +154,7 @@ struct EvalCommand: AsyncParsableCommand {
             }
             let labelledPairs = try pairs.map { try PairList.load(file: $0, labels: labelSet) } ?? PairList.balanced(from: labelSet)
             let (scored, unscored) = computed.score(labelledPairs)
-            let bands = try await data.calibratedBands()
+            let bands = try await data.calibratedBands().dlib
             let withFaces = labelSet.photos.filter { computed.templates[$0.file] != nil }
             let probes = IdentificationProbe.allAgainstAll(withFaces) { i, j in
                 computed.templates[withFaces[i].file]!.distance(to: computed.templates[withFaces[j].file]!)
@@ -168,5 +185,40 @@ struct EvalCommand: AsyncParsableCommand {
                 for (file, reason) in computed.failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
             }
         }
+    }
+
+    private func compare(_ labelSet: LabelSet) async throws {
+        guard let pairs else { throw UsageFailure("--compare-models needs --pairs with each pair's fold") }
+        let labelledPairs = try PairList.load(file: pairs, labels: labelSet)
+        let workers = pipeline.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let started = ContinuousClock.now
+        var templates: [String: ModelTemplates], failures: [String: String] = [:]
+        if let templatesCache, let data = FileManager.default.contents(atPath: templatesCache) {
+            templates = try JSONDecoder().decode([String: ModelTemplates].self, from: data)
+        } else {
+            (templates, failures) = try await ModelTemplates.compute(labelSet, workers: workers)
+            if let templatesCache { try JSONEncoder().encode(templates).write(to: URL(fileURLWithPath: templatesCache)) }
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        let gallery = PhotoGallery(labels: labelSet, templates: templates)
+        let rows = try ModelComparison.rows(labels: labelSet, pairs: labelledPairs, templates: templates, gallery: gallery)
+        print("\(labelSet.photos.count) photos, \(labelledPairs.count) pairs; every pipeline's templates computed in "
+              + String(format: "%.0f s (%d workers)", seconds, workers) + "; thresholds chosen on the other folds\n")
+        print(ModelComparison.table(rows))
+        let (dlibBands, fusedBands) = try ModelComparison.calibrations(labels: labelSet, pairs: labelledPairs, gallery: gallery,
+                                                                       targetFMR: 1e-3, source: labels)
+        print("\nBands for dlib on YuNet faces alone: \(dlibBands.thresholds.measuredOn)")
+        print("Bands for the fusion: \(fusedBands.thresholds.measuredOn)")
+        print("Fused bands: \(fusedBands)")
+        let reach = ModelComparison.erasureReach(gallery: gallery, fused: fusedBands, dlibPossible: dlibBands.thresholds.possible)
+        for (name, result) in [("dlib on YuNet faces alone", reach.dlib), ("fusion", reach.fused)] {
+            print("Erasure reach, \(name): " + String(format: "review distance %.4f, %d requests, %.2f%% of %d photos reached, "
+                         + "%.2f lookalikes shown and %.2f ticked per request, %.2f look-ups per request",
+                         result.reviewDistance, result.requests, result.reach * 100, result.personPhotos,
+                         Double(result.lookalikesShown) / Double(max(1, result.requests)),
+                         Double(result.lookalikesTicked) / Double(max(1, result.requests)),
+                         Double(result.lookups) / Double(max(1, result.requests))))
+        }
+        for (file, reason) in failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
     }
 }

@@ -49,7 +49,7 @@ struct IngestCommand: AsyncParsableCommand {
             try await CollectionRules.checkIngestAllowed(into: target, governance: gallery.store)
             let models = try FaceModels.locate()
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
-            let pool = EnginePool(models: models, size: size, loadDetectorCNN: accurate)
+            let pool = EnginePool(models: models, onnx: try ONNXFaceModels.locate(), size: size, loadDetectorCNN: accurate)
             defer { pool.shutdown() }
             let fetcher = ImageFetcher()
             let ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(

@@ -25,7 +25,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let gallery = try await data.openGallery()
             let queue = gallery.store
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
-            let pool = EnginePool(models: try FaceModels.locate(), size: size)
+            let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: size)
             defer { pool.shutdown() }
             let fetcher = ImageFetcher()
             let ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher, options: .init(concurrency: size + 2))
