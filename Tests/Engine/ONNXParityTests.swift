@@ -74,4 +74,19 @@ import TestSupport
             #expect(worst <= 1e-4, "\(file): max feature difference \(worst)")
         }
     }
+
+    @Test func missingOrDifferentONNXModelsAreAClearError() throws {
+        let folder = try Fixtures.scratchDirectory()
+        let missing = try #require(throws: FaceModelsError.self) { try ONNXFaceModels.locate(directory: folder.path) }
+        #expect(missing.description.contains("face_detection_yunet_2023mar.onnx is missing"))
+        #expect(missing.description.contains("fetch-onnx-models.sh"))
+
+        let real = try ONNXFaceModels.locate()
+        try FileManager.default.copyItem(atPath: real.yunet.path, toPath: folder.appendingPathComponent(real.yunet.name).path)
+        // Another network under SFace's name: YuNet's bytes.
+        try FileManager.default.copyItem(atPath: real.yunet.path, toPath: folder.appendingPathComponent(real.sface.name).path)
+        let different = try #require(throws: FaceModelsError.self) { try ONNXFaceModels.locate(directory: folder.path) }
+        #expect(different.description.contains("face_recognition_sface_2021dec.onnx has SHA-256"))
+        #expect(different.description.contains("a different model"))
+    }
 }

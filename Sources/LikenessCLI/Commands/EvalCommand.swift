@@ -210,8 +210,7 @@ struct EvalCommand: AsyncParsableCommand {
         print("\nBands for dlib on YuNet faces alone: \(dlibBands.thresholds.measuredOn)")
         print("Bands for the fusion: \(fusedBands.thresholds.measuredOn)")
         print("Fused bands: \(fusedBands)")
-        let reach = ModelComparison.erasureReach(gallery: gallery, fused: fusedBands, dlibPossible: dlibBands.thresholds.possible)
-        for (name, result) in [("dlib on YuNet faces alone", reach.dlib), ("fusion", reach.fused)] {
+        for (name, result) in ModelComparison.erasureReach(gallery: gallery, fused: fusedBands, dlibPossible: dlibBands.thresholds.possible) {
             print("Erasure reach, \(name): " + String(format: "review distance %.4f, %d requests, %.2f%% of %d photos reached, "
                          + "%.2f lookalikes shown and %.2f ticked per request, %.2f look-ups per request",
                          result.reviewDistance, result.requests, result.reach * 100, result.personPhotos,

@@ -199,21 +199,25 @@ enum ModelComparison {
             sfaceSimilarity: { gallery.sfaceSimilarity(held[$0], held[$1])! })
     }
 
-    /// The share of a person's photos an erasure request shows its reviewer (`ErasureReach`,
-    /// widened by the faces confirmed), for dlib on YuNet's faces alone and for the fusion, over
-    /// the photos where YuNet found a face, each at its own review distance.
-    static func erasureReach(gallery: PhotoGallery, fused: FusedBands, dlibPossible: Float) -> (dlib: ErasureReach, fused: ErasureReach) {
+    /// The share of a person's photos an erasure request shows its reviewer (`ErasureReach`),
+    /// from the selfie alone and widened by the faces confirmed, for dlib on YuNet's faces alone
+    /// and for the fusion, over the photos where YuNet found a face, each at its own review
+    /// distance.
+    static func erasureReach(gallery: PhotoGallery, fused: FusedBands, dlibPossible: Float) -> [(name: String, reach: ErasureReach)] {
         let held = (0..<gallery.person.count).filter { gallery.dlibDistance("dlibOnYuNet", $0, $0) != nil && gallery.sfaceSimilarity($0, $0) != nil }
         let identities = held.map { String(gallery.person[$0]) }
         func dlib(_ i: Int, _ j: Int) -> Float { gallery.dlibDistance("dlibOnYuNet", held[i], held[j])! }
         func fusedDistance(_ i: Int, _ j: Int) -> Float {
             fused.fusedDistance(dlibDistance: dlib(i, j), sfaceSimilarity: gallery.sfaceSimilarity(held[i], held[j])!)
         }
-        let dlibReach = ErasureReach.measure(identities: identities, reviewDistance: SubjectRights.reviewDistance,
-                                             tickDistance: dlibPossible, widen: true, distance: dlib)
-        let fusedReach = ErasureReach.measure(identities: identities, reviewDistance: fused.reviewDistance,
-                                              tickDistance: fused.thresholds.possible, widen: true, distance: fusedDistance)
-        return (dlibReach, fusedReach)
+        return [false, true].flatMap { widen in
+            [("dlib on YuNet faces alone" + (widen ? ", widened" : ""),
+              ErasureReach.measure(identities: identities, reviewDistance: SubjectRights.reviewDistance,
+                                   tickDistance: dlibPossible, widen: widen, distance: dlib)),
+             ("fusion" + (widen ? ", widened" : ""),
+              ErasureReach.measure(identities: identities, reviewDistance: fused.reviewDistance,
+                                   tickDistance: fused.thresholds.possible, widen: widen, distance: fusedDistance))]
+        }
     }
 
     static func table(_ rows: [ModelComparisonRow]) -> String {

@@ -103,6 +103,20 @@ bool similarity_to_reference(const float *src, cv::Mat &transform) {
     return true;
 }
 
+// Loads one network into a new `Holder`, or writes why not and returns NULL.
+template <typename Holder>
+Holder *create(const char *model_path, const char *name, char *error, size_t error_capacity) {
+    try {
+        auto *holder = new Holder{load(model_path)};
+        if (!holder->net.empty()) return holder;
+        delete holder;
+        write_error(error, error_capacity, std::string("cannot load ") + name + " from " + model_path);
+    } catch (const std::exception &e) {
+        write_error(error, error_capacity, std::string("cannot load ") + name + " from " + model_path + ": " + e.what());
+    }
+    return nullptr;
+}
+
 bool align(const cv::Mat &rgb, const float *landmarks, cv::Mat &crop) {
     cv::Mat transform;
     if (!similarity_to_reference(landmarks, transform)) return false;
@@ -115,18 +129,7 @@ bool align(const cv::Mat &rgb, const float *landmarks, cv::Mat &crop) {
 extern "C" {
 
 lk_yunet *lk_yunet_create(const char *model_path, char *error, size_t error_capacity) {
-    try {
-        auto *detector = new lk_yunet{load(model_path)};
-        if (detector->net.empty()) {
-            delete detector;
-            write_error(error, error_capacity, std::string("cannot load YuNet from ") + model_path);
-            return nullptr;
-        }
-        return detector;
-    } catch (const std::exception &e) {
-        write_error(error, error_capacity, std::string("cannot load YuNet from ") + model_path + ": " + e.what());
-        return nullptr;
-    }
+    return create<lk_yunet>(model_path, "YuNet", error, error_capacity);
 }
 
 void lk_yunet_destroy(lk_yunet *detector) { delete detector; }
@@ -206,18 +209,7 @@ long lk_yunet_detect(lk_yunet *detector, lk_cv_image image, float score_threshol
 }
 
 lk_sface *lk_sface_create(const char *model_path, char *error, size_t error_capacity) {
-    try {
-        auto *recognizer = new lk_sface{load(model_path)};
-        if (recognizer->net.empty()) {
-            delete recognizer;
-            write_error(error, error_capacity, std::string("cannot load SFace from ") + model_path);
-            return nullptr;
-        }
-        return recognizer;
-    } catch (const std::exception &e) {
-        write_error(error, error_capacity, std::string("cannot load SFace from ") + model_path + ": " + e.what());
-        return nullptr;
-    }
+    return create<lk_sface>(model_path, "SFace", error, error_capacity);
 }
 
 void lk_sface_destroy(lk_sface *recognizer) { delete recognizer; }
