@@ -21,9 +21,8 @@ struct ImageAnalysis {
             throw IngestError("cannot decode: \(error)")
         }
         let detected = try timings.measure(\.detect) { try engine.detectFaces(in: image, policy: detection) }
-        let (templates, sfaceTemplates) = try timings.measure(\.describe) {
-            (try engine.templates(for: detected, in: image, policy: templatePolicy), try engine.sfaceTemplates(for: detected, in: image))
-        }
+        let templates = try timings.measure(\.describe) { try engine.templates(for: detected, in: image, policy: templatePolicy) }
+        let sfaceTemplates = try timings.measure(\.describeSecond) { try engine.sfaceTemplates(for: detected, in: image) }
         let faces = try timings.measure(\.crop) {
             try detected.indices.map { i in
                 let chip = try engine.chip(for: detected[i], in: image)
@@ -43,7 +42,8 @@ public struct StageTimings: Sendable {
     public var read: Duration = .zero      // file read, archive entry or download, and hashing
     public var decode: Duration = .zero    // libvips: bytes → upright RGB8
     public var detect: Duration = .zero    // detector and 5-point landmarks
-    public var describe: Duration = .zero  // aligned chips and 128-d descriptors
+    public var describe: Duration = .zero  // dlib: aligned chips and 128-d descriptors
+    public var describeSecond: Duration = .zero  // SFace: aligned crops and 128-d features
     public var crop: Duration = .zero      // reviewer crops (JPEG) and quality scores
     public var store: Duration = .zero     // database transaction and index update
 
@@ -61,11 +61,13 @@ public struct StageTimings: Sendable {
         decode += other.decode
         detect += other.detect
         describe += other.describe
+        describeSecond += other.describeSecond
         crop += other.crop
         store += other.store
     }
 
     public var stages: [(name: String, total: Duration)] {
-        [("read", read), ("decode", decode), ("detect", detect), ("describe", describe), ("crop", crop), ("store", store)]
+        [("read", read), ("decode", decode), ("detect", detect), ("describe (dlib)", describe),
+         ("describe (SFace)", describeSecond), ("crop", crop), ("store", store)]
     }
 }
