@@ -36,6 +36,30 @@ import TestSupport
         try await rig.close()
     }
 
+    /// A face stored before the second model (or found only by HOG) has dlib's template alone:
+    /// it is scored on dlib's distance and bands, and the result says which models scored it.
+    @Test func facesWithoutTheSecondTemplateAreScoredByDlibAloneAndSaySo() async throws {
+        let rig = try await TestGallery()
+        _ = try await rig.ingest([Fixtures.face("img16.jpg"), Fixtures.face("img10.jpg"), Fixtures.face("img12.jpg")])
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+        let probe = try ImageCodec.decode(file: Fixtures.face("img17.jpg"))
+        let fused = try await searcher.search(probe: probe, name: "img17", top: 5).matches
+        #expect(fused.count == 3 && fused.allSatisfy { $0.scoredBy == [.dlibResNetV1, .sface2021dec] })
+        #expect(Match.modelsNamed(fused) == "dlib-resnet-v1+sface-2021dec")
+
+        try await rig.removeSecondTemplates()
+        let alone = try await searcher.search(probe: probe, name: "img17", top: 5).matches
+        #expect(Set(alone.map(\.face)) == Set(fused.map(\.face)))
+        #expect(alone.allSatisfy { $0.fusedDistance == nil && $0.scoredBy == [.dlibResNetV1] })
+        #expect(alone.allSatisfy { $0.band == BandThresholds.standard.band(forDistance: $0.distance) })
+        #expect(Match.modelsNamed(alone) == "dlib-resnet-v1")
+        // The same person (img16) comes first either way, in the strong band.
+        #expect(URL(fileURLWithPath: try #require(alone.first).origin.location).lastPathComponent == "img16.jpg")
+        #expect(URL(fileURLWithPath: try #require(fused.first).origin.location).lastPathComponent == "img16.jpg")
+        #expect(fused.first?.band == .strong)
+        try await rig.close()
+    }
+
     @Test func searchesOnlyTheCollectionsAsked() async throws {
         let rig = try await TestGallery()
         _ = try await rig.ingest([Fixtures.face("img6.jpg")])

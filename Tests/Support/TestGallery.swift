@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LikenessEngine
 import LikenessGallery
 import LikenessIngest
@@ -49,6 +50,12 @@ public final class TestGallery: @unchecked Sendable {  // Sendable: immutable af
 
     public func ingest(_ inputs: [String]) async throws -> IngestSummary {
         try await ingester.run(inputs: inputs, into: collection)
+    }
+
+    /// Removes every face's second template, as in a gallery stored before the second model.
+    public func removeSecondTemplates() async throws {
+        guard let store = gallery.store as? SQLiteGalleryStore else { fatalError("a TestGallery's store is SQLite") }
+        try await store.database.write { try $0.execute(sql: "DELETE FROM face_template") }
     }
 
     public func close() async throws {
