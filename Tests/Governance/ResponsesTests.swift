@@ -29,6 +29,8 @@ import Testing
         for object in [cli, api] {
             #expect(object["source_url"] is NSNull)
             #expect(object["distance"] as? Double == 0.1235 && object["similarity"] as? Double == 0.8765)
+            // Scored by dlib alone: no fused distance, and it says so.
+            #expect(object["fused_distance"] is NSNull && object["scored_by"] as? [String] == ["dlib-resnet-v1"])
             #expect(object["video_time"] as? Double == 1.23 && object["track_end"] as? Double == 2.05)
             #expect(Set(object.keys).isSuperset(of: ["rank", "face_id", "image_id", "band", "collection", "box", "track_start"]))
         }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LikenessCore
 import LikenessGovernance
 import LikenessServer
 import LikenessStore
@@ -28,6 +29,9 @@ import TestSupport
             // img5 is Angelina Jolie; A holds img10 and img11 of her, B holds img6.
             #expect(["img10.jpg", "img11.jpg"].contains(((first["location"] as? String) ?? "").components(separatedBy: "/").last ?? ""))
             #expect(first["band"] as? String == "strong")
+            // Both models scored it: the fused distance is given beside dlib's.
+            #expect(first["scored_by"] as? [String] == ["dlib-resnet-v1", "sface-2021dec"])
+            #expect((first["fused_distance"] as? Double).map { $0 < Double(FusedBands.standard.thresholds.strong) } == true)
             #expect(matches.allSatisfy { $0["collection"] as? String == "press" })
             #expect((reply["notice"] as? String)?.contains("not identifications") == true)
             // Exactly one search entry, already written when the answer arrived, naming what was shown.

@@ -23,7 +23,8 @@ public struct MatchResponse: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case rank, faceID = "face_id", imageID = "image_id", distance, similarity, band, collection, image, location
+        case rank, faceID = "face_id", imageID = "image_id", distance, fusedDistance = "fused_distance", similarity, band
+        case scoredBy = "scored_by", collection, image, location
         case sourceURL = "source_url", box, cropURL = "crop_url", imageURL = "image_url"
         case videoTime = "video_time", trackStart = "track_start", trackEnd = "track_end"
     }
@@ -34,8 +35,10 @@ public struct MatchResponse: Encodable, Sendable {
         try container.encode(match.face, forKey: .faceID)
         try container.encode(match.image, forKey: .imageID)
         try container.encode(rounded(Double(match.distance), places: 4), forKey: .distance)
+        try container.encode(match.fusedDistance.map { rounded(Double($0), places: 4) }, forKey: .fusedDistance)
         try container.encode(rounded(match.similarity, places: 4), forKey: .similarity)
         try container.encode(match.band.rawValue, forKey: .band)
+        try container.encode(match.scoredBy.map(\.rawValue), forKey: .scoredBy)
         try container.encode(match.collection, forKey: .collection)
         try container.encode(match.origin.sourceURL, forKey: .sourceURL)
         try container.encode(match.box.array, forKey: .box)

@@ -95,6 +95,7 @@ struct SearchWebController {
                 "rank": match.rank, "face_id": match.face, "image_id": match.image, "band": match.band.rawValue,
                 "band_label": match.band.rawValue.capitalized, "similarity": String(format: "%.0f%%", match.similarity * 100),
                 "distance": String(format: "%.3f", match.distance), "collection": match.collection,
+                "scored_by": match.fusedDistance == nil ? "dlib alone" : "both models",
                 "source": source, "source_is_link": isLink,
                 "source_name": isLink ? source : (source as NSString).lastPathComponent,
                 "other_faces": others.map { ["face_id": $0] },
