@@ -20,7 +20,8 @@ struct LabelledTemplates {
 
     static func compute(_ labels: LabelSet, policy: DetectionPolicy, templatePolicy: TemplatePolicy,
                         workers: Int) async throws -> LabelledTemplates {
-        let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers)
+        let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers,
+                              loadDetectorCNN: policy.detector == .mmod)
         defer { pool.shutdown() }
         struct PhotoResult: Sendable {
             var file: String; var faces: Int; var template: FaceTemplate?; var sface: FaceTemplate?; var crop: Data?; var failure: String?
@@ -94,16 +95,17 @@ struct LabelledTemplates {
 /// Options shared by `eval` and `calibrate`: which pipeline computes the templates.
 struct PipelineOptions: ParsableArguments {
     @Flag(help: "Detect and describe as the reference face_recognition does (HOG, upsample 1, one chip).") var reference = false
+    @Flag(help: "Detect with dlib's MMOD CNN (slow) instead of YuNet.") var accurate = false
     @Option(help: "Average each template over this many jittered chips (dlib's jitter).") var jitters = 1
     @Flag(inversion: .prefixedNo, help: "Average each template with its mirrored chip's (the default; not with --reference).")
     var mirrored = true
     @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
 
-    var policy: DetectionPolicy { reference ? .reference : .standard }
+    var policy: DetectionPolicy { reference ? .reference : accurate ? .accurate : .standard }
     var templatePolicy: TemplatePolicy { reference ? .reference : TemplatePolicy(jitters: jitters, mirrored: mirrored) }
     var name: String {
         if reference { return "reference (as face_recognition)" }
-        return "standard detection" + (jitters > 1 ? ", \(jitters) jitters" : "") + (mirrored ? ", mirrored" : "")
+        return (accurate ? "MMOD detection" : "standard detection") + (jitters > 1 ? ", \(jitters) jitters" : "") + (mirrored ? ", mirrored" : "")
     }
 
     func templates(for labels: LabelSet) async throws -> LabelledTemplates {
@@ -180,7 +182,8 @@ struct EvalCommand: AsyncParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("Pipeline: \(pipelineName); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo")
+                print("Pipeline: \(pipelineName); \(String(format: "%.0f", computed.secondsPerPhoto * 1000)) ms per photo; "
+                      + "a face found in \(computed.detectedFaces.values.filter { $0 > 0 }.count) of \(labelSet.photos.count) photos")
                 print(result.text())
                 for (file, reason) in computed.failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
             }
