@@ -17,6 +17,41 @@ import TestSupport
         #expect(areas == areas.sorted(by: >), "largest first")
     }
 
+    /// A close-up whose face fills the frame is too large for YuNet's coarsest stride at 1,280 px
+    /// (checked with OpenCV's own detector): the 480 px scan finds it, with the landmarks SFace
+    /// needs, where HOG alone would leave the face without a second template.
+    @Test func aFaceFillingTheFrameIsFoundByYuNetsSmallScan() throws {
+        let photo = try ImageCodec.decode(file: Fixtures.face("img47.jpg"))
+        // img47's face (about 303, 352 to 925, 1161) with a tenth of its size around it.
+        let (left, top, width, height) = (241, 271, 746, 971)
+        var pixels = [UInt8](); pixels.reserveCapacity(width * height * 3)
+        photo.withPixels { source in
+            for y in top..<(top + height) {
+                pixels += UnsafeBufferPointer(start: source + (y * photo.width + left) * 3, count: width * 3)
+            }
+        }
+        let crop = pixels.withUnsafeBytes { RGBImage(width: width, height: height, rgb: $0, format: "jpeg") }
+        let closeUp = try ImageCodec.resize(crop, scale: 2.15)  // about 1,600 × 2,090
+        let (faces, second) = try TestEngine.use { engine in
+            let faces = try engine.detectFaces(in: closeUp, policy: .standard)
+            return (faces, try engine.sfaceTemplates(for: faces, in: closeUp))
+        }
+        #expect(faces.count == 1)
+        #expect(faces.first?.alignment?.count == 10, "found by YuNet, not by the HOG fallback")
+        #expect(second.count == 1 && second[0] != nil)
+    }
+
+    /// A face HOG found (by policy, or when YuNet finds nothing) has dlib's template and no SFace one.
+    @Test func hogFacesHaveNoSecondTemplate() throws {
+        let image = try ImageCodec.decode(file: Fixtures.face("img5.jpg"))
+        let (faces, second) = try TestEngine.use { engine in
+            let faces = try engine.detectFaces(in: image, policy: .reference)
+            return (faces, try engine.sfaceTemplates(for: faces, in: image))
+        }
+        #expect(faces.count == 1 && faces[0].alignment == nil)
+        #expect(second == [nil])
+    }
+
     @Test func findsNoFaceInAFacelessImage() throws {
         let side = 320
         var gradient: [UInt8] = []
