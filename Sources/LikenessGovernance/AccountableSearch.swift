@@ -72,11 +72,10 @@ public struct AccountableSearch: Sendable {
         guard let crop = try await store.faceCrop(id),
               let collection = try await store.collection(crop.collection),
               collection.organization == caller.account.organization,
-              let template = try await store.templates(of: [id]).first?.template else {
+              let templates = try await searcher.storedTemplates(of: id) else {
             throw GovernanceError.notFound("no face \(id) in your organisation")
         }
         let collections = try await searchable(by: caller)
-        let templates = FaceTemplates(dlib: template, sface: try await store.templates(of: [id], model: .sface2021dec)[id])
         let matches = try await searcher.nearest(to: templates, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))

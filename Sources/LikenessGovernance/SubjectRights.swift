@@ -73,12 +73,11 @@ public struct SubjectRights: Sendable {
         var found: [SubjectFinding] = []
         for face in faces {
             guard let crop = try await gallery.store.faceCrop(face), collections.contains(crop.collection),
-                  let template = try await gallery.store.templates(of: [face]).first?.template else {
+                  let templates = try await searcher.storedTemplates(of: face) else {
                 throw GovernanceError.notFound("no face \(face) in your organisation")
             }
             let lookup = LookUp(reference: reference, probeSHA256: nil, thumbnail: crop.crop, thumbnailShows: .face(face),
                                 collections: collections, foundBy: "face \(face)")
-            let templates = FaceTemplates(dlib: template, sface: try await gallery.store.templates(of: [face], model: .sface2021dec)[face])
             let matches = try await searcher.nearest(to: templates, top: Self.maximumMatches, collections: Set(collections))
             found += try await findings(lookup, matches: matches, caller: caller)
         }

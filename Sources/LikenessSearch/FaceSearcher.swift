@@ -56,6 +56,13 @@ public final class FaceSearcher: Sendable {
                            warnings: warning.map { [$0] } ?? [])
     }
 
+    /// A stored face's templates, to search with it (a pivot, or a face an erasure reviewer
+    /// confirmed); nil when the face is no longer held.
+    public func storedTemplates(of face: FaceID) async throws -> FaceTemplates? {
+        guard let dlib = try await gallery.store.templates(of: [face], model: .dlibResNetV1)[face] else { return nil }
+        return FaceTemplates(dlib: dlib, sface: try await gallery.store.templates(of: [face], model: .sface2021dec)[face])
+    }
+
     /// How many of the index's nearest faces are re-scored with both models: the fused ranking
     /// can lift a face the index placed below `top`.
     static func candidatePool(top: Int) -> Int { max(4 * top, 200) }

@@ -69,30 +69,22 @@ extension PostgresGalleryStore {
 
     // MARK: Calibration
 
-    public func bandThresholds() async throws -> BandThresholds? {
-        try await rows("SELECT value FROM setting WHERE key = 'band_thresholds'").first.map { row in
-            try JSONDecoder().decode(BandThresholds.self, from: Data(try row.value("value", as: String.self).utf8))
+    public func bandThresholds() async throws -> BandThresholds? { try await setting("band_thresholds") }
+    public func setBandThresholds(_ thresholds: BandThresholds) async throws { try await setSetting("band_thresholds", thresholds) }
+    public func fusedBands() async throws -> FusedBands? { try await setting("fused_bands") }
+    public func setFusedBands(_ bands: FusedBands) async throws { try await setSetting("fused_bands", bands) }
+
+    /// A setting, kept as JSON under `key`.
+    private func setting<Value: Decodable & Sendable>(_ key: String) async throws -> Value? {
+        try await rows("SELECT value FROM setting WHERE key = \(key)").first.map { row in
+            try JSONDecoder().decode(Value.self, from: Data(try row.value("value", as: String.self).utf8))
         }
     }
 
-    public func setBandThresholds(_ thresholds: BandThresholds) async throws {
-        let json = String(decoding: try JSONEncoder().encode(thresholds), as: UTF8.self)
+    private func setSetting(_ key: String, _ value: some Encodable) async throws {
+        let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
         try await run("""
-            INSERT INTO setting (key, value) VALUES ('band_thresholds', \(json))
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value
-            """)
-    }
-
-    public func fusedBands() async throws -> FusedBands? {
-        try await rows("SELECT value FROM setting WHERE key = 'fused_bands'").first.map { row in
-            try JSONDecoder().decode(FusedBands.self, from: Data(try row.value("value", as: String.self).utf8))
-        }
-    }
-
-    public func setFusedBands(_ bands: FusedBands) async throws {
-        let json = String(decoding: try JSONEncoder().encode(bands), as: UTF8.self)
-        try await run("""
-            INSERT INTO setting (key, value) VALUES ('fused_bands', \(json))
+            INSERT INTO setting (key, value) VALUES (\(key), \(json))
             ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """)
     }

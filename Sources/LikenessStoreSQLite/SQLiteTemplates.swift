@@ -72,31 +72,23 @@ extension SQLiteGalleryStore {
 
     // MARK: Calibration
 
-    public func bandThresholds() async throws -> BandThresholds? {
+    public func bandThresholds() async throws -> BandThresholds? { try await setting("band_thresholds") }
+    public func setBandThresholds(_ thresholds: BandThresholds) async throws { try await setSetting("band_thresholds", thresholds) }
+    public func fusedBands() async throws -> FusedBands? { try await setting("fused_bands") }
+    public func setFusedBands(_ bands: FusedBands) async throws { try await setSetting("fused_bands", bands) }
+
+    /// A setting, kept as JSON under `key`.
+    private func setting<Value: Decodable & Sendable>(_ key: String) async throws -> Value? {
         try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'band_thresholds'")
-                .map { try JSONDecoder().decode(BandThresholds.self, from: Data($0.utf8)) }
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
+                .map { try JSONDecoder().decode(Value.self, from: Data($0.utf8)) }
         }
     }
 
-    public func setBandThresholds(_ thresholds: BandThresholds) async throws {
-        let json = String(decoding: try JSONEncoder().encode(thresholds), as: UTF8.self)
+    private func setSetting(_ key: String, _ value: some Encodable) async throws {
+        let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
         try await database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('band_thresholds', ?)", arguments: [json])
-        }
-    }
-
-    public func fusedBands() async throws -> FusedBands? {
-        try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'fused_bands'")
-                .map { try JSONDecoder().decode(FusedBands.self, from: Data($0.utf8)) }
-        }
-    }
-
-    public func setFusedBands(_ bands: FusedBands) async throws {
-        let json = String(decoding: try JSONEncoder().encode(bands), as: UTF8.self)
-        try await database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('fused_bands', ?)", arguments: [json])
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [key, json])
         }
     }
 }

@@ -31,29 +31,26 @@ struct VerifyCommand: AsyncParsableCommand {
             let (bands, fusedBands) = try await data.calibratedBands()
             let distance = templates[0].dlib.distance(to: templates[1].dlib)
             // Both models when both faces have both templates, else dlib's alone.
-            let score: (value: Float, band: ScoreBand, similarity: Double, threshold: Float, models: String)
-            if let a = templates[0].sface, let b = templates[1].sface {
-                let fused = fusedBands.fusedDistance(dlibDistance: distance, sfaceSimilarity: a.cosineSimilarity(to: b))
-                score = (fused, fusedBands.band(forFusedDistance: fused), fusedBands.similarity(forFusedDistance: fused),
-                         fusedBands.thresholds.possible, TemplateModel.dlibResNetV1.rawValue + "+" + TemplateModel.sface2021dec.rawValue)
-            } else {
-                score = (distance, bands.band(forDistance: distance), bands.similarity(forDistance: distance), bands.possible,
-                         TemplateModel.dlibResNetV1.rawValue)
+            let fused = templates[0].sface.flatMap { a in
+                templates[1].sface.map { b in fusedBands.fusedDistance(dlibDistance: distance, sfaceSimilarity: a.cosineSimilarity(to: b)) }
             }
-            let verdict = score.value <= score.threshold ? "same" : "different"
+            let models: [TemplateModel] = fused == nil ? [.dlibResNetV1] : [.dlibResNetV1, .sface2021dec]
+            let scoredBy = models.map(\.rawValue).joined(separator: "+")
+            let band = fused.map(fusedBands.band(forFusedDistance:)) ?? bands.band(forDistance: distance)
+            let similarity = fused.map(fusedBands.similarity(forFusedDistance:)) ?? bands.similarity(forDistance: distance)
+            let threshold = fused == nil ? bands.possible : fusedBands.thresholds.possible
+            let verdict = (fused ?? distance) <= threshold ? "same" : "different"
             if json {
                 print(Output.json(VerifyJSON(distance: (Double(distance) * 10000).rounded() / 10000,
-                                             fusedDistance: score.models == TemplateModel.dlibResNetV1.rawValue
-                                                 ? nil : (Double(score.value) * 10000).rounded() / 10000,
-                                             similarity: (score.similarity * 10000).rounded() / 10000,
-                                             band: score.band.rawValue, verdict: verdict, threshold: Double(score.threshold),
-                                             models: score.models)))
+                                             fusedDistance: fused.map { (Double($0) * 10000).rounded() / 10000 },
+                                             similarity: (similarity * 10000).rounded() / 10000,
+                                             band: band.rawValue, verdict: verdict, threshold: Double(threshold), models: scoredBy)))
             } else {
-                print(String(format: "distance %.4f  similarity %.2f  band ", distance, score.similarity) + score.band.rawValue
-                      + "  verdict: \(verdict) (" + (score.models == TemplateModel.dlibResNetV1.rawValue
-                          ? String(format: "threshold %.2f", score.threshold)
-                          : String(format: "fused distance %.3f, threshold %.3f", score.value, score.threshold))
-                      + "; scored by \(score.models))")
+                print(String(format: "distance %.4f  similarity %.2f  band ", distance, similarity) + band.rawValue
+                      + "  verdict: \(verdict) ("
+                      + (fused.map { String(format: "fused distance %.3f, threshold %.3f", $0, threshold) }
+                         ?? String(format: "threshold %.2f", threshold))
+                      + "; scored by \(scoredBy))")
                 print("A lead, not an identification: a trained person must review it before any action.")
             }
         }
