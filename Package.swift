@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["LikenessEvaluation", "LikenessCore"],
                     path: "Tests/Evaluation"),
         .testTarget(name: "StoreTests", dependencies: ["LikenessStore", "LikenessStoreSQLite", "LikenessStorePostgres", "TestSupport"], path: "Tests/Store"),
-        .testTarget(name: "GalleryTests", dependencies: ["LikenessGallery", "LikenessStore", "LikenessIndex", "TestSupport"],
+        .testTarget(name: "GalleryTests", dependencies: ["LikenessGallery", "LikenessStore", "LikenessStoreSQLite", "LikenessIndex", "TestSupport"],
                     path: "Tests/Gallery"),
         .testTarget(name: "IngestTests",
                     dependencies: ["LikenessIngest", "LikenessGallery", "LikenessStore", "LikenessSearch", "LikenessEngine", "TestSupport"],

@@ -14,14 +14,29 @@ public final class Gallery: Sendable {
     public let indexRebuiltBecause: String?
     /// Seals the suppression list's templates; nil for a gallery that keeps none.
     public let suppressionKey: SuppressionKey?
+    /// Where erasures are recorded for restores; nil for a gallery that keeps no log.
+    public let erasureLog: ErasureLog?
+    /// This machine's held copies of uploaded images, which erasure removes with their image.
+    public let uploads: URL?
     private let syncs = SerialQueue()
+    let finishing = SerialQueue()
 
     public init(store: any DataStore, index: any VectorIndex, indexRebuiltBecause: String? = nil,
-                suppressionKey: SuppressionKey? = nil) {
+                suppressionKey: SuppressionKey? = nil, erasureLog: ErasureLog? = nil, uploads: URL? = nil) {
         self.store = store
         self.index = index
         self.indexRebuiltBecause = indexRebuiltBecause
         self.suppressionKey = suppressionKey
+        self.erasureLog = erasureLog
+        self.uploads = uploads
+    }
+
+    /// A gallery keeping its keys, erasure log and held uploads in `layout`.
+    convenience init(store: any DataStore, index: any VectorIndex, indexRebuiltBecause: String? = nil,
+                     layout: DataDirectory) throws {
+        self.init(store: store, index: index, indexRebuiltBecause: indexRebuiltBecause,
+                  suppressionKey: try SuppressionKey.load(in: layout), erasureLog: try ErasureLog.load(in: layout),
+                  uploads: layout.uploads)
     }
 
     /// A gallery whose index is the in-process one kept in `layout`, over `store` (which the
@@ -38,45 +53,22 @@ public final class Gallery: Sendable {
             try FileManager.default.removeItem(at: layout.index)
             index = try InProcessVectorIndex(file: layout.index)
         }
-        let gallery = Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause,
-                              suppressionKey: try SuppressionKey.load(in: layout))
+        let gallery = try Gallery(store: store, index: index, indexRebuiltBecause: rebuiltBecause, layout: layout)
         try await gallery.syncIndex()
         if rebuiltBecause != nil { try await gallery.persistIndex() }
+        try await gallery.finishErasures()
         return gallery
     }
 
     /// A gallery over a shared store and index (PostgreSQL and Milvus), whose local data
-    /// directory keeps only this machine's suppression key (the same key file must be on every
-    /// machine) and its held uploads. The index catches up with the database's change log
-    /// before this returns.
+    /// directory keeps only this machine's keys (the same key files must be on every machine),
+    /// its erasure log and its held uploads. The index catches up with the database's change
+    /// log, and erasures a crash left unfinished are finished, before this returns.
     public static func shared(store: any DataStore, index: any VectorIndex, keysIn directory: DataDirectory) async throws -> Gallery {
-        let gallery = Gallery(store: store, index: index, suppressionKey: try SuppressionKey.load(in: directory))
+        let gallery = try Gallery(store: store, index: index, layout: directory)
         try await gallery.syncIndex()
+        try await gallery.finishErasures()
         return gallery
-    }
-
-    /// Finishes an erasure everywhere past the database transaction: the index drops the faces
-    /// and is rewritten, the held copies (files under `uploads`) of deleted images are removed,
-    /// and the write-ahead log is checkpointed and truncated, so no file keeps the erased bytes.
-    /// Returns how many held files were removed.
-    @discardableResult
-    public func purge(_ erased: ErasedFaces, heldIn uploads: URL?) async throws -> Int {
-        try await syncIndex()
-        try await persistIndex()
-        var removed = 0
-        if let uploads {
-            for image in erased.deletedImages where image.location.hasPrefix(uploads.path + "/") {
-                if (try? FileManager.default.removeItem(atPath: image.location)) != nil { removed += 1 }
-            }
-        }
-        try await store.checkpoint()
-        return removed
-    }
-
-    /// Adds templates of an erased person to the organisation's suppression list, sealed.
-    public func suppress(_ templates: [FaceTemplate], organization: OrganizationID, reference: String) async throws {
-        guard let suppressionKey else { throw StoreError.unavailable("this gallery keeps no suppression list") }
-        try await store.addSuppressions(try templates.map(suppressionKey.seal), organization: organization, reference: reference)
     }
 
     /// The organisation's suppressed templates, opened for ingest to drop matching faces.

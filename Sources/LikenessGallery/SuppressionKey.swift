@@ -13,18 +13,7 @@ public struct SuppressionKey: Sendable {
 
     /// The data directory's key, made on first use.
     public static func load(in directory: DataDirectory) throws -> SuppressionKey {
-        let file = directory.root.appendingPathComponent("keys/suppression.key")
-        if let data = FileManager.default.contents(atPath: file.path) {
-            guard data.count == 32 else { throw StoreError.damaged("\(file.path) is not a 256-bit key") }
-            return SuppressionKey(bytes: data)
-        }
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        guard FileManager.default.createFile(atPath: file.path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError.unavailable("cannot write \(file.path)")
-        }
-        return SuppressionKey(bytes: bytes)
+        SuppressionKey(bytes: try KeyFile.load(directory.root.appendingPathComponent("keys/suppression.key")))
     }
 
     public func seal(_ template: FaceTemplate) throws -> [UInt8] {

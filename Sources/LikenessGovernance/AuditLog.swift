@@ -15,7 +15,7 @@ public struct AuditLog: Sendable {
         case accountChange = "account_change", apiKeyCreated = "api_key_created", apiKeyRevoked = "api_key_revoked"
         case collectionCreated = "collection_created", ingest, export, erasure, settingsChange = "settings_change"
         case subjectAccess = "subject_access", subjectRequest = "subject_request", subjectLookup = "subject_lookup", consent
-        case organizationCreated = "organization_created"
+        case organizationCreated = "organization_created", backup, restore
     }
 
     @discardableResult

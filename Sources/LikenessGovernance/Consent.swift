@@ -38,13 +38,13 @@ public struct Consent: Sendable {
     public func withdraw(subject: String, collection: CollectionRecord, recordedBy: String) async throws -> Int {
         let images = try await gallery.store.consentedImages(collection: collection.id, subject: subject)
         guard !images.isEmpty else { throw GovernanceError.notFound("no consent of '\(subject)' in \(collection.name)") }
-        let erased = try await gallery.store.eraseImages(images)
+        let erased = try await gallery.erase(.images(images)) { erased in
+            NewAuditEntry(
+                organization: collection.organization, actorID: nil, actor: recordedBy, action: AuditLog.Action.erasure.rawValue,
+                collections: [collection.id],
+                detail: "consent withdrawn by \(subject): \(erased.deletedImages.count) images and \(erased.faces.count) faces erased")
+        }.faces
         try await gallery.store.markConsentWithdrawn(collection: collection.id, subject: subject)
-        try await gallery.purge(erased, heldIn: nil)
-        try await audit.record(NewAuditEntry(
-            organization: collection.organization, actorID: nil, actor: recordedBy, action: AuditLog.Action.erasure.rawValue,
-            collections: [collection.id],
-            detail: "consent withdrawn by \(subject): \(erased.deletedImages.count) images and \(erased.faces.count) faces erased"))
         return erased.faces.count
     }
 }

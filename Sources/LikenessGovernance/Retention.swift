@@ -9,12 +9,10 @@ import LikenessStore
 public struct Retention: Sendable {
     let gallery: Gallery
     let audit: AuditLog
-    let uploads: URL?
 
-    public init(gallery: Gallery, audit: AuditLog, uploads: URL?) {
+    public init(gallery: Gallery, audit: AuditLog) {
         self.gallery = gallery
         self.audit = audit
-        self.uploads = uploads
     }
 
     public struct Swept: Sendable {
@@ -30,15 +28,14 @@ public struct Retention: Sendable {
         var swept: [Swept] = []
         for (collectionID, images) in Dictionary(grouping: expired, by: \.collection).sorted(by: { $0.key < $1.key }) {
             guard let collection = try await gallery.store.collection(collectionID) else { continue }
-            let erased = try await gallery.store.eraseImages(images.map(\.image))
-            try await gallery.purge(erased, heldIn: uploads)
-            let result = Swept(collection: collection.name, images: erased.deletedImages.count, faces: erased.faces.count)
-            swept.append(result)
-            try await audit.record(NewAuditEntry(
-                organization: collection.organization, actorID: nil, actor: "retention", action: AuditLog.Action.erasure.rawValue,
-                collections: [collection.id],
-                detail: "retention of \(collection.retentionDays ?? 0) days: \(result.images) images and \(result.faces) faces of "
-                    + "\(collection.name) erased"))
+            let erased = try await gallery.erase(.images(images.map(\.image))) { erased in
+                NewAuditEntry(
+                    organization: collection.organization, actorID: nil, actor: "retention", action: AuditLog.Action.erasure.rawValue,
+                    collections: [collection.id],
+                    detail: "retention of \(collection.retentionDays ?? 0) days: \(erased.deletedImages.count) images and "
+                        + "\(erased.faces.count) faces of \(collection.name) erased")
+            }.faces
+            swept.append(Swept(collection: collection.name, images: erased.deletedImages.count, faces: erased.faces.count))
         }
         return swept
     }

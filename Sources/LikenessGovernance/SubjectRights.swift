@@ -17,8 +17,6 @@ public struct SubjectRights: Sendable {
     let searcher: FaceSearcher
     public let gallery: Gallery
     let audit: AuditLog
-    /// Files the organisation uploaded are held here; erasing an image removes its copy.
-    let uploads: URL?
 
     /// At most this many faces are considered one person's: far more than any real gallery
     /// holds of one person, few enough to review.
@@ -30,11 +28,10 @@ public struct SubjectRights: Sendable {
     /// Lookalikes within it are shown for review, never erased unless ticked.
     public static let reviewDistance: Float = 0.62
 
-    public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog, uploads: URL?) {
+    public init(searcher: FaceSearcher, gallery: Gallery, audit: AuditLog) {
         self.searcher = searcher
         self.gallery = gallery
         self.audit = audit
-        self.uploads = uploads
     }
 
     /// Looks the selfie's largest face up in the caller's organisation's collections (within
@@ -184,20 +181,21 @@ public struct SubjectRights: Sendable {
             }
             owned.append(id)
         }
-        if suppress {
-            let templates = try await gallery.store.templates(of: owned).map(\.template)
-            try await gallery.suppress(templates, organization: caller.account.organization, reference: reference)
-        }
         try await audit.store.redactAuditThumbnails(of: .privacyRequest(reference))
-        let erased = try await gallery.store.eraseFaces(owned)
-        let filesRemoved = try await gallery.purge(erased, heldIn: uploads)
-        let erasure = Erasure(faces: erased.faces.count, imagesDeleted: erased.deletedImages.count,
-                              imagesKept: erased.keptImages, filesRemoved: filesRemoved)
-        try await audit.record(NewAuditEntry(
-            organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
-            action: AuditLog.Action.erasure.rawValue, caseNumber: reference, clientAddress: caller.address,
-            detail: "\(erasure.faces) faces erased; \(erasure.imagesDeleted) images deleted, \(erasure.imagesKept) kept without them; "
-                + "\(erasure.filesRemoved) held files removed" + (suppress ? "; added to the suppression list" : "")))
+        let account = caller.account, address = caller.address, heldUploads = gallery.uploads
+        let done = try await gallery.erase(
+            .faces(owned), request: reference, suppressFor: suppress ? (account.organization, reference) : nil
+        ) { erased in
+            // Held copies are removed after the transaction; the journal sees to it that they are.
+            let held = heldUploads.map { uploads in erased.deletedImages.filter { $0.location.hasPrefix(uploads.path + "/") }.count } ?? 0
+            return NewAuditEntry(
+                organization: account.organization, actorID: account.id, actor: account.username,
+                action: AuditLog.Action.erasure.rawValue, caseNumber: reference, clientAddress: address,
+                detail: "\(erased.faces.count) faces erased; \(erased.deletedImages.count) images deleted, \(erased.keptImages) kept without them; "
+                    + "\(held) held files removed" + (suppress ? "; added to the suppression list" : ""))
+        }
+        let erasure = Erasure(faces: done.faces.faces.count, imagesDeleted: done.faces.deletedImages.count,
+                              imagesKept: done.faces.keptImages, filesRemoved: done.filesRemoved)
         return erasure
     }
 }

@@ -33,11 +33,16 @@ public protocol GalleryStore: Sendable {
 
     // Erasure
     /// Deletes faces (their templates of every model, and crops), logs their removal for the
-    /// index, and deletes the images they leave without any face when their collection's policy
-    /// says so: one transaction.
-    func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces
-    /// Deletes whole images and all their faces (retention), logging the removals for the index.
-    func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces
+    /// index, redacts audit thumbnails showing them, and deletes the images they leave without
+    /// any face when their collection's policy says so; with the order's suppressions, audit
+    /// entry and journal entry: one transaction.
+    func eraseFaces(_ ids: [FaceID], _ order: ErasureOrder) async throws -> ErasedFaces
+    /// Deletes whole images and all their faces (retention, consent), as `eraseFaces` does.
+    func eraseImages(_ ids: [ImageID], _ order: ErasureOrder) async throws -> ErasedFaces
+    /// Erasures whose work past the database is not yet known to be done, oldest first.
+    func unfinishedErasures() async throws -> [UnfinishedErasure]
+    /// Removes an erasure's journal entry once its work past the database is done.
+    func finishErasure(_ id: Int64) async throws
     /// Images held longer than their collection's retention allows at `now`.
     func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)]
     /// Folds the write-ahead log into the database file and truncates it, so that erased

@@ -7,9 +7,10 @@ import PostgresNIO
 extension PostgresGalleryStore {
     // MARK: Erasure
 
-    public func eraseFaces(_ ids: [FaceID]) async throws -> ErasedFaces {
+    public func eraseFaces(_ ids: [FaceID], _ order: ErasureOrder) async throws -> ErasedFaces {
         guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
         return try await transaction { connection in
+            let journal = try await Self.prepare(order, on: connection, templatesOf: "SELECT id, template FROM face WHERE id = ANY(\(ids)) FOR UPDATE")
             // Their face_template rows go in the same statement, by ON DELETE CASCADE.
             let erased = try await connection.rows("DELETE FROM face WHERE id = ANY(\(ids)) RETURNING id, image_id")
             let faces: [FaceID] = try erased.map { try $0.value("id") }.sorted()
@@ -21,25 +22,70 @@ extension PostgresGalleryStore {
                 RETURNING i.id, i.location
                 """).map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
                 .sorted { $0.id < $1.id }
-            try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
-            try await Self.redactAuditThumbnails(showing: faces, on: connection)
-            return ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
+            let result = ErasedFaces(faces: faces, deletedImages: deleted, keptImages: images.count - deleted.count)
+            try await Self.record(result, order, journal: journal, on: connection)
+            return result
         }
     }
 
-    public func eraseImages(_ ids: [ImageID]) async throws -> ErasedFaces {
+    public func eraseImages(_ ids: [ImageID], _ order: ErasureOrder) async throws -> ErasedFaces {
         guard !ids.isEmpty else { return ErasedFaces(faces: [], deletedImages: [], keptImages: 0) }
         return try await transaction { connection in
+            let journal = try await Self.prepare(order, on: connection,
+                                                 templatesOf: "SELECT id, template FROM face WHERE image_id = ANY(\(ids)) FOR UPDATE")
             // With their face_template rows, as in `eraseFaces`.
             let faces: [FaceID] = try await connection.rows("DELETE FROM face WHERE image_id = ANY(\(ids)) RETURNING id")
                 .map { try $0.value("id") }.sorted()
             let images = try await connection.rows("DELETE FROM image WHERE id = ANY(\(ids)) RETURNING id, location")
                 .map { (id: try $0.value("id", as: ImageID.self), location: try $0.value("location", as: String.self)) }
                 .sorted { $0.id < $1.id }
-            try await Self.logIndexChanges(connection, faces: faces, kind: .removed)
-            try await Self.redactAuditThumbnails(showing: faces, on: connection)
-            return ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
+            let result = ErasedFaces(faces: faces, deletedImages: images, keptImages: 0)
+            try await Self.record(result, order, journal: journal, on: connection)
+            return result
         }
+    }
+
+    /// The order's journal record, with its suppressions added, from the templates about to go
+    /// (locked, so that they are the ones deleted).
+    private static func prepare(_ order: ErasureOrder, on connection: PostgresConnection,
+                                templatesOf query: PostgresQuery) async throws -> [UInt8] {
+        let templates = try await connection.rows(query).map { row in
+            guard let template = FaceTemplate(bytes: try row.bytes("template")) else {
+                throw StoreError.damaged("face \(try row.value("id", as: FaceID.self)) has a template of the wrong size")
+            }
+            return template
+        }
+        let prepared = try order.prepare(templates)
+        if let owner = order.suppressionOwner {
+            try await insertSuppressions(prepared.suppressions, organization: owner.organization, reference: owner.reference,
+                                         on: connection)
+        }
+        return prepared.record
+    }
+
+    /// What every erasure writes after deleting: the index's change log, the redaction of audit
+    /// thumbnails showing the faces, the audit entry and the journal entry. The index log's lock
+    /// is taken before the audit's, as ingest takes it alone.
+    private static func record(_ erased: ErasedFaces, _ order: ErasureOrder, journal: [UInt8],
+                               on connection: PostgresConnection) async throws {
+        try await logIndexChanges(connection, faces: erased.faces, kind: .removed)
+        try await redactAuditThumbnails(showing: erased.faces, on: connection)
+        _ = try await appendAudit(order.audit(erased), on: connection)
+        let locations = String(decoding: try JSONEncoder().encode(erased.deletedImages.map(\.location)), as: UTF8.self)
+        try await connection.run("""
+            INSERT INTO erasure_journal (record, deleted_image_locations) VALUES (\(ByteBuffer(bytes: journal)), \(locations)::jsonb)
+            """)
+    }
+
+    public func unfinishedErasures() async throws -> [UnfinishedErasure] {
+        try await rows("SELECT id, record, deleted_image_locations::text AS locations FROM erasure_journal ORDER BY id").map { row in
+            UnfinishedErasure(id: try row.value("id"), record: try row.bytes("record"),
+                              deletedImageLocations: try JSONDecoder().decode([String].self, from: Data(try row.value("locations", as: String.self).utf8)))
+        }
+    }
+
+    public func finishErasure(_ id: Int64) async throws {
+        try await run("DELETE FROM erasure_journal WHERE id = \(id)")
     }
 
     public func expiredImages(at now: Date) async throws -> [(image: ImageID, collection: CollectionID)] {
@@ -101,12 +147,17 @@ extension PostgresGalleryStore {
 
     public func addSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String) async throws {
         try await transaction { connection in
-            for sealed in sealedTemplates {
-                try await connection.run("""
-                    INSERT INTO suppression (organization_id, sealed_template, reference)
-                    VALUES (\(organization), \(ByteBuffer(bytes: sealed)), \(reference))
-                    """)
-            }
+            try await Self.insertSuppressions(sealedTemplates, organization: organization, reference: reference, on: connection)
+        }
+    }
+
+    private static func insertSuppressions(_ sealedTemplates: [[UInt8]], organization: OrganizationID, reference: String,
+                                           on connection: PostgresConnection) async throws {
+        for sealed in sealedTemplates {
+            try await connection.run("""
+                INSERT INTO suppression (organization_id, sealed_template, reference)
+                VALUES (\(organization), \(ByteBuffer(bytes: sealed)), \(reference))
+                """)
         }
     }
 

@@ -169,39 +169,42 @@ extension PostgresGalleryStore: GovernanceStore {
     // MARK: Audit
 
     public func appendAudit(_ new: NewAuditEntry) async throws -> AuditEntry {
+        try await transaction { connection in try await Self.appendAudit(new, on: connection) }
+    }
+
+    /// Appends within a transaction of the caller's, so that the entry commits with what it records.
+    static func appendAudit(_ new: NewAuditEntry, on connection: PostgresConnection) async throws -> AuditEntry {
         let collections = try Self.json(new.collections)
         let candidates = try Self.json(new.candidates)
-        return try await transaction { connection in
-            // One append at a time, whichever server or worker appends: EXCLUSIVE mode conflicts
-            // with itself and with the lock every insert takes, while reads go on. So the last
-            // entry read below is the one this entry follows, and the chain never forks.
-            try await connection.run("LOCK TABLE audit_entry IN EXCLUSIVE MODE")
-            let last = try await connection.rows("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").first
-            let id = (try last?.value("id", as: Int64.self) ?? 0) + 1
-            let previous = try last?.value("hash", as: String.self) ?? AuditEntry.genesisHash
-            // The database's clock, read under the lock: entries from several servers are in
-            // time order as they are in ID order. Stored as the exact text that is hashed.
-            let now: Date = try await connection.rows("SELECT clock_timestamp() AS now")[0].value("now")
-            let at = AuditEntry.timestamp(now)
-            let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
-            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        // One append at a time, whichever server or worker appends: EXCLUSIVE mode conflicts
+        // with itself and with the lock every insert takes, while reads go on. So the last
+        // entry read below is the one this entry follows, and the chain never forks.
+        try await connection.run("LOCK TABLE audit_entry IN EXCLUSIVE MODE")
+        let last = try await connection.rows("SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1").first
+        let id = (try last?.value("id", as: Int64.self) ?? 0) + 1
+        let previous = try last?.value("hash", as: String.self) ?? AuditEntry.genesisHash
+        // The database's clock, read under the lock: entries from several servers are in
+        // time order as they are in ID order. Stored as the exact text that is hashed.
+        let now: Date = try await connection.rows("SELECT clock_timestamp() AS now")[0].value("now")
+        let at = AuditEntry.timestamp(now)
+        let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
+        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        try await connection.run("""
+            INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
+                                     offence, probe_sha256, collections, candidates, client_address,
+                                     detail, previous_hash, hash)
+            VALUES (\(id), \(at), \(new.organization), \(new.actorID), \(new.actor), \(new.action), \(new.outcome),
+                    \(new.caseNumber), \(new.purpose), \(new.offence), \(new.probeSHA256),
+                    \(collections), \(candidates), \(new.clientAddress), \(new.detail), \(previous), \(hash))
+            """)
+        if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
+            let (face, request) = new.thumbnailShows.columns
             try await connection.run("""
-                INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
-                                         offence, probe_sha256, collections, candidates, client_address,
-                                         detail, previous_hash, hash)
-                VALUES (\(id), \(at), \(new.organization), \(new.actorID), \(new.actor), \(new.action), \(new.outcome),
-                        \(new.caseNumber), \(new.purpose), \(new.offence), \(new.probeSHA256),
-                        \(collections), \(candidates), \(new.clientAddress), \(new.detail), \(previous), \(hash))
+                INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference)
+                VALUES (\(id), \(thumbnailSHA256), \(ByteBuffer(bytes: thumbnail)), \(face), \(request))
                 """)
-            if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
-                let (face, request) = new.thumbnailShows.columns
-                try await connection.run("""
-                    INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference)
-                    VALUES (\(id), \(thumbnailSHA256), \(ByteBuffer(bytes: thumbnail)), \(face), \(request))
-                    """)
-            }
-            return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
         }
+        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
     }
 
     public func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64,

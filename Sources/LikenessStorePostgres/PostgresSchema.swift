@@ -201,5 +201,18 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // SQLite's v15.
+        Migration(version: 7, name: "erasure journal", statements: [
+            // An erasure's work past the database (index, held files, erasure log), written in the
+            // erasure's transaction and deleted when that work is done: a start after a crash
+            // finishes what is left here. The record holds keyed digests, never templates.
+            """
+            CREATE TABLE erasure_journal (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                record BYTEA NOT NULL,
+                deleted_image_locations JSONB NOT NULL
+            )
+            """,
+        ]),
     ]
 }

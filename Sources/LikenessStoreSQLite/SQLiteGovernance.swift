@@ -197,31 +197,34 @@ extension SQLiteGalleryStore: GovernanceStore {
     // MARK: Audit
 
     public func appendAudit(_ new: NewAuditEntry) async throws -> AuditEntry {
-        try await database.write { db in
-            // Writes are serialised, so the last hash read here is the one this entry follows.
-            let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1")
-            let id: Int64 = (last?["id"] ?? 0) + 1
-            let previous: String = last?["hash"] ?? AuditEntry.genesisHash
-            let at = AuditEntry.timestamp(Date())
-            let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
-            let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        try await database.write { db in try Self.appendAudit(new, db) }
+    }
+
+    /// Appends within a transaction of the caller's, so that the entry commits with what it records.
+    static func appendAudit(_ new: NewAuditEntry, _ db: Database) throws -> AuditEntry {
+        // Writes are serialised, so the last hash read here is the one this entry follows.
+        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1")
+        let id: Int64 = (last?["id"] ?? 0) + 1
+        let previous: String = last?["hash"] ?? AuditEntry.genesisHash
+        let at = AuditEntry.timestamp(Date())
+        let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
+        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        try db.execute(sql: """
+            INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
+                                     offence, probe_sha256, collections, candidates, client_address,
+                                     detail, previous_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, at, new.organization, new.actorID, new.actor, new.action, new.outcome,
+                             new.caseNumber, new.purpose, new.offence, new.probeSHA256,
+                             try Self.json(new.collections), try Self.json(new.candidates), new.clientAddress, new.detail,
+                             previous, hash])
+        if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
+            let (face, request) = new.thumbnailShows.columns
             try db.execute(sql: """
-                INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
-                                         offence, probe_sha256, collections, candidates, client_address,
-                                         detail, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, at, new.organization, new.actorID, new.actor, new.action, new.outcome,
-                                 new.caseNumber, new.purpose, new.offence, new.probeSHA256,
-                                 try Self.json(new.collections), try Self.json(new.candidates), new.clientAddress, new.detail,
-                                 previous, hash])
-            if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
-                let (face, request) = new.thumbnailShows.columns
-                try db.execute(sql: """
-                    INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [id, thumbnailSHA256, Data(thumbnail), face, request])
-            }
-            return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
+                INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [id, thumbnailSHA256, Data(thumbnail), face, request])
         }
+        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
     }
 
     public func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64,

@@ -366,6 +366,18 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v15: erasure journal") { db in
+            try db.execute(sql: """
+                -- An erasure's work past the database (index, held files, erasure log), written in
+                -- the erasure's transaction and deleted when that work is done: a start after a
+                -- crash finishes what is left here. The record holds keyed digests, never templates.
+                CREATE TABLE erasure_journal (
+                    id INTEGER PRIMARY KEY,
+                    record BLOB NOT NULL,
+                    deleted_image_locations TEXT NOT NULL    -- JSON array of image locations
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -33,7 +33,7 @@ import TestSupport
         let pivot = try await search.search(fromFace: face, top: 5, justification: justification, caller: investigator)
         #expect(try await governance.auditThumbnail(entry: pivot.auditEntry, organization: rig.organization.id)?.jpeg == crop)
 
-        let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: audit, uploads: nil)
+        let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: audit)
         _ = try await rights.erase(faces: [face], reference: "SR-1", caller: admin)
 
         let thumbnail = try #require(try await governance.auditThumbnail(entry: pivot.auditEntry, organization: rig.organization.id))

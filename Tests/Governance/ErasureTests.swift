@@ -36,7 +36,7 @@ import TestSupport
             role: .admin, status: .active))
         let caller = Accounts.Caller(account: admin, address: nil)
         let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
-        let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: AuditLog(store: governance))
         func search(_ photo: String) async throws -> [Match] {
             try await searcher.search(probe: try ImageCodec.decode(file: Fixtures.face(photo)), name: photo, top: 10).matches
         }
@@ -90,7 +90,7 @@ import TestSupport
             role: .admin, status: .active))
         let caller = Accounts.Caller(account: admin, address: nil)
         let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
-                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+                                   gallery: rig.gallery, audit: AuditLog(store: governance))
         let matches = try await Self.ticked(rights, selfie: "img62.jpg", caller)
         #expect(try await Self.files(matches, in: rig.gallery.store) == ["img16.jpg", "img17.jpg"])
         _ = try await rights.erase(faces: matches.map(\.face), reference: "SAR-3", suppress: true, caller: caller)
@@ -130,7 +130,7 @@ import TestSupport
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))
         let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
-                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+                                   gallery: rig.gallery, audit: AuditLog(store: governance))
         let caller = Accounts.Caller(account: admin, address: nil)
         let held = try await rights.held(try await Self.ticked(rights, selfie: "img61.jpg", caller), caller: caller)
         #expect(Set(held.map { ($0.details.origin.location as NSString).lastPathComponent }) == ["group.jpg", "img17.jpg"])
@@ -165,7 +165,7 @@ import TestSupport
             organization: rig.organization.id, username: "privacy-admin", displayName: "Privacy", passwordHash: "-",
             role: .admin, status: .active))
         let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
-                                   gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+                                   gallery: rig.gallery, audit: AuditLog(store: governance))
         // One face of the group photo, and the face in the keep-policy collection.
         let group = try #require(try await rig.gallery.store.imageDetails(2))
         let archived = try #require(try await rig.gallery.store.imageDetails(1))

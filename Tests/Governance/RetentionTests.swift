@@ -25,7 +25,7 @@ import TestSupport
             try db.execute(sql: "UPDATE image SET ingested_at = ? WHERE location LIKE '%img16.jpg'",
                            arguments: [Date().addingTimeInterval(-8 * 86_400)])
         }
-        let retention = Retention(gallery: rig.gallery, audit: AuditLog(store: governance), uploads: nil)
+        let retention = Retention(gallery: rig.gallery, audit: AuditLog(store: governance))
         let swept = try await retention.sweep()
         #expect(swept.count == 1 && swept[0].collection == "week" && swept[0].images == 1 && swept[0].faces == 1)
         #expect(try await retention.sweep().isEmpty)

@@ -26,9 +26,9 @@ import TestSupport
         let audit = AuditLog(store: rig.gallery.store)
         let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
         let requests = SubjectRequests(governance: rig.gallery.store, rights: SubjectRights(
-            searcher: searcher, gallery: rig.gallery, audit: audit, uploads: nil))
+            searcher: searcher, gallery: rig.gallery, audit: audit))
         let logger = Logger(label: "test")
-        let group = ServiceGroup(services: [RetentionService(retention: Retention(gallery: rig.gallery, audit: audit, uploads: nil),
+        let group = ServiceGroup(services: [RetentionService(retention: Retention(gallery: rig.gallery, audit: audit),
                                                              requests: requests, logger: logger)],
                                  logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -93,7 +93,7 @@ import TestSupport
             }
             let admin = Accounts.Caller(account: try #require(rig.accounts["A.admin"]), address: nil)
             let rights = SubjectRights(searcher: FaceSearcher(gallery: rig.rig.gallery, pool: rig.rig.pool, bands: .standard),
-                                       gallery: rig.rig.gallery, audit: AuditLog(store: rig.governance), uploads: nil)
+                                       gallery: rig.rig.gallery, audit: AuditLog(store: rig.governance))
             _ = try await rights.erase(faces: [face], reference: "SR-T", caller: admin)
             try await client.execute(uri: "/api/v1/audit/\(entry)/thumbnail", method: .get, headers: rig.headers("A.auditor")) { response in
                 #expect(response.status == .gone && String(buffer: response.body).contains("redacted"))

@@ -51,7 +51,7 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
             gallery: rig.gallery, accounts: accountsService,
             search: AccountableSearch(searcher: searcher, store: governance, audit: accountsService.audit),
             requests: SubjectRequests(governance: governance, rights: SubjectRights(
-                searcher: searcher, gallery: rig.gallery, audit: accountsService.audit, uploads: uploads.directory)),
+                searcher: searcher, gallery: rig.gallery, audit: accountsService.audit)),
             uploads: uploads, bands: .standard)
         for (label, organization) in [("A", rig.organization), ("B", otherOrganization)] {
             for role in Role.allCases {

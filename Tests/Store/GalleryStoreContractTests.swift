@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LikenessCore
 import LikenessStore
 import Testing
@@ -151,7 +152,7 @@ import TestSupport
             let kept = try await Samples.store(store, in: archive.id, sha256: "kept", seeds: [4])
             let before = try await store.latestIndexSequence()
 
-            let erased = try await store.eraseFaces([group.faces[0], single.faces[0], kept.faces[0], 999_999])
+            let erased = try await store.eraseFaces([group.faces[0], single.faces[0], kept.faces[0], 999_999], StoreSamples.erasure)
             #expect(erased.faces == [group.faces[0], single.faces[0], kept.faces[0]])
             // The group photo keeps its other face; the single portrait goes; the archive keeps its image.
             #expect(erased.deletedImages.map(\.id) == [single.image])
@@ -166,7 +167,53 @@ import TestSupport
             let removals = try await store.indexChanges(after: before, limit: 10)
             #expect(removals.map(\.face) == erased.faces && removals.allSatisfy { $0.kind == .removed })
             try await store.checkpoint()
-            #expect(try await store.eraseFaces([]).faces.isEmpty)
+            #expect(try await store.eraseFaces([], StoreSamples.erasure).faces.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anErasureCommitsWithItsAuditEntrySuppressionsAndJournal(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let press = try await Samples.collection(store)
+            let pair = try await Samples.store(store, in: press.id, sha256: "pair", seeds: [1, 2])
+            let given = Mutex<[FaceTemplate]>([])
+            let order = ErasureOrder(prepare: { templates in
+                given.withLock { $0 = templates }
+                return ([7, 7], templates.map { _ in [0xAB] })
+            }, suppressionOwner: (press.organization, "SR-9")) { erased in
+                NewAuditEntry(organization: press.organization, actorID: nil, actor: "test", action: "erasure",
+                              detail: "\(erased.faces.count) faces, \(erased.deletedImages.count) images")
+            }
+
+            _ = try await store.eraseFaces(pair.faces, order)
+            // The order saw the very templates erased, and everything it asked for committed with them.
+            #expect(given.withLock { $0 } == [StoreSamples.face(1).template, StoreSamples.face(2).template])
+            #expect(try await store.suppressions(of: press.organization).map(\.sealedTemplate) == [[0xAB], [0xAB]])
+            #expect(try await store.latestAuditEntries(organization: press.organization, limit: 1).first?.entry.detail == "2 faces, 1 images")
+            let unfinished = try await store.unfinishedErasures()
+            #expect(unfinished.map(\.record) == [[7, 7]])
+            #expect(unfinished.map(\.deletedImageLocations) == [["/archive/pair.jpg"]])
+
+            try await store.finishErasure(unfinished[0].id)
+            #expect(try await store.unfinishedErasures().isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anErasureWhoseOrderFailsChangesNothing(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let press = try await Samples.collection(store)
+            let portrait = try await Samples.store(store, in: press.id, sha256: "portrait", seeds: [1])
+            struct Refused: Error {}
+            let failing = ErasureOrder(prepare: { _ in throw Refused() }) { _ in
+                NewAuditEntry(organization: nil, actorID: nil, actor: "test", action: "erasure")
+            }
+            await #expect(throws: Refused.self) { try await store.eraseFaces(portrait.faces, failing) }
+            #expect(try await store.counts() == GalleryCounts(collections: 1, images: 1, faces: 1))
+            #expect(try await store.unfinishedErasures().isEmpty)
+            #expect(try await store.auditHead() == nil)
         }
     }
 
@@ -179,7 +226,7 @@ import TestSupport
             let second = try await Samples.store(store, in: collection.id, sha256: "second", seeds: [3])
             let before = try await store.latestIndexSequence()
 
-            let erased = try await store.eraseImages([first.image, 999_999])
+            let erased = try await store.eraseImages([first.image, 999_999], StoreSamples.erasure)
             #expect(erased.faces == first.faces && erased.keptImages == 0)
             #expect(erased.deletedImages.map(\.id) == [first.image] && erased.deletedImages.map(\.location) == ["/archive/first.jpg"])
             #expect(try await store.counts() == GalleryCounts(collections: 1, images: 1, faces: 1))
@@ -250,7 +297,7 @@ import TestSupport
             #expect(try await store.templates(after: 0, limit: 10).map(\.template) == [1, 2, 3, 4, 5].map { Samples.face($0).template })
 
             // The newest face erased, the next face stored still gets a new number.
-            _ = try await store.eraseImages([second.image])
+            _ = try await store.eraseImages([second.image], StoreSamples.erasure)
             let third = try await Samples.store(store, in: collection.id, sha256: "c", seeds: [6])
             #expect(third.faces[0] > all.max()!)
             #expect(try await store.indexChanges(after: 0, limit: 3).map(\.face) == Array(all.prefix(3)))
@@ -307,7 +354,7 @@ import TestSupport
             let faces = try await store.storeImage(Samples.image(in: collection.id, sha256: "trio"),
                                                    faces: [Samples.face(1, withSFace: true), Samples.face(2), Samples.face(3)],
                                                    job: job.id, item: "/a/trio.jpg", note: nil).faces
-            _ = try await store.eraseFaces([faces[2]])
+            _ = try await store.eraseFaces([faces[2]], StoreSamples.erasure)
             let before = try await store.latestIndexSequence()
 
             // The first face's template replaced, the second's added, the erased face's dropped.
@@ -352,7 +399,7 @@ import TestSupport
             try await store.setTemplates([lacking[0].0: Samples.sfaceTemplate(1), lacking[2].0: Samples.sfaceTemplate(5)],
                                          model: .sface2021dec)
             #expect(try await page(after: 0, limit: 10) == [[lacking[1].0, lacking[1].1]])
-            _ = try await store.eraseFaces([lacking[1].0])
+            _ = try await store.eraseFaces([lacking[1].0], StoreSamples.erasure)
             #expect(try await page(after: 0, limit: 10).isEmpty)
         }
     }
@@ -377,12 +424,12 @@ import TestSupport
             #expect(try await rows(of: all) == 5)
 
             // One face of a group photo, and the only face of a portrait, which goes with it.
-            let erased = try await store.eraseFaces([group.faces[0], single.faces[0]])
+            let erased = try await store.eraseFaces([group.faces[0], single.faces[0]], StoreSamples.erasure)
             #expect(erased.deletedImages.map(\.id) == [single.image])
             #expect(try await rows(of: [group.faces[0], single.faces[0]]) == 0)
             #expect(try await store.templates(of: all, model: .sface2021dec).keys.sorted() == [group.faces[1]] + retired.faces)
 
-            _ = try await store.eraseImages([retired.image])
+            _ = try await store.eraseImages([retired.image], StoreSamples.erasure)
             #expect(try await rows(of: retired.faces) == 0)
             #expect(try await store.templates(of: all, model: .sface2021dec).keys.sorted() == [group.faces[1]])
             #expect(try await database.integerDirectly("SELECT COUNT(*) FROM face_template") == 1)
@@ -470,7 +517,7 @@ import TestSupport
                             let stored = try await Samples.store(store, in: collection.id, sha256: "w\(writer)-\(n)",
                                                                  seeds: [Float(writer * 10 + n), Float(writer * 10 + n) + 0.5])
                             faces += stored.faces
-                            if n % 3 == 2 { faces += try await store.eraseFaces([stored.faces[0]]).faces }
+                            if n % 3 == 2 { faces += try await store.eraseFaces([stored.faces[0]], StoreSamples.erasure).faces }
                         }
                         return faces
                     }

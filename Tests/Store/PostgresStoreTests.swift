@@ -58,7 +58,7 @@ import TestSupport
                     """)
             }
 
-            _ = try await store.eraseFaces([stored.faces[0]])
+            _ = try await store.eraseFaces([stored.faces[0]], StoreSamples.erasure)
             #expect(try await rowsHolding(Samples.face(1).template, in: "face") == 1, "the deleted row version is still on the page")
             #expect(try await rowsHolding(Samples.sfaceTemplate(1), in: "face_template") == 1, "so is its second template's")
             try await store.checkpoint()

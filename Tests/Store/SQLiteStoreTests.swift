@@ -27,7 +27,7 @@ import TestSupport
             }
             #expect(filesHold(Samples.face(1).template) && filesHold(Samples.sfaceTemplate(1)))
 
-            _ = try await store.eraseFaces([stored.faces[0]])
+            _ = try await store.eraseFaces([stored.faces[0]], StoreSamples.erasure)
             try await store.checkpoint()
             #expect(!filesHold(Samples.face(1).template))
             #expect(!filesHold(Samples.sfaceTemplate(1)))

@@ -5,6 +5,12 @@ import TestSupport
 
 /// The records the store contract tests put into a store.
 enum StoreSamples {
+    /// An erasure recorded as tests erase: its journal record is the number of templates it
+    /// was given, and its audit entry counts what went.
+    static let erasure = ErasureOrder(prepare: { templates in ([UInt8(templates.count)], []) }) { erased in
+        NewAuditEntry(organization: nil, actorID: nil, actor: "test", action: "erasure", detail: "\(erased.faces.count) faces erased")
+    }
+
     static func organization(_ store: any DataStore, named name: String = "org") async throws -> Organization {
         if let existing = try await store.organization(named: name) { return existing }
         return try await store.createOrganization(name: name)

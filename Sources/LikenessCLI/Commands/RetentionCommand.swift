@@ -15,8 +15,7 @@ struct RetentionCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingWithExitCode2 {
                 let gallery = try await data.openGallery()
-                let retention = Retention(gallery: gallery, audit: AuditLog(store: gallery.store),
-                                          uploads: data.directory.root.appendingPathComponent("uploads"))
+                let retention = Retention(gallery: gallery, audit: AuditLog(store: gallery.store))
                 let swept = try await retention.sweep()
                 if swept.isEmpty {
                     print("Nothing is held past its collection's retention.")

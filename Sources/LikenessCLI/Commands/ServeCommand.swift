@@ -45,6 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
+            let lock = try data.lockEmbeddedDirectory(refusal: "stop it first, or give this one another --data")
+            defer { if let lock { close(lock) } }
             let opened = try await data.open()
             let gallery = opened.gallery
             let governance = gallery.store
@@ -52,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await firstStart(accounts: accounts, governance: governance)
             let fetcher = ImageFetcher()
             let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
-                                  directory: data.directory.root.appendingPathComponent("uploads"), audit: accounts.audit)
+                                  directory: data.directory.uploads, audit: accounts.audit)
             let bands = try await governance.bandThresholds() ?? .standard
             let searcher = FaceSearcher(gallery: gallery, pool: pool, bands: bands,
                                         fusedBands: try await governance.fusedBands() ?? .standard)
@@ -60,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
                 gallery: gallery, accounts: accounts,
                 search: AccountableSearch(searcher: searcher, store: governance, audit: accounts.audit),
                 requests: SubjectRequests(governance: governance, rights: SubjectRights(
-                    searcher: searcher, gallery: gallery, audit: accounts.audit, uploads: uploads.directory)),
+                    searcher: searcher, gallery: gallery, audit: accounts.audit)),
                 uploads: uploads, bands: bands)
             // The audit chain's head is signed on starting, before serving, then every 10
             // minutes when it moved, so that removing or rewriting entries older than that shows
@@ -68,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             let checkpoints = try AuditCheckpoints(store: governance, directory: data.directory)
             do { try await checkpoints.makeIfHeadMoved() } catch { Output.error("audit checkpoint failed: \(error)") }
             let logger = Logger(label: "likeness")
-            let retention = Retention(gallery: gallery, audit: accounts.audit, uploads: uploads.directory)
+            let retention = Retention(gallery: gallery, audit: accounts.audit)
             // In start order; the group shuts them down in reverse, after the HTTP server.
             let background: [any Service] = opened.connections + [
                 RetentionService(retention: retention, requests: services.requests, logger: logger),

@@ -65,8 +65,7 @@ struct SubjectCommand: AsyncParsableCommand {
             let rights = SubjectRights(
                 searcher: FaceSearcher(gallery: gallery, pool: pool, bands: try await gallery.store.bandThresholds() ?? .standard,
                                        fusedBands: try await gallery.store.fusedBands() ?? .standard),
-                gallery: gallery, audit: AuditLog(store: governance),
-                uploads: data.directory.root.appendingPathComponent("uploads"))
+                gallery: gallery, audit: AuditLog(store: governance))
             return (rights, Accounts.Caller(account: account, address: "cli"), [UInt8](bytes), pool)
         }
     }

@@ -56,6 +56,14 @@ struct DataOptions: ParsableArguments {
         return Backends.Opened(gallery: gallery, connections: [])
     }
 
+    /// Takes the embedded data directory's server lock (`DataDirectory.serverLock`), made if
+    /// absent; nil for the scale-out store, whose machines share no data directory files.
+    func lockEmbeddedDirectory(refusal: String) throws -> Int32? {
+        guard try scaleOut == nil else { return nil }
+        try directory.create()
+        return try directory.lockForExclusiveUse(refusal: refusal)
+    }
+
     /// The database alone, without the index: for settings such as the calibrated bands.
     func openStore() async throws -> any DataStore {
         if let scaleOut = try scaleOut { return try await PostgresGalleryStore(url: scaleOut.store) }

@@ -1,0 +1,42 @@
+import Foundation
+import LikenessCore
+
+/// What an erasure writes in its own transaction besides deleting: the audit entry, the
+/// suppression list's new entries, and a journal entry saying what is left to do outside the
+/// database (the index, held files, the erasure log). A crash after the transaction leaves
+/// the journal entry, and the next start finishes the erasure from it; a crash before leaves
+/// nothing changed. So an erasure is never half done, and never done without its audit entry.
+public struct ErasureOrder: Sendable {
+    /// Given the templates of the faces about to be erased (read in the transaction): the
+    /// journal's record of them (opaque to the store: keyed digests, never the templates) and
+    /// the sealed templates to add to the suppression list, if the person asked for that.
+    public var prepare: @Sendable (_ templates: [FaceTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]])
+    /// Whose suppression list takes the sealed templates, under which reference.
+    public var suppressionOwner: (organization: OrganizationID, reference: String)?
+    /// The audit entry, written from what was erased.
+    public var audit: @Sendable (ErasedFaces) -> NewAuditEntry
+
+    public init(prepare: @escaping @Sendable ([FaceTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]]),
+                suppressionOwner: (organization: OrganizationID, reference: String)? = nil,
+                audit: @escaping @Sendable (ErasedFaces) -> NewAuditEntry) {
+        self.prepare = prepare
+        self.suppressionOwner = suppressionOwner
+        self.audit = audit
+    }
+}
+
+/// An erasure whose database transaction committed but whose work outside the database
+/// (index, held files, erasure log) may not be done yet.
+public struct UnfinishedErasure: Sendable {
+    public var id: Int64
+    /// The `ErasureOrder`'s record.
+    public var record: [UInt8]
+    /// Where the images deleted with the faces were: held copies among them are removed.
+    public var deletedImageLocations: [String]
+
+    public init(id: Int64, record: [UInt8], deletedImageLocations: [String]) {
+        self.id = id
+        self.record = record
+        self.deletedImageLocations = deletedImageLocations
+    }
+}
