@@ -5,9 +5,12 @@ import LikenessStore
 
 /// Every erasure, kept outside the database, so that restoring a backup taken before it
 /// erases the person again instead of bringing them back. A line per erasure, appended and
-/// never rewritten. Faces are named by a keyed digest of their template (HMAC-SHA256 under a
-/// key of the data directory's), so the log holds no template and cannot be matched against
-/// a face without that key; the suppression list's additions are kept as sealed there.
+/// never rewritten. Faces are named by a keyed digest of their ID and template (HMAC-SHA256
+/// under a key of the data directory's), so the log holds no template and cannot be matched
+/// against a face without that key. The ID is in it because the log names stored rows: a
+/// backup's copy of an erased face has both, while the same photo ingested again later (which
+/// only the suppression list may refuse) is a new face. The suppression list's additions are
+/// kept as sealed in the database.
 public struct ErasureLog: Sendable {
     public struct Entry: Codable, Sendable, Equatable {
         /// Unique per erasure: the journal may hand the same erasure over twice after a crash.
@@ -44,9 +47,11 @@ public struct ErasureLog: Sendable {
         ErasureLog(file: directory.erasureLog, keyBytes: try KeyFile.load(directory.erasureLogKey))
     }
 
-    /// The keyed digest naming a face's template in the log.
-    public func digest(_ template: FaceTemplate) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: template.bytes, using: key)).hexString
+    /// The keyed digest naming a stored face in the log.
+    public func digest(face: FaceID, template: FaceTemplate) -> String {
+        var message = withUnsafeBytes(of: face.bigEndian) { Array($0) }
+        message += template.bytes
+        return Data(HMAC<SHA256>.authenticationCode(for: message, using: key)).hexString
     }
 
     /// Appends an entry and flushes it to disk before returning.

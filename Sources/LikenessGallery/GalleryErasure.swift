@@ -28,11 +28,12 @@ extension Gallery {
                       suppressFor owner: (organization: OrganizationID, reference: String)? = nil,
                       audit: @escaping @Sendable (ErasedFaces) -> NewAuditEntry) async throws -> Erased {
         if owner != nil, suppressionKey == nil { throw StoreError.unavailable("this gallery keeps no suppression list") }
-        let order = ErasureOrder(prepare: { [erasureLog, suppressionKey] templates in
-            let sealed = owner == nil ? [] : try templates.map { try suppressionKey!.seal($0) }
+        let order = ErasureOrder(prepare: { [erasureLog, suppressionKey] faces in
+            let sealed = owner == nil ? [] : try faces.map { try suppressionKey!.seal($0.template) }
             guard let erasureLog else { return ([], sealed) }
             let entry = ErasureLog.Entry(
-                id: UUID().uuidString, at: Date(), faces: templates.map(erasureLog.digest), request: request,
+                id: UUID().uuidString, at: Date(), faces: faces.map { erasureLog.digest(face: $0.face, template: $0.template) },
+                request: request,
                 suppressions: owner.map { owner in
                     sealed.map { ErasureLog.SealedSuppression(organization: owner.organization, reference: owner.reference, sealed: $0) }
                 } ?? [])
@@ -91,7 +92,7 @@ extension Gallery {
         while true {
             let page = try await store.templates(after: after, limit: 10_000)
             guard let last = page.last else { break }
-            found += page.filter { erased.contains(erasureLog.digest($0.template)) }.map(\.id)
+            found += page.filter { erased.contains(erasureLog.digest(face: $0.id, template: $0.template)) }.map(\.id)
             after = last.id
         }
         for (organization, additions) in Dictionary(grouping: entries.flatMap(\.suppressions), by: \.organization) {

@@ -7,21 +7,32 @@ import LikenessCore
 /// the journal entry, and the next start finishes the erasure from it; a crash before leaves
 /// nothing changed. So an erasure is never half done, and never done without its audit entry.
 public struct ErasureOrder: Sendable {
-    /// Given the templates of the faces about to be erased (read in the transaction): the
+    /// Given the faces about to be erased with their templates (read in the transaction): the
     /// journal's record of them (opaque to the store: keyed digests, never the templates) and
     /// the sealed templates to add to the suppression list, if the person asked for that.
-    public var prepare: @Sendable (_ templates: [FaceTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]])
+    public var prepare: @Sendable (_ faces: [ErasedTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]])
     /// Whose suppression list takes the sealed templates, under which reference.
     public var suppressionOwner: (organization: OrganizationID, reference: String)?
     /// The audit entry, written from what was erased.
     public var audit: @Sendable (ErasedFaces) -> NewAuditEntry
 
-    public init(prepare: @escaping @Sendable ([FaceTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]]),
+    public init(prepare: @escaping @Sendable ([ErasedTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]]),
                 suppressionOwner: (organization: OrganizationID, reference: String)? = nil,
                 audit: @escaping @Sendable (ErasedFaces) -> NewAuditEntry) {
         self.prepare = prepare
         self.suppressionOwner = suppressionOwner
         self.audit = audit
+    }
+}
+
+/// A face about to be erased, with its index template.
+public struct ErasedTemplate: Sendable, Equatable {
+    public var face: FaceID
+    public var template: FaceTemplate
+
+    public init(face: FaceID, template: FaceTemplate) {
+        self.face = face
+        self.template = template
     }
 }
 

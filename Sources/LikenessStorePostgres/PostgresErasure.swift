@@ -50,10 +50,11 @@ extension PostgresGalleryStore {
     private static func prepare(_ order: ErasureOrder, on connection: PostgresConnection,
                                 templatesOf query: PostgresQuery) async throws -> [UInt8] {
         let templates = try await connection.rows(query).map { row in
+            let face = try row.value("id", as: FaceID.self)
             guard let template = FaceTemplate(bytes: try row.bytes("template")) else {
-                throw StoreError.damaged("face \(try row.value("id", as: FaceID.self)) has a template of the wrong size")
+                throw StoreError.damaged("face \(face) has a template of the wrong size")
             }
-            return template
+            return ErasedTemplate(face: face, template: template)
         }
         let prepared = try order.prepare(templates)
         if let owner = order.suppressionOwner {

@@ -55,7 +55,7 @@ extension SQLiteGalleryStore {
             guard let template = FaceTemplate(bytes: [UInt8](row["template"] as Data)) else {
                 throw StoreError.damaged("face \(row["id"] as FaceID) has a template of the wrong size")
             }
-            return template
+            return ErasedTemplate(face: row["id"], template: template)
         }
         let prepared = try order.prepare(templates)
         if let owner = order.suppressionOwner {

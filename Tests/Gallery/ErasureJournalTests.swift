@@ -48,7 +48,7 @@ import TestSupport
         let erasedFace = try await gallery.store.templates(after: 0, limit: 1)[0]
         let log = try ErasureLog.load(in: layout)
         // The transaction commits, then the process dies: nothing past the database is done.
-        let entry = ErasureLog.Entry(id: "crashed", at: Date(), faces: [log.digest(erasedFace.template)], request: nil, suppressions: [])
+        let entry = ErasureLog.Entry(id: "crashed", at: Date(), faces: [log.digest(face: erasedFace.id, template: erasedFace.template)], request: nil, suppressions: [])
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         let record = [UInt8](try encoder.encode(entry))

@@ -177,7 +177,7 @@ import TestSupport
             let store = try await database.open()
             let press = try await Samples.collection(store)
             let pair = try await Samples.store(store, in: press.id, sha256: "pair", seeds: [1, 2])
-            let given = Mutex<[FaceTemplate]>([])
+            let given = Mutex<[ErasedTemplate]>([])
             let order = ErasureOrder(prepare: { templates in
                 given.withLock { $0 = templates }
                 return ([7, 7], templates.map { _ in [0xAB] })
@@ -188,7 +188,8 @@ import TestSupport
 
             _ = try await store.eraseFaces(pair.faces, order)
             // The order saw the very templates erased, and everything it asked for committed with them.
-            #expect(given.withLock { $0 } == [StoreSamples.face(1).template, StoreSamples.face(2).template])
+            #expect(given.withLock { $0 } == [ErasedTemplate(face: pair.faces[0], template: StoreSamples.face(1).template),
+                                               ErasedTemplate(face: pair.faces[1], template: StoreSamples.face(2).template)])
             #expect(try await store.suppressions(of: press.organization).map(\.sealedTemplate) == [[0xAB], [0xAB]])
             #expect(try await store.latestAuditEntries(organization: press.organization, limit: 1).first?.entry.detail == "2 faces, 1 images")
             let unfinished = try await store.unfinishedErasures()

@@ -1,0 +1,248 @@
+"""kill -9 at random points during searches, uploads, erasures, retention sweeps and index writes.
+
+Run by scripts/test/crash-matrix.sh:
+    crash_matrix.py LIKENESS_BINARY FIXTURES_DIR WORK_DIR KILLS [SEED]
+
+Each round starts one operation on an embedded data directory and kills its process (the
+server, or the CLI command doing it) with SIGKILL after a random delay. After each kill:
+- `likeness check` passes: the index holds exactly the database's faces (after the replay a
+  restarted server makes), no erasure is left half done, and no erased face is back;
+- `likeness audit verify` passes;
+- every search whose answer reached the client has its audit entry;
+- an erasure happened wholly (the person's faces gone, one more erasure audit entry) or not at
+  all (the same faces, no new entry); the same for a retention sweep.
+Exits non-zero, saying what failed, on the first failed check. The seed is printed so that a
+failure can be replayed.
+"""
+import csv, io, json, os, random, signal, socket, sqlite3, subprocess, sys, threading, time, urllib.error, urllib.request, uuid
+
+binary, fixtures, work = sys.argv[1:4]
+kills = int(sys.argv[4])
+seed = int(sys.argv[5]) if len(sys.argv) > 5 else random.randrange(1 << 30)
+rng = random.Random(seed)
+data = os.path.join(work, "data")
+backend = ["--data", data]
+database = os.path.join(data, "likeness.sqlite")
+person = ["img16.jpg", "img17.jpg"]  # whom img61.jpg finds; erased and ingested again, round after round
+uploads = ["img5.jpg", "img6.jpg", "img10.jpg", "img11.jpg", "img12.jpg", "img42.jpg", "img43.jpg", "img44.jpg", "img46.jpg"]
+
+
+def fail(message):
+    sys.exit(f"crash matrix (seed {seed}): {message}")
+
+
+def likeness(*arguments, expect=0):
+    result = subprocess.run([binary, *arguments, *backend], capture_output=True, text=True, timeout=600)
+    if expect is not None and result.returncode != expect:
+        fail(f"likeness {' '.join(arguments)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+durations = {}  # how long each command took when it was not killed: kill points are drawn within it
+
+
+def killed_during(arguments):
+    """Starts `likeness ARGUMENTS` and kills it with SIGKILL at a random point of its usual run."""
+    command = arguments[0]
+    delay = rng.uniform(0.0, durations.get(command, 3.0) * 1.1)
+    started = time.monotonic()
+    process = subprocess.Popen([binary, *arguments, *backend], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        process.wait(timeout=delay)
+        durations[command] = time.monotonic() - started
+        return f"finished in {durations[command]:.2f} s"
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        return f"killed at {delay:.2f} s"
+
+
+def audit():
+    rows = csv.DictReader(io.StringIO(likeness("audit", "export", "--format", "csv").stdout))
+    return [(int(row["id"]), row["action"]) for row in rows if row["id"].isdigit()]
+
+
+def person_faces():
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        return sorted(row[0] for row in db.execute(
+            "SELECT f.id FROM face f JOIN image i ON i.id = f.image_id WHERE i.location LIKE '%/img16.jpg' OR i.location LIKE '%/img17.jpg'"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([binary, "serve", "--port", str(self.port), "--workers", "1", *backend],
+                                        stdout=open(os.path.join(work, "server.log"), "a"), stderr=subprocess.STDOUT)
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    return
+            except (urllib.error.URLError, OSError):
+                if self.process.poll() is not None:
+                    fail("the server exited on starting:\n" + open(os.path.join(work, "server.log")).read()[-3000:])
+                time.sleep(0.1)
+        fail("the server did not answer /healthz")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+
+def call(base, method, path, body=None, key=None, content_type="application/json", cookie=None, csrf=None):
+    headers = {"Authorization": "Bearer " + key} if key else {}
+    if cookie:
+        headers.update({"Cookie": cookie, "X-CSRF-Token": csrf})
+    if body is not None and content_type == "application/json":
+        body = json.dumps(body).encode()
+    if body is not None:
+        headers["Content-Type"] = content_type
+    request = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, response.headers, json.load(response)
+
+
+def multipart(fields, files):
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    for name, path in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{os.path.basename(path)}"\r\n'
+                     f'Content-Type: image/jpeg\r\n\r\n'.encode() + open(path, "rb").read() + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def api_key(base, username, password):
+    _, headers, session = call(base, "POST", "/api/v1/session", {"username": username, "password": password})
+    cookie = headers["Set-Cookie"].split(";")[0]
+    return call(base, "POST", "/api/v1/api-keys", {"label": "crash matrix"}, cookie=cookie, csrf=session["csrf_token"])[2]["key"]
+
+
+def check_consistent(after):
+    result = likeness("check", expect=None)
+    if result.returncode != 0:
+        fail(f"after {after}: likeness check failed:\n{result.stdout}\n{result.stderr}")
+    result = likeness("audit", "verify", expect=None)
+    if result.returncode != 0:
+        fail(f"after {after}: likeness audit verify failed:\n{result.stdout}\n{result.stderr}")
+
+
+def round_search(keys, delay):
+    """Searches one after another until the server is killed; every answered one must be audited."""
+    server = Server()
+    answered, stop = [], threading.Event()
+    body, content_type = multipart({"case_number": "CRASH-1", "purpose": "criminal_investigation", "top": "5"},
+                                   [("photo", os.path.join(fixtures, "img61.jpg"))])
+
+    def searches():
+        while not stop.is_set():
+            try:
+                status, _, result = call(server.base, "POST", "/api/v1/searches", body, key=keys["ivy"], content_type=content_type)
+                if status == 201:
+                    answered.append(result["audit_entry"])
+            except (urllib.error.URLError, OSError, ValueError):
+                return
+
+    thread = threading.Thread(target=searches)
+    thread.start()
+    time.sleep(delay)
+    server.kill()
+    stop.set()
+    thread.join()
+    logged = {entry for entry, action in audit() if action == "search"}
+    missing = [entry for entry in answered if entry not in logged]
+    if missing:
+        fail(f"searches answered before the kill have no audit entry: {missing}")
+    return f"killed at {delay:.2f} s, {len(answered)} searches answered, each audited"
+
+
+def round_upload(keys, collection, delay):
+    server = Server()
+    photos = rng.sample(uploads, 2)
+    body, content_type = multipart({}, [("files", os.path.join(fixtures, photo)) for photo in photos])
+    try:
+        call(server.base, "POST", f"/api/v1/collections/{collection}/uploads", body, key=keys["ada"], content_type=content_type)
+    except (urllib.error.URLError, OSError):
+        pass
+    time.sleep(delay)
+    server.kill()
+    return f"upload of {', '.join(photos)} killed at {delay:.2f} s"
+
+
+def round_erasure():
+    if not person_faces():
+        likeness("ingest", *[os.path.join(fixtures, photo) for photo in person], "--collection", "press")
+    before, erasures = person_faces(), sum(1 for _, action in audit() if action == "erasure")
+    outcome = killed_during(["subject", "erase", os.path.join(fixtures, "img61.jpg"), "--user", "ada", "--reference",
+                            f"SAR-{uuid.uuid4().hex[:6]}", "--identity-checked", "document_seen", "--confirm"])
+    likeness("check")  # a start: finishes what the journal holds
+    after, now = person_faces(), sum(1 for _, action in audit() if action == "erasure")
+    if after == before and now == erasures:
+        return f"erasure {outcome} before its transaction: nothing erased"
+    if not after and now == erasures + 1:
+        return f"erasure {outcome} after its transaction: {len(before)} faces erased, audited once"
+    fail(f"erasure half done: faces {before} -> {after}, erasure entries {erasures} -> {now}")
+
+
+def round_retention():
+    likeness("ingest", *[os.path.join(fixtures, photo) for photo in rng.sample(uploads, 2)], "--collection", "short")
+    with sqlite3.connect(database, timeout=30) as db:  # as if ingested 40 days ago
+        db.execute("UPDATE image SET ingested_at = datetime('now', '-40 days') WHERE collection_id = "
+                   "(SELECT id FROM collection WHERE name = 'short')")
+    def held():
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+            return db.execute("SELECT COUNT(*) FROM image i JOIN collection c ON c.id = i.collection_id WHERE c.name = 'short'").fetchone()[0]
+    before = held()
+    outcome = killed_during(["retention", "sweep"])
+    likeness("check")
+    after = held()
+    if after not in (0, before):
+        fail(f"retention sweep half done: {before} -> {after} images")
+    return f"retention sweep {outcome}: {before - after} of {before} images erased"
+
+
+def round_persist():
+    return f"reindex {killed_during(['reindex'])}"
+
+
+def main():
+    os.makedirs(data)
+    print(f"crash matrix: {kills} kills, seed {seed}", flush=True)
+    passwords = {}
+    for username, role in [("ada", "admin"), ("ivy", "investigator")]:
+        out = likeness("admin", "create", username, "--organization", "Archive", "--role", role).stdout
+        passwords[username] = out.split("One-time password: ")[1].strip()
+    likeness("collection", "create", "press", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB")
+    likeness("collection", "create", "short", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB",
+             "--retention-days", "30")
+    likeness("ingest", *[os.path.join(fixtures, photo) for photo in uploads[:4] + person], "--collection", "press")
+    server = Server()
+    keys = {name: api_key(server.base, name, password) for name, password in passwords.items()}
+    collection = next(c["id"] for c in call(server.base, "GET", "/api/v1/collections", key=keys["ada"])[2]["collections"]
+                      if c["name"] == "press")
+    server.kill()
+
+    kinds = ["search", "upload", "erasure", "retention", "persist"]
+    for number in range(kills):
+        kind = kinds[number % len(kinds)]
+        if kind == "search":
+            what = round_search(keys, rng.uniform(0.5, 4.0))
+        elif kind == "upload":
+            what = round_upload(keys, collection, rng.uniform(0.0, 3.0))
+        elif kind == "erasure":
+            what = round_erasure()
+        elif kind == "retention":
+            what = round_retention()
+        else:
+            what = round_persist()
+        check_consistent(what)
+        print(f"  ok  kill {number + 1:3d} ({kind}): {what}; check and audit verify pass", flush=True)
+    print(f"crash matrix: {kills} kills survived (seed {seed})")
+
+
+main()
