@@ -23,13 +23,24 @@ public enum Subprocess {
         let err = (process.standardError as! Pipe).fileHandleForReading
         // Read both pipes while the process runs so neither fills up and blocks it.
         nonisolated(unsafe) var errData = Data()
-        let errReader = Thread { errData = err.readDataToEndOfFile() }
+        let errReader = Thread { errData = drain(err) }
         errReader.start()
-        let outData = out.readDataToEndOfFile()
+        let outData = drain(out)
         process.waitUntilExit()
         while !errReader.isFinished { usleep(1000) }
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Everything until end of file. `FileHandle.readDataToEndOfFile` traps on EINTR, which a
+    /// signal to the test process (a child's exit, under load) can cause; this reads again.
+    static func drain(_ handle: FileHandle) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 { data.append(contentsOf: buffer[0..<count]) } else if count == 0 || errno != EINTR { return data }
+        }
     }
 
     public static func start(_ executable: String, _ arguments: [String]) throws -> Process {
