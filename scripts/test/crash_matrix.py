@@ -42,9 +42,11 @@ durations = {}  # how long each command took when it was not killed: kill points
 
 
 def killed_during(arguments):
-    """Starts `likeness ARGUMENTS` and kills it with SIGKILL at a random point of its usual run."""
+    """Starts `likeness ARGUMENTS` and kills it with SIGKILL at a random point of its usual run:
+    in its second half, since the first is mostly loading the models."""
     command = arguments[0]
-    delay = rng.uniform(0.0, durations.get(command, 3.0) * 1.1)
+    usual = durations.get(command, 3.0)
+    delay = rng.uniform(0.5 * usual, 1.05 * usual)
     started = time.monotonic()
     process = subprocess.Popen([binary, *arguments, *backend], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
