@@ -64,14 +64,15 @@ run: build-release
 # Unit, HTTP and CLI tests, with a throwaway PostgreSQL and milvus-lite for the store and index
 # contract suites; two servers and two workers sharing them (scale-out.sh); the index contract
 # suite again on the real Milvus 2.3.5 server (as root, in a network namespace); then the browser test
-# (chromium at desktop and 375×812 phone sizes) and schemathesis against /openapi.json, each on a
-# server of its own.
+# (chromium at desktop and 375×812 phone sizes), schemathesis against /openapi.json, and
+# decompression bombs against a server capped at 2 GiB of address space, each on a server of its own.
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh scripts/test/scale-out.sh "$$(swift build --show-bin-path)/likeness"
 	scripts/test/milvus-server.sh swift test --skip-build --filter VectorIndexContractTests
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/bombs.sh "$$(swift build --show-bin-path)/likeness"
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh
