@@ -65,9 +65,9 @@ run: build-release
 # contract suites; two servers and two workers sharing them (scale-out.sh); the index contract
 # suite again on the real Milvus 2.3.5 server (as root, in a network namespace); 15 kill -9
 # points during searches, uploads, erasures, sweeps and index writes (crash-matrix.sh; 50 and
-# more with its second argument); then the browser test
-# (chromium at desktop and 375×812 phone sizes) and schemathesis against /openapi.json, each on a
-# server of its own.
+# more with its second argument); then the browser test (chromium at desktop and 375×812 phone
+# sizes), schemathesis against /openapi.json, and decompression bombs against a server capped
+# at 2 GiB of address space, each on a server of its own.
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh scripts/test/scale-out.sh "$$(swift build --show-bin-path)/likeness"
@@ -75,6 +75,7 @@ test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/crash-matrix.sh "$$(swift build --show-bin-path)/likeness" 15
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/bombs.sh "$$(swift build --show-bin-path)/likeness"
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh

@@ -24,7 +24,8 @@ public enum UploadFolder {
     /// Unpacks the image and video entries of `archive` into a new folder beside it, each as
     /// `00001-name.ext` (entry names are never paths: nothing lands outside the folder, and
     /// links, devices and folders are not unpacked), then removes the archive. Anything over a
-    /// limit, or a damaged archive, removes what was unpacked and throws, naming the entry.
+    /// limit, an archive inside it, or a damaged archive, removes what was unpacked and throws,
+    /// naming the entry.
     /// Returns the folder.
     @discardableResult
     public static func unpack(_ archive: URL, limits: Limits = Limits()) throws -> URL {
@@ -40,6 +41,12 @@ public enum UploadFolder {
                 entries += 1
                 guard entries <= limits.entries else {
                     throw IngestError("\(archive.lastPathComponent): more than \(limits.entries) entries")
+                }
+                // Not unpacked: zips of zips are how a bomb multiplies. Nor passed over unsaid, as
+                // other names are: the uploader would not know where its photos went.
+                if entry.isRegularFile, isArchiveName(entry.path) {
+                    throw IngestError("\(archive.lastPathComponent)!/\(entry.path): an archive inside an archive is not unpacked; "
+                                      + "upload it on its own")
                 }
                 let isVideo = IngestInputs.isVideoName(entry.path)
                 guard entry.isRegularFile, isVideo || IngestInputs.isImageName(entry.path) else {

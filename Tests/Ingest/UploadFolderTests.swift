@@ -50,4 +50,22 @@ import TestSupport
         #expect("\(error)".hasSuffix(message), "\(label): \(error)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [archive.lastPathComponent], "\(label)")
     }
+
+    /// A zip holding a photo and a zip (the shape of a nested zip bomb) is refused naming the
+    /// inner archive, rather than unpacked to the photo alone with the rest passed over unsaid.
+    @Test func anArchiveInsideTheArchiveIsRefusedNamingIt() throws {
+        let folder = try Fixtures.scratchDirectory()
+        let archive = folder.appendingPathComponent("0000-box.zip")
+        let made = try Subprocess.run("/usr/bin/python3", ["-c", """
+            import io, sys, zipfile
+            inner = io.BytesIO()
+            with zipfile.ZipFile(inner, 'w') as z: z.write(sys.argv[2], 'img17.jpg')
+            with zipfile.ZipFile(sys.argv[1], 'w') as z:
+                z.write(sys.argv[2], 'img17.jpg'); z.writestr('more/photos.zip', inner.getvalue())
+            """, archive.path, Fixtures.face("img17.jpg")])
+        try #require(made.status == 0, "\(made.stderr)")
+        let error = try #require(throws: (any Error).self) { try UploadFolder.unpack(archive) }
+        #expect("\(error)" == "0000-box.zip!/more/photos.zip: an archive inside an archive is not unpacked; upload it on its own")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [archive.lastPathComponent])
+    }
 }

@@ -65,7 +65,7 @@ public final class Uploads: Sendable {
             let name = String(format: "%04d-", number) + UploadFolder.safeName(file.filename)
             let copy = try PrivateFile.create(atPath: folder.appendingPathComponent(name).path)
             defer { try? copy.close() }
-            try copy.write(contentsOf: file.bytes)
+            try file.content.withUnsafeReadableBytes { try copy.write(contentsOf: $0) }
         }
         let status = UploadStatus(id: String(id), collection: collection, account: caller.account.id, files: files.count,
                                   state: .running, progress: IngestProgress(total: nil))

@@ -33,7 +33,11 @@ struct UploadedFile: Sendable {
     var field: String
     var filename: String
     var contentType: String?
-    var bytes: [UInt8]
+    /// A slice of the request body's buffer (not a copy: see MultipartForm).
+    var content: ByteBuffer
+
+    /// The content as an array: a copy, for the small files (probes, selfies) read as one.
+    var bytes: [UInt8] { Array(buffer: content) }
 }
 
 extension Request {
@@ -58,7 +62,7 @@ extension Request {
             guard let boundary = Self.parameter("boundary", in: contentType) else {
                 throw GovernanceError.invalid(FieldErrors("body", "multipart/form-data without a boundary"))
             }
-            return try MultipartForm.parse(Array(buffer.readableBytesView), boundary: boundary)
+            return try MultipartForm.parse(buffer, boundary: boundary)
         }
         if contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") || contentType.isEmpty {
             return FormBody(fields: Self.urlEncoded(String(buffer: buffer)))

@@ -21,7 +21,7 @@ struct SearchAPIController {
         let form = try await request.form(limit: Limits.probeBytes)
         let justification = try SearchJustification(caseNumber: form["case_number"], purpose: form["purpose"],
                                                     purposeText: form["purpose_text"], offence: form["offence"])
-        guard let photo = form.file("photo"), !photo.bytes.isEmpty else {
+        guard let photo = form.file("photo"), photo.content.readableBytes > 0 else {
             throw GovernanceError.invalid(FieldErrors("photo", "attach the probe photo as a file field named 'photo'"))
         }
         let outcome = try await services.search.search(

@@ -38,7 +38,7 @@ struct SearchWebController {
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (caller, form) = try await request.signedInForm(context, limit: Limits.probeBytes)
-        guard let photo = form.file("photo"), !photo.bytes.isEmpty else {
+        guard let photo = form.file("photo"), photo.content.readableBytes > 0 else {
             throw GovernanceError.invalid(FieldErrors("photo", "choose or take a photo"))
         }
         return try await results(photo: photo.bytes, probeToken: nil, form: form, caller: caller, context: context)
