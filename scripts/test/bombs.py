@@ -399,6 +399,15 @@ class Run:
             return status, problem_text(text), None
         return send
 
+    def declared_only(self, path, key, length):
+        """Headers declaring `length` bytes and no body at all: only a refusal from the header
+        answers before the timeout."""
+        def send():
+            status, text = request(self.base, "POST", path, (), length,
+                                   {"Content-Type": "multipart/form-data; boundary=b", "Authorization": "Bearer " + key}, timeout=15)
+            return status, problem_text(text), None
+        return send
+
     def cli_ingest(self, file):
         """`likeness ingest FILE` under the server's address-space cap; its peak RSS is its own."""
         def send():
@@ -444,6 +453,9 @@ class Run:
         self.attempt("4 GB sparse .jpg", "search", self.search("sparse.jpg", bombs["4 GB sparse .jpg"]),
                      ["larger than the limit of 20 MB"])
         self.attempt("4 GB sparse .jpg", "upload", self.upload([("sparse.jpg", bombs["4 GB sparse .jpg"])]),
+                     ["larger than the limit of 512 MB"])
+        self.attempt("4 GB declared, none sent", "upload",
+                     self.declared_only(f"/api/v1/collections/{self.collection}/uploads", self.admin, 4 << 30),
                      ["larger than the limit of 512 MB"])
         self.attempt("4 GB sparse .jpg", "CLI ingest", self.cli_ingest(bombs["4 GB sparse .jpg"]),
                      ["over the 100 MB limit"])

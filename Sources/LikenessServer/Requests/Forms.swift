@@ -50,13 +50,17 @@ extension Request {
     }
 
     /// Reads an `application/x-www-form-urlencoded` or `multipart/form-data` body of at most `limit` bytes.
+    /// A body whose declared length is over the limit is refused before any of it is read.
     func form(limit: Int) async throws -> FormBody {
         let contentType = headers[.contentType] ?? ""
+        let tooLarge = GovernanceError.invalid(FieldErrors(
+            "body", "larger than the limit of \(limit >> 20 > 0 ? "\(limit >> 20) MB" : "\(limit >> 10) KB")"))
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit { throw tooLarge }
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
         } catch {
-            throw GovernanceError.invalid(FieldErrors("body", "larger than the limit of \(limit >> 20 > 0 ? "\(limit >> 20) MB" : "\(limit >> 10) KB")"))
+            throw tooLarge
         }
         if contentType.lowercased().hasPrefix("multipart/form-data") {
             guard let boundary = Self.parameter("boundary", in: contentType) else {
