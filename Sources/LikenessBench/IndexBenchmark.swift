@@ -193,13 +193,13 @@ public struct BenchmarkError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// This process's memory use, from /proc/self/status (0 where unavailable).
-enum ProcessMemory {
-    static func residentBytes() -> Int { statusField("VmRSS:") }
-    static func peakResidentBytes() -> Int { statusField("VmHWM:") }
+/// A process's memory use (this one's by default), from /proc/PID/status (0 where unavailable).
+public enum ProcessMemory {
+    public static func residentBytes(of process: Int32? = nil) -> Int { statusField("VmRSS:", of: process) }
+    public static func peakResidentBytes(of process: Int32? = nil) -> Int { statusField("VmHWM:", of: process) }
 
-    private static func statusField(_ name: String) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    private static func statusField(_ name: String, of process: Int32?) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.map(String.init) ?? "self")/status", encoding: .utf8)) ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
               let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
         return kilobytes * 1024

@@ -27,6 +27,23 @@ import TestSupport
         let outcomes = await videos.all(engines + 2)
         #expect(outcomes.allSatisfy { $0 }, "video jobs that held their engine without a search getting through: \(outcomes)")
     }
+
+    /// What a job captured (a search's decoded probe) is released once the job has run: the
+    /// queue once kept its last 1,024 jobs, and a server grew by a probe per search.
+    @Test func aJobsCapturesAreReleasedOnceItHasRun() async throws {
+        let pool = EnginePool(size: 1) { FakeFaceEngine() }
+        defer { pool.shutdown() }
+        final class Probe: Sendable {}
+        weak var released: Probe?
+        do {
+            let probe = Probe()
+            released = probe
+            try await pool.run { _ in _ = probe }
+        }
+        // The engine's thread drops the job just after resuming the search.
+        for _ in 0..<100 where released != nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(released == nil)
+    }
 }
 
 /// Set once the search has finished; video jobs wait for it.

@@ -10,7 +10,7 @@ import LikenessStore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure ingest and search speed on this machine.",
-        subcommands: [IngestBench.self, SearchBench.self, HTTPBench.self, ErasureBench.self])
+        subcommands: [IngestBench.self, SearchBench.self, HTTPBench.self, SoakBench.self, ErasureBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {
@@ -125,7 +125,7 @@ struct SearchBench: AsyncParsableCommand {
             print("")
             let data = URL(fileURLWithPath: "bench-data/search-\(size)")
             try await Self.buildGallery(at: data, size: size)
-            _ = try await HTTPBench.benchKey(data: data)  // makes the benchmark investigator
+            _ = try await HTTPBench.benchKey(data: data, role: .investigator)  // makes the benchmark investigator
             var wall: [Double] = []
             for _ in 0..<runs {
                 let started = ContinuousClock.now
@@ -151,7 +151,8 @@ struct SearchBench: AsyncParsableCommand {
     /// A gallery of `size` synthetic templates, one face per image, built once and reused.
     static func buildGallery(at data: URL, size: Int) async throws {
         let gallery = try await Backends.embedded(in: DataDirectory(data))
-        if try await gallery.store.counts().faces == size { return }
+        // Only the synthetic collection is counted: `bench soak` uploads photos into one of its own.
+        if try await gallery.store.collections(in: nil).first(where: { $0.collection.name == "synthetic" })?.faces == size { return }
         guard try await gallery.store.counts().faces == 0 else {
             throw UsageFailure("\(data.path) holds another gallery; remove it to rebuild")
         }

@@ -31,13 +31,9 @@ struct HTTPBench: AsyncParsableCommand {
         try await failingWithExitCode2 {
             let data = URL(fileURLWithPath: "bench-data/search-\(size)")
             try await SearchBench.buildGallery(at: data, size: size)
-            let key = try await Self.benchKey(data: data)
+            let key = try await Self.benchKey(data: data, role: .investigator)
             let port = try Self.freePort()
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-            server.arguments = ["serve", "--port", "\(port)", "--data", data.path]
-            server.standardOutput = FileHandle.nullDevice
-            try server.run()
+            let server = try Self.startServer(data: data, port: port)
             defer { server.terminate(); server.waitUntilExit() }
 
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -50,13 +46,11 @@ struct HTTPBench: AsyncParsableCommand {
                 let run = try await Self.timedSearches(client, request, concurrency: concurrency, for: .seconds(seconds))
                 try await client.shutdown()
                 let latencies = run.latencies.sorted()
-                func percentile(_ p: Double) -> String {
-                    latencies.isEmpty ? "-" : String(format: "%.0f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000)
-                }
                 print("HTTP search benchmark: \(Machine.current.summary); gallery of \(size) templates; probe \(probe)")
                 print(Output.table(["concurrency", "seconds", "searches", "searches/s", "p50 ms", "p99 ms", "errors"], [[
                     "\(concurrency)", "\(seconds)", "\(latencies.count)",
-                    String(format: "%.1f", Double(latencies.count) / run.elapsed), percentile(0.5), percentile(0.99),
+                    String(format: "%.1f", Double(latencies.count) / run.elapsed),
+                    Self.milliseconds(atPercentile: 0.5, of: latencies), Self.milliseconds(atPercentile: 0.99, of: latencies),
                     "\(run.errors.count)",
                 ]]))
                 for error in Set(run.errors).sorted() { print("error: \(error)") }
@@ -68,20 +62,30 @@ struct HTTPBench: AsyncParsableCommand {
         }
     }
 
-    /// A fresh API key for the gallery's benchmark investigator (made on first use).
-    static func benchKey(data: URL) async throws -> String {
+    /// A fresh API key for the gallery's benchmark account of `role`, `bench-ROLE` (made on first use).
+    static func benchKey(data: URL, role: Role) async throws -> String {
         let gallery = try await Backends.embedded(in: DataDirectory(data))
         let governance = gallery.store
         let accounts = Accounts(store: governance)
         guard let organization = try await governance.organization(named: "bench") else {
             throw UsageFailure("\(data.path) has no 'bench' organisation; remove it to rebuild")
         }
-        var account = try await governance.account(username: "bench-investigator")?.account
+        let username = "bench-\(role.rawValue)"
+        var account = try await governance.account(username: username)?.account
         if account == nil {
-            account = try await accounts.createAccount(in: organization, username: "bench-investigator",
-                                                       password: Secrets.token(), role: .investigator)
+            account = try await accounts.createAccount(in: organization, username: username, password: Secrets.token(), role: role)
         }
-        return try await accounts.createAPIKey(label: "bench http", caller: Accounts.Caller(account: account!, address: "bench")).secret
+        return try await accounts.createAPIKey(label: "bench", caller: Accounts.Caller(account: account!, address: "bench")).secret
+    }
+
+    /// `likeness serve` (this executable) over `data` on a loopback `port`, its output discarded.
+    static func startServer(data: URL, port: Int) throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        server.arguments = ["serve", "--port", "\(port)", "--data", data.path]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        return server
     }
 
     static func freePort() throws -> Int {
@@ -99,20 +103,34 @@ struct HTTPBench: AsyncParsableCommand {
     }
 
     static func searchRequest(base: String, key: String, photo: [UInt8]) -> HTTPClientRequest {
+        multipartRequest(base + "/api/v1/searches", key: key,
+                         fields: [("case_number", "BENCH-1"), ("purpose", "other"), ("purpose_text", "load benchmark"), ("top", "10")],
+                         file: (field: "photo", filename: "probe.jpg", bytes: photo))
+    }
+
+    /// A `multipart/form-data` POST of text fields and one JPEG file, with an API key.
+    static func multipartRequest(_ url: String, key: String, fields: [(String, String)],
+                                 file: (field: String, filename: String, bytes: [UInt8])) -> HTTPClientRequest {
         let boundary = "likeness-bench-boundary"
         var body = ByteBuffer()
-        for (name, value) in [("case_number", "BENCH-1"), ("purpose", "other"), ("purpose_text", "load benchmark"), ("top", "10")] {
+        for (name, value) in fields {
             body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
         }
-        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"probe.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
-        body.writeBytes(photo)
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\n"
+            + "Content-Type: image/jpeg\r\n\r\n")
+        body.writeBytes(file.bytes)
         body.writeString("\r\n--\(boundary)--\r\n")
-        var request = HTTPClientRequest(url: base + "/api/v1/searches")
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
         request.body = .bytes(body)
         return request
+    }
+
+    /// The `p` percentile of latencies in seconds, sorted, in whole milliseconds ("-" for none).
+    static func milliseconds(atPercentile p: Double, of sorted: [Double]) -> String {
+        sorted.isEmpty ? "-" : String(format: "%.0f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000)
     }
 
     struct Run: Sendable {

@@ -16,6 +16,9 @@ public final class Uploads: Sendable {
     public let directory: URL
     let audit: AuditLog
     private let jobs = Mutex<[String: UploadStatus]>([:])
+    /// How long an ended upload's status is kept for its poller: the audit log keeps its
+    /// outcome, and a server taking uploads for months would otherwise hold every one's status.
+    static let endedLifetime: TimeInterval = 3600
 
     public init(gallery: Gallery, pool: EnginePool, fetcher: ImageFetcher, directory: URL, audit: AuditLog) {
         ingester = Ingester(gallery: gallery, pool: pool, fetcher: fetcher,
@@ -33,6 +36,7 @@ public final class Uploads: Sendable {
         public var state: State
         public var progress: IngestProgress
         public var error: String?
+        public var ended: Date?
 
         var response: UploadStatusResponse {
             UploadStatusResponse(
@@ -69,7 +73,10 @@ public final class Uploads: Sendable {
         }
         let status = UploadStatus(id: String(id), collection: collection, account: caller.account.id, files: files.count,
                                   state: .running, progress: IngestProgress(total: nil))
-        jobs.withLock { $0[status.id] = status }
+        jobs.withLock { jobs in
+            jobs = jobs.filter { $0.value.ended.map { Date().timeIntervalSince($0) < Self.endedLifetime } ?? true }
+            jobs[status.id] = status
+        }
         try await audit.record(NewAuditEntry(organization: collection.organization, actorID: caller.account.id,
                                              actor: caller.account.username, action: AuditLog.Action.ingest.rawValue,
                                              collections: [collection.id], clientAddress: caller.address,
@@ -98,6 +105,7 @@ public final class Uploads: Sendable {
             jobs.withLock {
                 $0[id]?.progress = summary.progress
                 $0[id]?.state = .finished
+                $0[id]?.ended = Date()
             }
             let p = summary.progress
             detail = "upload \(id) into \(collection.name) finished: \(p.stored) stored, \(p.duplicates) duplicates, \(p.failed) failed, \(p.faces) faces"
@@ -105,6 +113,7 @@ public final class Uploads: Sendable {
             jobs.withLock {
                 $0[id]?.state = .failed
                 $0[id]?.error = "\(error)"
+                $0[id]?.ended = Date()
             }
             outcome = "failed"
             detail = "upload \(id) into \(collection.name) failed: \(error)"
