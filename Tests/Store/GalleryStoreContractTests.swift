@@ -502,7 +502,9 @@ import TestSupport
             let changes = writers * imagesEach * 2 + writers * imagesEach / 3
             let followed = Task {
                 var seen: [IndexChange] = []
-                let deadline = ContinuousClock.now + .seconds(60)
+                // The deadline only turns a lost change into a failure rather than a hang; a loaded
+                // machine (2 cores, parallel suites) has taken over 60 s for these writes.
+                let deadline = ContinuousClock.now + .seconds(180)
                 // A change skipped is never seen: the follower has moved past its number.
                 while seen.count < changes && ContinuousClock.now < deadline {
                     seen += try await follower.indexChanges(after: seen.last?.sequence ?? 0, limit: 5)
