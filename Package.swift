@@ -51,6 +51,8 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/Shims/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
+        // glibc's malloc tuning (mallopt), which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CMalloc", path: "Sources/Shims/CMalloc"),
 
         // The data path: photo → faces → templates → index → matches. Each replaceable part is a
         // protocol module (LikenessStore, LikenessIndex) with its backends in modules of their
@@ -106,7 +108,7 @@ let package = Package(
                           dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessStoreSQLite",
                                          "LikenessStorePostgres", "LikenessIndex", "LikenessMilvus",
                                          "LikenessGallery", "LikenessIngest", "LikenessSearch", "LikenessEvaluation", "LikenessBench",
-                                         "LikenessGovernance", "LikenessServer", "CBLAS",
+                                         "LikenessGovernance", "LikenessServer", "CBLAS", "CMalloc",
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),

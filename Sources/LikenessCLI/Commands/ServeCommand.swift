@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import Hummingbird
 import LikenessEngine
@@ -41,6 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // glibc gives threads that meet in malloc arenas of their own, up to 8 a core, and each
+        // arena keeps the memory of its own peak: under `likeness bench soak` the server's heap
+        // grew from 423 to 524 MB in four minutes with the memory in use flat (282 → 289 MB).
+        // With an arena a core it stayed at 410 MB.
+        mallopt(M_ARENA_MAX, Int32(ProcessInfo.processInfo.activeProcessorCount))
         try await failingWithExitCode2 {
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
