@@ -45,8 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
         // glibc gives threads that meet in malloc arenas of their own, up to 8 a core, and each
         // arena keeps the memory of its own peak: under `likeness bench soak` the server's heap
         // grew from 423 to 524 MB in four minutes with the memory in use flat (282 → 289 MB).
-        // With an arena a core it stayed at 410 MB.
-        mallopt(M_ARENA_MAX, Int32(ProcessInfo.processInfo.activeProcessorCount))
+        // With an arena a core it stayed at 410 MB. glibc's own MALLOC_ARENA_MAX, if set, wins.
+        if ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil {
+            mallopt(M_ARENA_MAX, Int32(ProcessInfo.processInfo.activeProcessorCount))
+        }
         try await failingWithExitCode2 {
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
