@@ -9,6 +9,10 @@ let package = Package(
     name: "Likeness",
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
+        // For the fuzz targets, a package of their own in Fuzz/ (see Fuzz/Package.swift).
+        .library(name: "LikenessEngine", targets: ["LikenessEngine"]),
+        .library(name: "LikenessIngest", targets: ["LikenessIngest"]),
+        .library(name: "LikenessServer", targets: ["LikenessServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

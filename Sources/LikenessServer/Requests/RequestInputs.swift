@@ -18,6 +18,12 @@ extension Request {
         } catch {
             throw GovernanceError.invalid(FieldErrors("body", "larger than \(Limits.formBytes >> 10) KB"))
         }
+        return try Self.decodeJSON(type, from: Data(buffer: buffer))
+    }
+
+    /// A JSON body already read, decoded into `T`. Apart from reading so that the fuzz target
+    /// (Fuzz/Sources/FuzzJSONBodies) can drive it without a request.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
@@ -27,7 +33,7 @@ extension Request {
             return date
         }
         do {
-            return try decoder.decode(T.self, from: Data(buffer: buffer))
+            return try decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw GovernanceError.invalid(Self.fieldErrors(error))
         }
