@@ -19,7 +19,7 @@ export LIKENESS_ONNX_MODELS := $(ONNX_MODELS)
 # One BLAS thread per engine: the engines themselves run one per core.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup system-packages python-packages build build-release run test bench clean
+.PHONY: setup system-packages python-packages build build-release run test fuzz-short bench clean
 
 setup: system-packages python-packages
 
@@ -67,7 +67,7 @@ run: build-release
 # points during searches, uploads, erasures, sweeps and index writes (crash-matrix.sh; 50 and
 # more with its second argument); then the browser test (chromium at desktop and 375×812 phone
 # sizes), schemathesis against /openapi.json, and decompression bombs against a server capped
-# at 2 GiB of address space, each on a server of its own.
+# at 2 GiB of address space, each on a server of its own; last, 30 s of each fuzz target.
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh scripts/test/scale-out.sh "$$(swift build --show-bin-path)/likeness"
@@ -76,6 +76,12 @@ test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/bombs.sh "$$(swift build --show-bin-path)/likeness"
+	$(MAKE) --no-print-directory fuzz-short
+
+# Each libFuzzer target of Fuzz/ for 30 s, built with the address sanitizer in .build/fuzz (see
+# README, Fuzzing): a found crash fails the tests, its input in fuzz-output/TARGET/crashes/.
+fuzz-short: setup
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/fuzz/run.sh all 30
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh

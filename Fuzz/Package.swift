@@ -18,7 +18,8 @@ let package = Package(
         // Image bytes through libvips's decode (the CVips shim) and the YuNet and HOG detectors.
         .executableTarget(name: "FuzzImage", dependencies: [.product(name: "LikenessEngine", package: "Likeness")]),
         // multipart/form-data and URL-encoded request bodies.
-        .executableTarget(name: "FuzzForm", dependencies: [.product(name: "LikenessServer", package: "Likeness")]),
+        .executableTarget(name: "FuzzForm", dependencies: [.product(name: "LikenessServer", package: "Likeness"),
+                                                       .product(name: "LikenessIngest", package: "Likeness")]),
         // The JSON request bodies of the API.
         .executableTarget(name: "FuzzJSONBodies", dependencies: [.product(name: "LikenessServer", package: "Likeness")]),
         // CSV and JSONL manifests.

@@ -104,11 +104,11 @@ public final class IngestInputs: Sequence, IteratorProtocol {
     }
 
     static func isImageName(_ name: String) -> Bool {
-        imageExtensions.contains((name as NSString).pathExtension.lowercased())
+        imageExtensions.contains(FileName.lowercasedExtension(name))
     }
 
     static func isVideoName(_ name: String) -> Bool {
-        videoExtensions.contains((name as NSString).pathExtension.lowercased())
+        videoExtensions.contains(FileName.lowercasedExtension(name))
     }
 
     public func next() -> IngestItem? {
@@ -154,7 +154,7 @@ public final class IngestInputs: Sequence, IteratorProtocol {
                     if Self.isVideoName(entry.path) {
                         // ffmpeg reads files; the extension helps nothing but a person reading `ps`.
                         let temporary = FileManager.default.temporaryDirectory
-                            .appendingPathComponent("likeness-video-\(UUID().uuidString).\((entry.path as NSString).pathExtension)").path
+                            .appendingPathComponent("likeness-video-\(UUID().uuidString).\(FileName.lowercasedExtension(entry.path))").path
                         do {
                             try archive.extract(to: temporary, limit: Self.maxArchivedVideoBytes)
                         } catch is ArchiveReader.EntryOverLimit {

@@ -146,7 +146,7 @@ public final class Ingester: Sendable {
             let templates = options.templates
             let clock = ContinuousClock()
             let started = clock.now
-            let name = (item.key as NSString).lastPathComponent
+            let name = FileName.lastComponent(item.key)
             let analysis = try await pool.run(lane: .video) { engine in
                 try VideoAnalysis.analyse(path: path, engine: engine, templates: templates) { time, duration in
                     live.update { $0.videosInProgress[name] = (time, duration) }

@@ -13,7 +13,7 @@ struct Manifest {
     }
 
     static func isManifest(_ path: String) -> Bool {
-        ["csv", "jsonl", "ndjson"].contains((path as NSString).pathExtension.lowercased())
+        ["csv", "jsonl", "ndjson"].contains(FileName.lowercasedExtension(path))
     }
 
     /// The manifest's rows; a row that cannot be parsed is returned with neither path nor url,
@@ -25,7 +25,7 @@ struct Manifest {
             throw IngestError("\(file): cannot be read")
         }
         let text = String(decoding: data, as: UTF8.self)
-        return (file as NSString).pathExtension.lowercased() == "csv" ? try csvRows(text, file: file) : jsonlRows(text)
+        return FileName.lowercasedExtension(file) == "csv" ? try csvRows(text, file: file) : jsonlRows(text)
     }
 
 

@@ -79,7 +79,7 @@ public enum UploadFolder {
 
     /// A file's name, reduced to characters safe in any file system and shell, never hidden.
     public static func safeName(_ filename: String) -> String {
-        let base = (filename as NSString).lastPathComponent
+        let base = FileName.lastComponent(filename)
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._- "))
         let cleaned = String(base.unicodeScalars.map { allowed.contains($0) ? Character($0) : "_" })
         return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : String(cleaned.prefix(120))

@@ -23,4 +23,15 @@ import TestSupport
         #expect(throws: IngestError.self) { try Manifest.rows(of: try manifest("empty", as: "urls.csv")) }
         #expect(try Manifest.rows(of: try manifest("empty", as: "urls.jsonl")).isEmpty)
     }
+
+    /// A row whose path is "///://" ended the process: Foundation's
+    /// NSString traps when asked its extension. It is now an item, found missing when read.
+    @Test func aPathFoundationCannotSplitIsAnItem() throws {
+        let items = Array(try IngestInputs([try manifest("three-slashes.csv", as: "paths.csv")]))
+        #expect(items.map(\.origin.location) == ["///://"])
+        guard case .file("///://") = items.first?.payload else {
+            Issue.record("\(items)")
+            return
+        }
+    }
 }

@@ -139,6 +139,28 @@ import TestSupport
 
     /// Files named as photos whose bytes are SVG or PDF reach no loader but the whitelisted
     /// ones: each fails, naming its format.
+    /// Foundation's NSString path methods trap on names such as "///a//" (FileName says why);
+    /// an upload's file names are the uploader's to choose, so one such name took the server
+    /// down. Now it is refused, naming it, and the server goes on answering.
+    @Test func aFileNameFoundationCannotSplitIsRefusedAndTheServerStaysUp() async throws {
+        let rig = try await ServerRig(engine: .fake)
+        try await rig.application.test(.router) { client in
+            var form = Multipart()
+            form.file("files", filename: "///a//", try Samples.bytes("img53.jpg"))
+            var headers = rig.headers("A.admin")
+            headers[.contentType] = form.contentType
+            try await client.execute(uri: "/api/v1/collections/\(rig.rig.collection.id)/uploads", method: .post,
+                                     headers: headers, body: form.finished()) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("///a//: not an image"), "\(String(buffer: response.body))")
+            }
+        }
+        let status = try await Self.upload([("x///a//img53.jpg", try Samples.bytes("img53.jpg"))], rig: rig)
+        #expect(status["stored"] as? Int == 1, "\(status)")
+        #expect(Self.heldFiles(rig).map { String($0.lastPathComponent.drop { $0 != "-" }.dropFirst()) } == ["img53.jpg"])
+        try await rig.close()
+    }
+
     @Test func imagesInUndocumentedFormatsAreRefusedNamingTheFormat() async throws {
         let rig = try await ServerRig(engine: .fake)
         let svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>"#

@@ -51,6 +51,9 @@ bin=.build/fuzz/release
 export LIKENESS_MODELS=${LIKENESS_MODELS:-$(.venv/bin/python -c "import face_recognition_models, os; print(os.path.join(os.path.dirname(face_recognition_models.__file__), 'models'))")}
 export LIKENESS_ONNX_MODELS=${LIKENESS_ONNX_MODELS:-$PWD/.venv/share/likeness-onnx}
 export OPENBLAS_NUM_THREADS=1
+# A Swift trap (a failed precondition, a force unwrap) is left to libFuzzer, which saves the
+# input: Swift's own backtracer would run first and trip the address sanitizer itself.
+export SWIFT_BACKTRACE=enable=no
 # The manifest and archive targets write each input to a file: in memory (/dev/shm), as Foundation
 # syncs every file it writes to disk, which held them to ~80 inputs a second.
 TMPDIR=$(mktemp -d -p /dev/shm likeness-fuzz.XXXXXX)

@@ -44,7 +44,7 @@ public final class Uploads: Sendable {
                 settled: progress.settled, stored: progress.stored, duplicates: progress.duplicates, failed: progress.failed,
                 faces: progress.faces,
                 failures: progress.failures.prefix(100).map {
-                    UploadStatusResponse.Failure(item: ($0.item as NSString).lastPathComponent, reason: $0.reason)
+                    UploadStatusResponse.Failure(item: FileName.lastComponent($0.item), reason: $0.reason)
                 },
                 error: error)
         }
@@ -135,8 +135,7 @@ public final class Uploads: Sendable {
     }
 
     static func accepts(_ filename: String) -> Bool {
-        let lower = filename.lowercased()
-        return IngestInputs.imageExtensions.contains((lower as NSString).pathExtension) || UploadFolder.isArchiveName(lower)
+        IngestInputs.imageExtensions.contains(FileName.lowercasedExtension(filename)) || UploadFolder.isArchiveName(filename.lowercased())
     }
 
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LikenessCore
 import LikenessGovernance
+import LikenessIngest
 import LikenessStore
 
 /// What a search showed, opened by the person who made it: candidate crops, their images'
@@ -62,7 +63,7 @@ struct SearchResultsAPIController {
         guard path.hasPrefix("/"), !path.contains("!/"), let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
             throw GovernanceError.notFound("image \(id) is not held as a file here: see its source, \(path)")
         }
-        let type = MediaType.getMediaType(forExtension: .init((path as NSString).pathExtension.lowercased()))?.description
+        let type = MediaType.getMediaType(forExtension: .init(FileName.lowercasedExtension(path)))?.description
             ?? "application/octet-stream"
         var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes", .cacheControl: "no-store"]
         if let range = request.headers[.range].flatMap({ byteRange($0, size: size) }) {

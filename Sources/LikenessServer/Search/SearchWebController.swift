@@ -3,6 +3,7 @@ import Hummingbird
 import LikenessCore
 import LikenessEngine
 import LikenessGovernance
+import LikenessIngest
 import LikenessSearch
 import LikenessStore
 
@@ -97,7 +98,7 @@ struct SearchWebController {
                 "distance": String(format: "%.3f", match.distance), "collection": match.collection,
                 "scored_by": match.fusedDistance == nil ? "dlib alone" : "both models",
                 "source": source, "source_is_link": isLink,
-                "source_name": isLink ? source : (source as NSString).lastPathComponent,
+                "source_name": isLink ? source : FileName.lastComponent(source),
                 "other_faces": others.map { ["face_id": $0] },
                 "others_label": match.video == nil ? "Others in this image" : "Others seen in this video",
                 // A face from a video: the moment, and the video ready to play from it.
