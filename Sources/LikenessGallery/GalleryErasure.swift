@@ -23,9 +23,11 @@ extension Gallery {
     /// Erases everywhere. With `suppressFor` (the person agreed), their templates go on that
     /// organisation's suppression list, sealed, in the same transaction: later ingests drop
     /// their faces. `request` names the privacy request whose look-up thumbnails were redacted,
-    /// so that a restore redacts them again.
+    /// so that a restore redacts them again; `closing` is that request when the erasure answers
+    /// it, closed in the same transaction.
     public func erase(_ target: ErasureTarget, request: String? = nil,
                       suppressFor owner: (organization: OrganizationID, reference: String)? = nil,
+                      closing: ClosingRequest? = nil,
                       audit: @escaping @Sendable (ErasedFaces) -> NewAuditEntry) async throws -> Erased {
         if owner != nil, suppressionKey == nil { throw StoreError.unavailable("this gallery keeps no suppression list") }
         let order = ErasureOrder(prepare: { [erasureLog, suppressionKey] faces in
@@ -38,7 +40,7 @@ extension Gallery {
                     sealed.map { ErasureLog.SealedSuppression(organization: owner.organization, reference: owner.reference, sealed: $0) }
                 } ?? [])
             return (Array(try JSONEncoder.erasureLog.encode(entry)), sealed)
-        }, suppressionOwner: owner, audit: audit)
+        }, suppressionOwner: owner, closing: closing, audit: audit)
         let erased: ErasedFaces
         switch target {
         case .faces(let ids): erased = try await store.eraseFaces(ids, order)

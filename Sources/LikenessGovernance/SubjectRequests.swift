@@ -172,10 +172,21 @@ public struct SubjectRequests: Sendable {
             try await rights.recordAccess(reference: request.reference, found: found, answeredTo: verification.answerTo, caller: caller)
             decision = "answered: \(found) images reported to \(verification.answerTo)"
         case .erasure:
-            let erasure = try await rights.erase(faces: faces, reference: request.reference, suppress: request.suppressionConsent,
-                                                 caller: caller)
-            decision = "erased \(erasure.faces) faces (\(erasure.imagesDeleted) images deleted)"
-                + (request.suppressionConsent ? "; on the suppression list" : "") + "; confirmed to \(verification.answerTo)"
+            // The request closes in the erasure's transaction: a crash cannot leave the person
+            // erased and their request open with its selfie, or the reverse.
+            let suppressed = request.suppressionConsent, answerTo = verification.answerTo
+            let closing = ClosingRequest(id: request.id, reference: request.reference) { erased in
+                let decision = "erased \(erased.faces.count) faces (\(erased.deletedImages.count) images deleted)"
+                    + (suppressed ? "; on the suppression list" : "") + "; confirmed to \(answerTo)"
+                return (decision, Self.auditEntry(request, caller, "\(SubjectRequest.Status.closed.rawValue): \(decision)"))
+            }
+            do {
+                _ = try await rights.erase(faces: faces, reference: request.reference, suppress: suppressed, closing: closing,
+                                           caller: caller)
+            } catch StoreError.conflict {
+                throw GovernanceError.conflict("request \(request.reference) has already ended")
+            }
+            return try await governance.subjectRequest(id).flatMap(\.decision) ?? ""
         }
         try await end(request, .closed, decision: decision, caller: caller)
         return decision
@@ -209,9 +220,13 @@ public struct SubjectRequests: Sendable {
     }
 
     private func record(_ request: SubjectRequest, _ caller: Accounts.Caller, _ detail: String) async throws {
-        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
-                                             actor: caller.account.username, action: AuditLog.Action.subjectRequest.rawValue,
-                                             caseNumber: request.reference, clientAddress: caller.address, detail: detail))
+        try await audit.record(Self.auditEntry(request, caller, detail))
+    }
+
+    static func auditEntry(_ request: SubjectRequest, _ caller: Accounts.Caller, _ detail: String) -> NewAuditEntry {
+        NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                      actor: caller.account.username, action: AuditLog.Action.subjectRequest.rawValue,
+                      caseNumber: request.reference, clientAddress: caller.address, detail: detail)
     }
 }
 

@@ -169,8 +169,10 @@ public struct SubjectRights: Sendable {
     /// left with no face. The request's own look-up thumbnails (its selfie) are redacted too.
     /// The audit records the request's reference and the counts, not the biometric.
     /// With `suppress` (the person agreed), their templates go on the organisation's
-    /// suppression list, sealed, before the faces are erased: later ingests drop their faces.
-    public func erase(faces ids: [FaceID], reference: String, suppress: Bool = false, caller: Accounts.Caller) async throws -> Erasure {
+    /// suppression list, sealed, in the erasure's transaction: later ingests drop their faces.
+    /// With `closing`, the privacy request the erasure answers is closed in that transaction too.
+    public func erase(faces ids: [FaceID], reference: String, suppress: Bool = false, closing: ClosingRequest? = nil,
+                      caller: Accounts.Caller) async throws -> Erasure {
         try caller.require(.handleSubjectRequests)
         let details = try await gallery.store.matchDetails(for: ids)
         var owned: [FaceID] = []
@@ -184,7 +186,7 @@ public struct SubjectRights: Sendable {
         try await audit.store.redactAuditThumbnails(of: .privacyRequest(reference))
         let account = caller.account, address = caller.address, heldUploads = gallery.uploads
         let done = try await gallery.erase(
-            .faces(owned), request: reference, suppressFor: suppress ? (account.organization, reference) : nil
+            .faces(owned), request: reference, suppressFor: suppress ? (account.organization, reference) : nil, closing: closing
         ) { erased in
             // Held copies are removed after the transaction; the journal sees to it that they are.
             let held = heldUploads.map { uploads in erased.deletedImages.filter { $0.location.hasPrefix(uploads.path + "/") }.count } ?? 0

@@ -15,13 +15,35 @@ public struct ErasureOrder: Sendable {
     public var suppressionOwner: (organization: OrganizationID, reference: String)?
     /// The audit entry, written from what was erased.
     public var audit: @Sendable (ErasedFaces) -> NewAuditEntry
+    /// The privacy request the erasure answers, closed in the same transaction.
+    public var closing: ClosingRequest?
 
     public init(prepare: @escaping @Sendable ([ErasedTemplate]) throws -> (record: [UInt8], suppressions: [[UInt8]]),
                 suppressionOwner: (organization: OrganizationID, reference: String)? = nil,
+                closing: ClosingRequest? = nil,
                 audit: @escaping @Sendable (ErasedFaces) -> NewAuditEntry) {
         self.prepare = prepare
         self.suppressionOwner = suppressionOwner
+        self.closing = closing
         self.audit = audit
+    }
+}
+
+/// A verified privacy request that an erasure answers. It is closed in the erasure's own
+/// transaction (its selfie and findings deleted, its audit entry written), so a crash can
+/// leave neither an erased person whose request still waits with their selfie, nor a request
+/// closed without its erasure. If the request has already ended (another admin closed it),
+/// the erasure fails with `StoreError.conflict`, changing nothing.
+public struct ClosingRequest: Sendable {
+    public var id: Int64
+    public var reference: String
+    /// The decision recorded on the request, and the request's audit entry, from what was erased.
+    public var outcome: @Sendable (ErasedFaces) -> (decision: String, audit: NewAuditEntry)
+
+    public init(id: Int64, reference: String, outcome: @escaping @Sendable (ErasedFaces) -> (decision: String, audit: NewAuditEntry)) {
+        self.id = id
+        self.reference = reference
+        self.outcome = outcome
     }
 }
 

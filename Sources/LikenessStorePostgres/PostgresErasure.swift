@@ -65,13 +65,21 @@ extension PostgresGalleryStore {
     }
 
     /// What every erasure writes after deleting: the index's change log, the redaction of audit
-    /// thumbnails showing the faces, the audit entry and the journal entry. The index log's lock
+    /// thumbnails showing the faces, the audit entry, the privacy request it closes, and the
+    /// journal entry. The index log's lock
     /// is taken before the audit's, as ingest takes it alone.
     private static func record(_ erased: ErasedFaces, _ order: ErasureOrder, journal: [UInt8],
                                on connection: PostgresConnection) async throws {
         try await logIndexChanges(connection, faces: erased.faces, kind: .removed)
         try await redactAuditThumbnails(showing: erased.faces, on: connection)
         _ = try await appendAudit(order.audit(erased), on: connection)
+        if let closing = order.closing {
+            let outcome = closing.outcome(erased)
+            guard try await endSubjectRequest(closing.id, status: .closed, decision: outcome.decision, on: connection) else {
+                throw StoreError.conflict("request \(closing.reference) has already ended")
+            }
+            _ = try await appendAudit(outcome.audit, on: connection)
+        }
         let locations = String(decoding: try JSONEncoder().encode(erased.deletedImages.map(\.location)), as: UTF8.self)
         try await connection.run("""
             INSERT INTO erasure_journal (record, deleted_image_locations) VALUES (\(ByteBuffer(bytes: journal)), \(locations)::jsonb)

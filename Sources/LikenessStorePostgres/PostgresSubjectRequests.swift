@@ -70,16 +70,20 @@ extension PostgresGalleryStore {
     public func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool {
         precondition(!status.isOpen, "a request ends closed, rejected or expired")
         // The selfie's old row version lingers until VACUUM: `checkpoint()` removes it.
-        return try await transaction { connection in
-            let ended = try await connection.rows("""
-                UPDATE subject_request SET status = \(status.rawValue), selfie = NULL, closed_at = now(), decision = \(decision)
-                WHERE id = \(id) AND status IN ('unverified', 'verified')
-                RETURNING id
-                """)
-            guard !ended.isEmpty else { return false }
-            try await connection.run("DELETE FROM subject_finding WHERE request_id = \(id)")
-            return true
-        }
+        return try await transaction { connection in try await Self.endSubjectRequest(id, status: status, decision: decision, on: connection) }
+    }
+
+    /// Ends an open request in the caller's transaction (an erasure closes its request in its own).
+    static func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String,
+                                  on connection: PostgresConnection) async throws -> Bool {
+        let ended = try await connection.rows("""
+            UPDATE subject_request SET status = \(status.rawValue), selfie = NULL, closed_at = now(), decision = \(decision)
+            WHERE id = \(id) AND status IN ('unverified', 'verified')
+            RETURNING id
+            """)
+        guard !ended.isEmpty else { return false }
+        try await connection.run("DELETE FROM subject_finding WHERE request_id = \(id)")
+        return true
     }
 
     static func subjectRequest(_ row: PostgresRandomAccessRow) throws -> SubjectRequest {

@@ -65,13 +65,21 @@ extension SQLiteGalleryStore {
     }
 
     /// What every erasure writes after deleting: the index's change log, the redaction of audit
-    /// thumbnails showing the faces, the audit entry and the journal entry.
+    /// thumbnails showing the faces, the audit entry, the privacy request it closes, and the
+    /// journal entry.
     private static func record(_ erased: ErasedFaces, _ order: ErasureOrder, journal: [UInt8], _ db: Database) throws {
         for face in erased.faces {
             try db.execute(sql: "INSERT INTO index_log (face_id, change) VALUES (?, 'removed')", arguments: [face])
         }
         try redactAuditThumbnails(showing: erased.faces, db)
         _ = try appendAudit(order.audit(erased), db)
+        if let closing = order.closing {
+            let outcome = closing.outcome(erased)
+            guard try endSubjectRequest(closing.id, status: .closed, decision: outcome.decision, db) else {
+                throw StoreError.conflict("request \(closing.reference) has already ended")
+            }
+            _ = try appendAudit(outcome.audit, db)
+        }
         let locations = String(decoding: try JSONEncoder().encode(erased.deletedImages.map(\.location)), as: UTF8.self)
         try db.execute(sql: "INSERT INTO erasure_journal (record, deleted_image_locations) VALUES (?, ?)",
                        arguments: [Data(journal), locations])

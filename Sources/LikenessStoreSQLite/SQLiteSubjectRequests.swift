@@ -81,15 +81,18 @@ extension SQLiteGalleryStore {
 
     public func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String) async throws -> Bool {
         precondition(!status.isOpen, "a request ends closed, rejected or expired")
-        return try await database.write { db in
-            try db.execute(sql: """
-                UPDATE subject_request SET status = ?, selfie = NULL, closed_at = ?, decision = ?
-                WHERE id = ? AND status IN ('unverified', 'verified')
-                """, arguments: [status.rawValue, Date(), decision, id])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "DELETE FROM subject_finding WHERE request_id = ?", arguments: [id])
-            return true
-        }
+        return try await database.write { db in try Self.endSubjectRequest(id, status: status, decision: decision, db) }
+    }
+
+    /// Ends an open request in the caller's transaction (an erasure closes its request in its own).
+    static func endSubjectRequest(_ id: Int64, status: SubjectRequest.Status, decision: String, _ db: Database) throws -> Bool {
+        try db.execute(sql: """
+            UPDATE subject_request SET status = ?, selfie = NULL, closed_at = ?, decision = ?
+            WHERE id = ? AND status IN ('unverified', 'verified')
+            """, arguments: [status.rawValue, Date(), decision, id])
+        guard db.changesCount > 0 else { return false }
+        try db.execute(sql: "DELETE FROM subject_finding WHERE request_id = ?", arguments: [id])
+        return true
     }
 
     static func subjectRequest(_ row: Row) -> SubjectRequest {

@@ -201,6 +201,46 @@ import TestSupport
         }
     }
 
+    /// The privacy request an erasure answers closes in the erasure's transaction, with its
+    /// audit entry; an erasure answering a request that has already ended changes nothing.
+    @Test(arguments: StoreBackend.allCases)
+    func anErasureClosesTheRequestItAnswersInItsTransaction(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let press = try await Samples.collection(store)
+            let pair = try await Samples.store(store, in: press.id, sha256: "pair", seeds: [1, 2])
+            let portrait = try await Samples.store(store, in: press.id, sha256: "portrait", seeds: [3])
+            let request = try await store.createSubjectRequest(NewSubjectRequest(
+                organization: press.organization, reference: "SR-7", kind: .erasure, selfie: [0xFF, 0xD8, 7],
+                contact: "p@example.org", suppressionConsent: false))
+            func order(closing id: Int64) -> ErasureOrder {
+                let closing = ClosingRequest(id: id, reference: "SR-7") { erased in
+                    ("erased \(erased.faces.count) faces", NewAuditEntry(organization: press.organization, actorID: nil, actor: "test",
+                                                                         action: "subject_request", caseNumber: "SR-7",
+                                                                         detail: "closed: erased \(erased.faces.count) faces"))
+                }
+                return ErasureOrder(prepare: { _ in ([1], []) }, closing: closing) { erased in
+                    NewAuditEntry(organization: press.organization, actorID: nil, actor: "test", action: "erasure", caseNumber: "SR-7")
+                }
+            }
+
+            _ = try await store.eraseFaces(pair.faces, order(closing: request.id))
+            let closed = try #require(try await store.subjectRequest(request.id))
+            #expect(closed.status == .closed && closed.decision == "erased 2 faces" && closed.closedAt != nil)
+            #expect(try await store.subjectRequestSelfie(request.id) == nil)
+            #expect(try await store.latestAuditEntries(organization: press.organization, limit: 2).map(\.entry.action)
+                    == ["subject_request", "erasure"])
+
+            // Closed already: the second erasure is refused whole.
+            await #expect(throws: StoreError.conflict("request SR-7 has already ended")) {
+                try await store.eraseFaces(portrait.faces, order(closing: request.id))
+            }
+            #expect(try await store.templates(of: portrait.faces).map(\.id) == portrait.faces)
+            #expect(try await store.unfinishedErasures().count == 1)
+            #expect(try await store.latestAuditEntries(organization: press.organization, limit: 3).count == 2)
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func anErasureWhoseOrderFailsChangesNothing(_ backend: StoreBackend) async throws {
         try await TestDatabase.with(backend) { database in

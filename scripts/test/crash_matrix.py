@@ -10,11 +10,13 @@ server, or the CLI command doing it) with SIGKILL after a random delay. After ea
 - `likeness audit verify` passes;
 - every search whose answer reached the client has its audit entry;
 - an erasure happened wholly (the person's faces gone, one more erasure audit entry) or not at
-  all (the same faces, no new entry); the same for a retention sweep.
+  all (the same faces, no new entry); the same for a retention sweep;
+- an erasure answering a privacy request, made on the server's pages, closed the request (its
+  selfie deleted, its own audit entry) together with the erasure, or neither.
 Exits non-zero, saying what failed, on the first failed check. The seed is printed so that a
 failure can be replayed.
 """
-import csv, io, json, os, random, signal, socket, sqlite3, subprocess, sys, threading, time, urllib.error, urllib.request, uuid
+import csv, io, json, os, random, signal, socket, sqlite3, subprocess, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
 
 binary, fixtures, work = sys.argv[1:4]
 kills = int(sys.argv[4])
@@ -191,6 +193,84 @@ def round_erasure():
     fail(f"erasure half done: faces {before} -> {after}, erasure entries {erasures} -> {now}")
 
 
+def web_session(base, username, password):
+    """A signed-in session's cookie and CSRF token, as the pages use them."""
+    _, headers, session = call(base, "POST", "/api/v1/session", {"username": username, "password": password})
+    return headers["Set-Cookie"].split(";")[0], session["csrf_token"]
+
+
+def post_form(base, path, fields, cookie):
+    body = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(base + path, data=body, method="POST",
+                                     headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status
+
+
+def request_state(reference):
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        return db.execute("SELECT id, status, selfie IS NOT NULL FROM subject_request WHERE reference = ?", (reference,)).fetchone()
+
+
+def round_request_erasure(passwords):
+    """The person files an erasure request on the organisation's public page; an admin verifies
+    it and closes it, ticking the person's faces; the server is killed during the close."""
+    if not person_faces():
+        likeness("ingest", *[os.path.join(fixtures, photo) for photo in person], "--collection", "press")
+    before, erasures = person_faces(), sum(1 for _, action in audit() if action == "erasure")
+    server = Server()
+    # Filing: the public page's CSRF cookie and token, then the form with the selfie.
+    with urllib.request.urlopen(server.base + "/o/Archive/privacy", timeout=30) as page:
+        cookie = page.headers["Set-Cookie"].split(";")[0]
+        token = page.read().decode().split('name="csrf_token" value="')[1].split('"')[0]
+    body, content_type = multipart({"csrf_token": token, "kind": "erasure", "contact": "person@example.org"},
+                                   [("selfie", os.path.join(fixtures, "img61.jpg"))])
+    filed = urllib.request.Request(server.base + "/o/Archive/privacy", data=body, method="POST",
+                                   headers={"Cookie": cookie, "Content-Type": content_type})
+    with urllib.request.urlopen(filed, timeout=60) as response:
+        reference = response.read().decode().split('id="reference">')[1].split("<")[0]
+    request_id = request_state(reference)[0]
+    cookie, csrf = web_session(server.base, "ada", passwords["ada"])
+    post_form(server.base, f"/requests/{request_id}/verify",
+              {"csrf_token": csrf, "method": "document_seen", "note": "passport seen", "answer_to": "person@example.org"}, cookie)
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        found = {row[0] for row in db.execute("SELECT face_id FROM subject_finding WHERE request_id = ?", (request_id,))}
+    ticked = sorted(found & set(before))
+    if ticked != before:
+        fail(f"the request's look-up found {sorted(found)}, not all of the person's faces {before}")
+
+    usual = durations.get("close", 0.5)
+    delay = rng.uniform(0.0, 1.2 * usual)
+    started, closed = time.monotonic(), threading.Event()
+
+    def close():
+        try:
+            post_form(server.base, f"/requests/{request_id}/close",
+                      {"csrf_token": csrf, **{f"face_{face}": "on" for face in ticked}}, cookie)
+            closed.set()
+        except (urllib.error.URLError, OSError):
+            pass
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    thread.join(timeout=delay)
+    server.kill()
+    thread.join()
+    outcome = f"killed at {delay:.2f} s"
+    if closed.is_set():
+        durations["close"] = time.monotonic() - started
+        outcome = f"answered in {durations['close']:.2f} s, then killed"
+    likeness("check")
+    after, now = person_faces(), sum(1 for _, action in audit() if action == "erasure")
+    _, status, holds_selfie = request_state(reference)
+    if after == before and now == erasures and status == "verified" and holds_selfie:
+        return f"request erasure {outcome} before its transaction: nothing erased, request still open"
+    if not after and now == erasures + 1 and status == "closed" and not holds_selfie:
+        return f"request erasure {outcome} after its transaction: {len(before)} faces erased, request closed, selfie gone"
+    fail(f"request erasure half done: faces {before} -> {after}, erasure entries {erasures} -> {now}, "
+         f"request {status}, selfie {'held' if holds_selfie else 'gone'}")
+
+
 def round_retention():
     likeness("ingest", *[os.path.join(fixtures, photo) for photo in rng.sample(uploads, 2)], "--collection", "short")
     with sqlite3.connect(database, timeout=30) as db:  # as if ingested 40 days ago
@@ -229,7 +309,7 @@ def main():
                       if c["name"] == "press")
     server.kill()
 
-    kinds = ["search", "upload", "erasure", "retention", "persist"]
+    kinds = ["search", "upload", "erasure", "request-erasure", "retention", "persist"]
     for number in range(kills):
         kind = kinds[number % len(kinds)]
         if kind == "search":
@@ -238,6 +318,8 @@ def main():
             what = round_upload(keys, collection, rng.uniform(0.0, 3.0))
         elif kind == "erasure":
             what = round_erasure()
+        elif kind == "request-erasure":
+            what = round_request_erasure(passwords)
         elif kind == "retention":
             what = round_retention()
         else:
