@@ -62,10 +62,11 @@ run: build-release
 	exec $$bin serve --data $(DATA)
 
 # Unit, HTTP and CLI tests, with a throwaway PostgreSQL and milvus-lite for the store and index
-# contract suites; two servers and two workers sharing them (scale-out.sh); the index contract
-# suite again on the real Milvus 2.3.5 server (as root, in a network namespace); 15 kill -9
-# points during searches, uploads, erasures, sweeps and index writes (crash-matrix.sh; 50 and
-# more with its second argument); then the browser test (chromium at desktop and 375×812 phone
+# contract suites; two servers and workers sharing them, workers killed at 6 random points of
+# their jobs (scale-out.sh); the index contract suite again on the real Milvus 2.3.5 server (as
+# root, in a network namespace); 15 kill -9 points during searches, uploads, erasures (CLI and
+# privacy requests on the server's pages), sweeps and index writes (crash-matrix.sh; 50 and more
+# with its second argument); then the browser test (chromium at desktop and 375×812 phone
 # sizes), schemathesis against /openapi.json, and decompression bombs against a server capped
 # at 2 GiB of address space, each on a server of its own; last, 30 s of each fuzz target.
 test: build

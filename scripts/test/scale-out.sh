@@ -2,7 +2,7 @@
 # Two servers and two ingest workers on one PostgreSQL + Milvus, as separate processes: see
 # scale_out.py for what is checked. Needs the servers scripts/test/with-backends.sh starts:
 #
-#   scripts/test/with-backends.sh scripts/test/scale-out.sh [LIKENESS_BINARY]
+#   scripts/test/with-backends.sh scripts/test/scale-out.sh [LIKENESS_BINARY] [WORKER_KILLS] [SEED]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/likeness-scale-out.XXXXXX")
 status=0
-"$root/.venv/bin/python" "$root/scripts/test/scale_out.py" "$bin" "$root/Tests/Fixtures/faces" "$work" || status=$?
+"$root/.venv/bin/python" "$root/scripts/test/scale_out.py" "$bin" "$root/Tests/Fixtures/faces" "$work" ${2:+"$2"} ${3:+"$3"} || status=$?
 if [ "$status" != 0 ]; then
     for log in "$work"/*.log; do echo "--- $log"; tail -n 40 "$log"; done >&2
 fi

@@ -1,7 +1,7 @@
 """Two servers and two ingest workers sharing one PostgreSQL + Milvus, as separate processes.
 
 Run by scripts/test/scale-out.sh inside scripts/test/with-backends.sh:
-    scale_out.py LIKENESS_BINARY FIXTURES_DIR WORK_DIR
+    scale_out.py LIKENESS_BINARY FIXTURES_DIR WORK_DIR [WORKER_KILLS [SEED]]
 
 - an admin uploads two photos through server A; an investigator searches through server B;
 - a folder is queued; worker 1 is killed (SIGKILL) mid-job; worker 2 takes the job over when
@@ -11,14 +11,22 @@ Run by scripts/test/scale-out.sh inside scripts/test/with-backends.sh:
 - a data subject's erasure through the CLI removes their faces from PostgreSQL and Milvus, and
   server B no longer finds them; the audit chain verifies;
 - `likeness migrate` moves the embedded store into PostgreSQL + Milvus, and the moved store
-  answers searches with the same face ids and distances.
-Exits non-zero, saying what failed, on the first failed check.
+  answers searches with the same face ids and distances;
+- WORKER_KILLS more queued jobs (default 6), each worker killed with SIGKILL at a random point
+  of its job (before it claims it, mid-image, between PostgreSQL and Milvus, after it finished)
+  and another worker finishing the job: every image stored once, `likeness check` (the index
+  holds exactly PostgreSQL's faces, nobody erased is back) and `audit verify` pass.
+Exits non-zero, saying what failed, on the first failed check. The seed is printed so that a
+failure of the random kills can be replayed.
 """
-import json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
+import json, os, random, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
 
 from pymilvus import MilvusClient
 
 binary, fixtures, work = sys.argv[1:4]
+worker_kills = int(sys.argv[4]) if len(sys.argv) > 4 else 6
+seed = int(sys.argv[5]) if len(sys.argv) > 5 else random.randrange(1 << 30)
+rng = random.Random(seed)
 postgres_server = os.environ["LIKENESS_TEST_POSTGRES"]
 milvus_server = os.environ["LIKENESS_TEST_MILVUS"]
 suffix = uuid.uuid4().hex[:8]
@@ -182,7 +190,7 @@ def main():
     check(stored_by_first < len(photos), f"worker 1 was killed mid-job, after {stored_by_first} of {len(photos)} images")
     check(psql(f"SELECT state || ' ' || worker FROM ingest_queue WHERE id = {queued}") == "claimed worker-1",
           "the job is still claimed by the dead worker")
-    start("worker", "--name", "worker-2", "--workers", "1", "--lease", "3", log="worker-2.log")
+    second = start("worker", "--name", "worker-2", "--workers", "1", "--lease", "3", log="worker-2.log")
     wait_for("worker 2 to finish the job", lambda: psql(f"SELECT state FROM ingest_queue WHERE id = {queued}") in ("finished", "failed"))
     check(psql(f"SELECT state || ' ' || worker || ' ' || attempts FROM ingest_queue WHERE id = {queued}") == "finished worker-2 2",
           "worker 2 claimed the job when worker 1's lease ran out, and finished it")
@@ -248,6 +256,54 @@ def main():
               f"{probe}: the migrated store answers with the same face ids and distances")
     verify = likeness("audit", "verify", backend=migrated, expect=None)
     check(verify.returncode == 0 and "chain intact" in verify.stdout, f"the migrated audit chain verifies: {verify.stdout.strip()}")
+    print(f"workers killed at random points of {worker_kills} queued jobs (seed {seed})", flush=True)
+    second.terminate()  # each job below is for the worker each round starts
+    second.wait(timeout=30)
+    pool = ["img5.jpg", "img6.jpg", "img10.jpg", "img11.jpg", "img12.jpg", "img42.jpg", "img43.jpg", "img44.jpg",
+            "img46.jpg", "img47.jpg", "img50.jpg", "img51.jpg", "img53.jpg", "img55.jpg"]
+    usual = 1.5  # seconds a worker's job of four photos takes once claimed; measured when one is not killed
+    for round in range(1, worker_kills + 1):
+        name = f"round-{round}"
+        likeness("collection", "create", name, "--source", "Likeness test fixtures", "--lawful-basis", "test",
+                 "--jurisdiction", "GB", "--org", "Archive")
+        folder = os.path.join(work, name)
+        os.makedirs(folder)
+        chosen = rng.sample(pool, 4)
+        for photo in chosen:
+            shutil.copy(os.path.join(fixtures, photo), folder)
+        job = json.loads(likeness("ingest", folder, "--collection", name, "--org", "Archive", "--queue").stdout)["queued_job"]
+        doomed = start("worker", "--name", f"doomed-{round}", "--workers", "1", "--lease", "3", log=f"doomed-{round}.log")
+
+        def job_state():
+            return psql(f"SELECT state FROM ingest_queue WHERE id = {job}")
+
+        # The kill point is drawn from the job's run, from its claim to a little past its end.
+        wait_for(f"round {round}: the worker to claim the job", lambda: job_state() != "queued", timeout=120)
+        delay = rng.uniform(0.0, 1.2 * usual)
+        started = time.monotonic()
+        while time.monotonic() - started < delay and job_state() not in ("finished", "failed"):
+            time.sleep(0.01)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        stored = int(psql(f"SELECT COUNT(*) FROM image WHERE location LIKE '{folder}/%'"))
+        if job_state() == "finished":
+            usual = time.monotonic() - started
+            outcome = f"finished {usual:.2f} s after its claim, before the kill"
+        else:
+            outcome = f"killed {delay:.2f} s after its claim, {stored} of 4 images stored"
+            rescuer = start("worker", "--name", f"rescuer-{round}", "--workers", "1", "--lease", "3", log=f"rescuer-{round}.log")
+            wait_for(f"round {round}: another worker to finish the job", lambda: job_state() in ("finished", "failed"))
+            rescuer.terminate()
+            rescuer.wait(timeout=30)
+        check(job_state() == "finished", f"round {round}: the job finished ({job_state()})")
+        images = int(psql(f"SELECT COUNT(*) FROM image WHERE location LIKE '{folder}/%'"))
+        check(images == 4, f"round {round}: each of the 4 photos is stored once ({images})")
+        result = likeness("check", expect=None)
+        check(result.returncode == 0, f"round {round} ({outcome}): likeness check passes\n{result.stdout}{result.stderr}")
+        result = likeness("audit", "verify", expect=None)
+        check(result.returncode == 0, f"round {round} ({outcome}): the audit chain verifies\n{result.stdout}{result.stderr}")
+        print(f"  ok  worker kill {round}: {outcome}; check and audit verify pass", flush=True)
+
     # A graceful stop: the HTTP server, then the store's and the index's connections, in order.
     server_processes["b"].terminate()
     try:

@@ -32,7 +32,9 @@ struct CheckCommand: AsyncParsableCommand {
                 guard let last = page.last else { break }
                 for face in page {
                     faces += 1
-                    let nearest = try await gallery.index.nearest(to: face.template, k: 3, in: nil)
+                    // Within its own collection: a photo held in several collections has the same
+                    // template in each, and their ties could push this face out of the top few.
+                    let nearest = try await gallery.index.nearest(to: face.template, k: 3, in: [face.collection])
                     if !nearest.contains(where: { $0.id == face.id }) { missing.append(face.id) }
                     if let log = gallery.erasureLog, erased.contains(log.digest(face: face.id, template: face.template)) { back.append(face.id) }
                 }
