@@ -82,9 +82,10 @@ extension Gallery {
     /// An entry is stamped before its transaction commits, so one stamped shortly before the
     /// backup began may have committed after the backup's snapshot: entries from
     /// `replayMargin` before are replayed too. Replaying one that the backup already lacks
-    /// finds nothing to erase.
+    /// finds nothing to erase. `restored` names what was restored, for the audit
+    /// ("backup likeness-backup-…").
     @discardableResult
-    public func replayErasures(since: Date, restoredFrom backup: String) async throws -> Int {
+    public func replayErasures(since: Date, restored: String) async throws -> Int {
         guard let erasureLog else { throw StoreError.unavailable("this gallery keeps no erasure log") }
         let entries = try erasureLog.entries().filter { $0.at >= since.addingTimeInterval(-Self.replayMargin) }
         guard !entries.isEmpty else { return 0 }
@@ -110,7 +111,7 @@ extension Gallery {
         let count = entries.count
         _ = try await erase(.faces(found)) { erased in
             NewAuditEntry(organization: nil, actorID: nil, actor: "restore", action: "erasure",
-                          detail: "backup \(backup) restored: \(erased.faces.count) faces erased after it was taken erased again "
+                          detail: "\(restored) restored: \(erased.faces.count) faces erased after it was taken erased again "
                               + "(\(count) erasures replayed from the erasure log)")
         }
         return found.count

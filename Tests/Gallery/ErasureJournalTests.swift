@@ -103,7 +103,7 @@ import TestSupport
         try Backup.open(backup.folder).restore(into: layout)
         var restored = try await TestGallery.openEmbedded(at: layout.root)
         #expect(try await restored.store.counts().faces == 20)  // the backup, as taken
-        #expect(try await restored.replayErasures(since: backup.manifest.takenAt, restoredFrom: "test") == 2)
+        #expect(try await restored.replayErasures(since: backup.manifest.takenAt, restored: "backup test") == 2)
         #expect(try await restored.store.counts().faces == 18)
         #expect(try await restored.store.suppressions(of: organization.id).map(\.reference) == ["SAR-1"])
         #expect(!FileManager.default.fileExists(atPath: layout.uploads.appendingPathComponent("held.jpg").path))
@@ -112,7 +112,7 @@ import TestSupport
             #expect(try filesHolding(erased.template, under: layout).isEmpty)
         }
         // A second replay finds nobody left to erase, and adds no second suppression.
-        #expect(try await restored.replayErasures(since: backup.manifest.takenAt, restoredFrom: "test") == 0)
+        #expect(try await restored.replayErasures(since: backup.manifest.takenAt, restored: "backup test") == 0)
         #expect(try await restored.store.suppressions(of: organization.id).count == 1)
         restored = try await TestGallery.openEmbedded(at: layout.root)
         #expect(try await restored.index.count == 18)

@@ -10,6 +10,9 @@ Run by scripts/test/scale-out.sh inside scripts/test/with-backends.sh:
   top-10 distances (within 1e-4) as the scale-out store;
 - a data subject's erasure through the CLI removes their faces from PostgreSQL and Milvus, and
   server B no longer finds them; the audit chain verifies;
+- a pg_dump taken before that erasure, restored into a new database and Milvus collection as
+  the README says, brings the person back until `likeness replay-erasures --since` erases them
+  again from the erasure log: then nothing finds them and `likeness check` passes;
 - `likeness migrate` moves the embedded store into PostgreSQL + Milvus, and the moved store
   answers searches with the same face ids and distances;
 - WORKER_KILLS more queued jobs (default 6), each worker killed with SIGKILL at a random point
@@ -20,6 +23,7 @@ Exits non-zero, saying what failed, on the first failed check. The seed is print
 failure of the random kills can be replayed.
 """
 import json, os, random, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
+from datetime import datetime, timezone
 
 from pymilvus import MilvusClient
 
@@ -222,6 +226,9 @@ def main():
         check(same, f"{probe}: the top 10 on both backends are the same photos at the same distances")
 
     print("erasure on the scale-out store", flush=True)
+    dumped_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dump = os.path.join(work, "before-erasure.dump")
+    subprocess.run(["pg_dump", "-Fc", "-f", dump, store], check=True)
     likeness("admin", "create", "privacy", "--organization", "Archive", "--role", "admin")
     before = milvus_count()
     erased = likeness("subject", "erase", os.path.join(fixtures, "img61.jpg"), "--user", "privacy", "--reference", "SAR-1",
@@ -235,6 +242,29 @@ def main():
     check(not ({"img16.jpg", "img17.jpg"} & names), "server B no longer finds the erased person")
     verify = likeness("audit", "verify", expect=None)
     check(verify.returncode == 0 and "chain intact" in verify.stdout, f"the audit chain verifies: {verify.stdout.strip()}")
+
+    print("restore the dump taken before the erasure, then replay the erasure log", flush=True)
+    restored_database = f"lk_restored_{suffix}"
+    subprocess.run(["psql", postgres_server, "-qc", f"CREATE DATABASE {restored_database}"], check=True)
+    subprocess.run(["pg_restore", "--no-owner", "-d", postgres_server.rsplit("/", 1)[0] + "/" + restored_database, dump], check=True)
+    restored = ["--store", postgres_server.rsplit("/", 1)[0] + "/" + restored_database,
+                "--vectors", f"{milvus_server}/restored_{suffix}", "--data", os.path.join(work, "data")]
+    likeness("reindex", backend=restored)
+
+    def finds_person():
+        result = likeness("search", os.path.join(fixtures, "img61.jpg"), "--top", "10", "--json", "--user", "ivy",
+                          "--case", "SCALE-5", "--purpose", "criminal_investigation", "--org", "Archive", backend=restored)
+        return {"img16.jpg", "img17.jpg"} & {photo_name(m["image"]) for m in json.loads(result.stdout)["matches"]}
+
+    check(finds_person() == {"img16.jpg", "img17.jpg"}, "the restored dump holds the person again")
+    check(likeness("check", backend=restored, expect=None).returncode == 1, "likeness check sees the erased faces are back")
+    replayed = likeness("replay-erasures", "--since", dumped_at, backend=restored).stdout
+    check(replayed.startswith("3 faces erased after"), f"replay-erasures erased the three faces again: {replayed.strip()}")
+    check(not finds_person(), "the restored store no longer finds the person")
+    result = likeness("check", backend=restored, expect=None)
+    check(result.returncode == 0, f"likeness check passes on the restored store\n{result.stdout}{result.stderr}")
+    verify = likeness("audit", "verify", backend=restored, expect=None)
+    check(verify.returncode == 0, f"the restored audit chain verifies: {verify.stdout.strip()}")
 
     print("migrate the embedded store into a new PostgreSQL database and Milvus collection", flush=True)
     migrated_database = f"lk_migrated_{suffix}"

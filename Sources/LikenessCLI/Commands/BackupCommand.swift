@@ -80,7 +80,7 @@ struct RestoreCommand: AsyncParsableCommand {
             try backup.restore(into: layout)
             let gallery = try await Backends.embedded(in: layout)
             let name = backup.folder.lastPathComponent
-            let replayed = try await gallery.replayErasures(since: backup.manifest.takenAt, restoredFrom: name)
+            let replayed = try await gallery.replayErasures(since: backup.manifest.takenAt, restored: "backup \(name)")
             let lost = previousHead.map { " The log before it ended at entry \($0.id) (hash \($0.hash))." } ?? ""
             try await AuditLog(store: gallery.store).record(NewAuditEntry(
                 organization: nil, actorID: nil, actor: "cli", action: AuditLog.Action.restore.rawValue,
@@ -94,5 +94,39 @@ struct RestoreCommand: AsyncParsableCommand {
     private static func auditHead(of layout: DataDirectory) async throws -> (id: Int64, hash: String)? {
         guard FileManager.default.fileExists(atPath: layout.database.path) else { return nil }
         return try await SQLiteGalleryStore(path: layout.database.path).auditHead()
+    }
+}
+
+/// `likeness replay-erasures --since TIME`: after PostgreSQL was restored from a dump taken at
+/// TIME, erases again whoever this machine erased since. Each machine keeps the erasure log of
+/// the erasures it made, so it is run on each.
+struct ReplayErasuresCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay-erasures",
+        abstract: "Erase again, from this machine's erasure log, whoever was erased after a restored database dump was taken.",
+        discussion: """
+            For the scale-out store, after pg_restore of a dump taken at --since (and `likeness \
+            reindex`, which rebuilds Milvus): faces this machine erased since are erased again, \
+            their suppression list entries return, and the audit records the replay. Run it on \
+            every machine that made erasures (each keeps its own erasure log). `likeness restore` \
+            does this itself for the embedded store.
+            """)
+
+    @Option(help: "When the restored dump was taken (ISO 8601, e.g. 2026-11-30T09:00:00Z).") var since: String
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        try await failingWithExitCode2 {
+            guard let taken = ISO8601DateFormatter().date(from: since) else {
+                throw UsageFailure("--since must be an ISO 8601 time such as 2026-11-30T09:00:00Z, not '\(since)'")
+            }
+            let gallery = try await data.openGallery()
+            let dump = "dump taken \(AuditEntry.timestamp(taken))"
+            let replayed = try await gallery.replayErasures(since: taken, restored: dump)
+            try await AuditLog(store: gallery.store).record(NewAuditEntry(
+                organization: nil, actorID: nil, actor: "cli", action: AuditLog.Action.restore.rawValue,
+                detail: "\(dump) restored; \(replayed) faces erased since were erased again from this machine's erasure log"))
+            print("\(replayed) faces erased after \(AuditEntry.timestamp(taken)) were erased again.")
+        }
     }
 }
