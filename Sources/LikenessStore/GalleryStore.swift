@@ -9,8 +9,11 @@ public protocol GalleryStore: Sendable {
     func createCollection(_ collection: NewCollection) async throws -> CollectionRecord
     func collection(_ id: CollectionID) async throws -> CollectionRecord?
     func collection(named name: String, in organization: OrganizationID) async throws -> CollectionRecord?
-    /// The organisation's collections, or every collection when `organization` is nil.
+    /// The organisation's collections, or every collection when `organization` is nil, with
+    /// their image and face counts (a cost that grows with the gallery: pages, not searches).
     func collections(in organization: OrganizationID?) async throws -> [CollectionSummary]
+    /// The organisation's collections without counts: what every search scopes itself with.
+    func collectionRecords(in organization: OrganizationID) async throws -> [CollectionRecord]
 
     // Ingest
     /// Starts a job, or resumes the unfinished one with the same key (same collection and

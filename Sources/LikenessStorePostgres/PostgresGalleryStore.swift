@@ -89,6 +89,10 @@ public final class PostgresGalleryStore: GalleryStore {
         }
     }
 
+    public func collectionRecords(in organization: OrganizationID) async throws -> [CollectionRecord] {
+        try await rows("SELECT * FROM collection WHERE organization_id = \(organization) ORDER BY name COLLATE \"C\"").map(Self.collection)
+    }
+
     static func collection(_ row: PostgresRandomAccessRow) throws -> CollectionRecord {
         CollectionRecord(id: try row.value("id"), organization: try row.value("organization_id"),
                          erasurePolicy: ErasurePolicy(rawValue: try row.value("erasure_policy")) ?? .deleteImage,

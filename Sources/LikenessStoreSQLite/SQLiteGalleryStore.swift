@@ -71,6 +71,13 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func collectionRecords(in organization: OrganizationID) async throws -> [CollectionRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM collection WHERE organization_id = ? ORDER BY name", arguments: [organization])
+                .map(Self.collection)
+        }
+    }
+
     static func collection(_ row: Row) -> CollectionRecord {
         CollectionRecord(id: row["id"], organization: row["organization_id"],
                          erasurePolicy: ErasurePolicy(rawValue: row["erasure_policy"]) ?? .deleteImage,

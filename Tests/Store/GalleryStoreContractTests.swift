@@ -32,6 +32,8 @@ import TestSupport
             _ = try await Samples.collection(store, named: "Alpha")
             let mine = try await store.collections(in: created.organization)
             #expect(mine.map(\.collection.name) == ["Alpha", "press", "zeta"])
+            #expect(try await store.collectionRecords(in: created.organization).map(\.name) == ["Alpha", "press", "zeta"])
+            #expect(try await store.collectionRecords(in: elsewhere.organization).map(\.id) == [elsewhere.id])
             #expect(try await store.collections(in: nil).count == 4)
             #expect(try await store.collection(named: "press", in: elsewhere.organization)?.id == elsewhere.id)
         }
