@@ -4,7 +4,8 @@ Run by scripts/test/crash-matrix.sh:
     crash_matrix.py LIKENESS_BINARY FIXTURES_DIR WORK_DIR KILLS [SEED]
 
 Each round starts one operation on an embedded data directory and kills its process (the
-server, or the CLI command doing it) with SIGKILL after a random delay. After each kill:
+server, or the CLI command doing it) with SIGKILL after a random delay. Retention sweeps are
+made by the CLI or by a server as it starts, at random. After each kill:
 - `likeness check` passes: the index holds exactly the database's faces (after the replay a
   restarted server makes), no erasure is left half done, and no erased face is back;
 - `likeness audit verify` passes;
@@ -271,7 +272,32 @@ def round_request_erasure(passwords):
          f"request {status}, selfie {'held' if holds_selfie else 'gone'}")
 
 
+def server_killed_during_start():
+    """Starts the server, which sweeps retention as it starts, and kills it at a random point of
+    its usual start (it answers /healthz while the sweep may still run)."""
+    usual = durations.get("serve", 3.0)
+    delay = rng.uniform(0.3 * usual, 1.2 * usual)
+    started = time.monotonic()
+    port = free_port()
+    process = subprocess.Popen([binary, "serve", "--port", str(port), "--workers", "1", *backend],
+                               stdout=open(os.path.join(work, "server.log"), "a"), stderr=subprocess.STDOUT)
+    ready = False
+    while time.monotonic() - started < delay:
+        if not ready:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    ready = True
+                    durations["serve"] = time.monotonic() - started
+            except (urllib.error.URLError, OSError):
+                pass
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return f"server killed {delay:.2f} s into its start" + (" (answering)" if ready else "")
+
+
 def round_retention():
+    """A retention sweep, by the CLI or by a starting server, killed at a random point."""
     likeness("ingest", *[os.path.join(fixtures, photo) for photo in rng.sample(uploads, 2)], "--collection", "short")
     with sqlite3.connect(database, timeout=30) as db:  # as if ingested 40 days ago
         db.execute("UPDATE image SET ingested_at = datetime('now', '-40 days') WHERE collection_id = "
@@ -280,7 +306,7 @@ def round_retention():
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
             return db.execute("SELECT COUNT(*) FROM image i JOIN collection c ON c.id = i.collection_id WHERE c.name = 'short'").fetchone()[0]
     before = held()
-    outcome = killed_during(["retention", "sweep"])
+    outcome = killed_during(["retention", "sweep"]) if rng.random() < 0.5 else server_killed_during_start()
     likeness("check")
     after = held()
     if after not in (0, before):
