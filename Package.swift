@@ -102,6 +102,7 @@ let package = Package(
                 dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessGallery", "LikenessIngest",
                                "LikenessSearch", "LikenessGovernance",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
                                .product(name: "Mustache", package: "swift-mustache"),
                                .product(name: "Prometheus", package: "swift-prometheus"),
@@ -115,7 +116,8 @@ let package = Package(
                                          "LikenessGovernance", "LikenessServer", "CBLAS", "CMalloc",
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                         .product(name: "HummingbirdTLS", package: "hummingbird")]),
 
         .target(name: "LikenessEvaluation", dependencies: ["LikenessCore"]),
         .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"]),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import LikenessCore
 import LikenessEngine
 import LikenessGallery
@@ -40,18 +41,26 @@ public struct ServerServices: Sendable {
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// Marks cookies Secure: set when a TLS proxy fronts the server.
+    /// Set when a TLS proxy fronts the server.
     public var behindTLS: Bool
+    /// The server's own certificate and key, when it serves HTTPS itself.
+    public var tls: TLSConfiguration?
     /// Proxies whose forwarding header names the client (its address is what the sign-in and
     /// privacy-request limits count, and what the audit records); none by default.
     public var trustedProxies: TrustedProxies
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, trustedProxies: TrustedProxies = .none) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, tls: TLSConfiguration? = nil,
+                trustedProxies: TrustedProxies = .none) {
         self.host = host
         self.port = port
         self.behindTLS = behindTLS
+        self.tls = tls
         self.trustedProxies = trustedProxies
     }
+
+    /// Whether browsers reach the server over HTTPS (its own, or a proxy's): cookies are then
+    /// marked Secure and responses carry Strict-Transport-Security.
+    public var servesHTTPS: Bool { behindTLS || tls != nil }
 }
 
 /// Upload and body limits, in one place.
@@ -71,7 +80,7 @@ public enum LikenessServer {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
         router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.servesHTTPS))
         router.add(middleware: ProblemMiddleware(pages: services.pages))
         router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
 
@@ -111,8 +120,9 @@ public enum LikenessServer {
     /// The HTTP server, with `background` services (the store's connections, the sweeps) in its
     /// service group: started with it, and shut down gracefully after it stops taking requests.
     public static func application(services: ServerServices, configuration: ServerConfiguration, background: [any Service] = [],
-                                   logger: Logger = Logger(label: "likeness")) -> some ApplicationProtocol {
+                                   logger: Logger = Logger(label: "likeness")) throws -> some ApplicationProtocol {
         Application(router: router(services: services, configuration: configuration),
+                    server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                          serverName: "likeness"),
                     services: background,

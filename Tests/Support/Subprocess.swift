@@ -97,7 +97,7 @@ public final class TestHTTPServer {
 
 extension FileHandle {
     /// Reads up to the first newline.
-    func availableLine() -> String {
+    public func availableLine() -> String {
         var bytes: [UInt8] = []
         while let chunk = try? read(upToCount: 1), let byte = chunk.first, byte != 0x0A { bytes.append(byte) }
         return String(decoding: bytes, as: UTF8.self)

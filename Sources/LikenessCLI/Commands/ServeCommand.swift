@@ -2,6 +2,7 @@ import ArgumentParser
 import CMalloc
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import LikenessEngine
 import LikenessGallery
 import LikenessGovernance
@@ -23,7 +24,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Flag(help: "Mark cookies Secure: set when a TLS proxy fronts the server.") var behindTls = false
+    @Flag(help: "Mark cookies Secure and send Strict-Transport-Security: set when a TLS proxy fronts the server.")
+    var behindTls = false
+    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate (chain), with --tls-key.", valueName: "file"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
     @Option(help: ArgumentHelp("A reverse proxy's address or CIDR range (repeatable): its requests' client is read from --forwarded-header.",
                                valueName: "CIDR"))
     var trustedProxy: [String] = []
@@ -39,6 +45,28 @@ struct ServeCommand: AsyncParsableCommand {
         guard TrustedProxies(trustedProxy, header: header) != nil else {
             throw ValidationError("--trusted-proxy takes an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
+
+    /// The server's TLS configuration, read (and checked) before anything else starts.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
+        } catch {
+            throw UsageFailure("--tls-cert \(tlsCert): not a readable PEM certificate (\(error))")
+        }
+        guard !chain.isEmpty else { throw UsageFailure("--tls-cert \(tlsCert): holds no certificate") }
+        do {
+            key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+        } catch {
+            throw UsageFailure("--tls-key \(tlsKey): not a readable PEM private key (\(error))")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
+                                                                     privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 
     func run() async throws {
@@ -50,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             mallopt(M_ARENA_MAX, Int32(ProcessInfo.processInfo.activeProcessorCount))
         }
         try await failingWithExitCode2 {
+            let tls = try tlsConfiguration()
             let proxies = TrustedProxies(trustedProxy, header: TrustedProxies.Header(rawValue: forwardedHeader.lowercased()) ?? .xForwardedFor) ?? .none
             let pool = EnginePool(models: try FaceModels.locate(), onnx: try ONNXFaceModels.locate(), size: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             defer { pool.shutdown() }
@@ -84,11 +113,11 @@ struct ServeCommand: AsyncParsableCommand {
                 RetentionService(retention: retention, requests: services.requests, logger: logger),
                 AuditCheckpointService(checkpoints: checkpoints, logger: logger),
             ]
-            let app = LikenessServer.application(
-                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls,
+            let app = try LikenessServer.application(
+                services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls, tls: tls,
                                                                  trustedProxies: proxies),
                 background: background, logger: logger)
-            print("Likeness is serving http://\(host):\(port) (data in \(data.directory.root.path))")
+            print("Likeness is serving \(tls == nil ? "http" : "https")://\(host):\(port) (data in \(data.directory.root.path))")
             // At once, so that the address and any one-time password reach a log or a pipe now.
             fflush(nil)
             try await app.runService()

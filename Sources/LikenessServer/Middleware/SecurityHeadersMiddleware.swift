@@ -2,9 +2,11 @@ import HTTPTypes
 import Hummingbird
 
 /// Headers on every response: no inline script or framing, no MIME sniffing, no referrer
-/// leaking case pages, and no caching of pages that show faces.
+/// leaking case pages, and no caching of pages that show faces; over HTTPS, browsers are told
+/// to use nothing else for this host.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    let strictTransportSecurity: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -14,6 +16,9 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "no-referrer"
+        if strictTransportSecurity {
+            response.headers[.strictTransportSecurity] = "max-age=31536000"
+        }
         if response.headers[.cacheControl] == nil {
             response.headers[.cacheControl] = "no-store"
         }

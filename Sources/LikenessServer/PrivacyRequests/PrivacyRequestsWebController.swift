@@ -39,7 +39,7 @@ struct PrivacyRequestsWebController {
             throw GovernanceError.notFound("no organisation named '\(name)'")
         }
         return pages.preSession("privacy", ["organization": name, "path": Self.privacyPath(name)], request: request,
-                                secure: configuration.behindTLS)
+                                secure: configuration.servesHTTPS)
     }
 
     /// The privacy page's path, the organisation's name encoded as one path segment.
@@ -65,11 +65,11 @@ struct PrivacyRequestsWebController {
                 organization: name, kind: form["kind"], selfie: form.file("selfie")?.bytes, contact: form["contact"],
                 suppressionConsent: form["suppression_consent"] == "yes", address: context.clientAddress)
             return pages.preSession("privacy", values.merging(["reference": filed.reference, "kind": filed.kind.rawValue]) { $1 },
-                                    request: request, secure: configuration.behindTLS, status: .created)
+                                    request: request, secure: configuration.servesHTTPS, status: .created)
         } catch let error as GovernanceError {
             let problem = Problem(error)
             var response = pages.preSession("privacy", values.merging(["error": problem.detail]) { $1 }, request: request,
-                                            secure: configuration.behindTLS, status: problem.status)
+                                            secure: configuration.servesHTTPS, status: problem.status)
             if let wait = problem.retryAfter { response.headers[.retryAfter] = String(wait) }
             return response
         }

@@ -26,7 +26,7 @@ struct SessionsAPIController {
         let (account, token, csrf) = try await accounts.signIn(username: body.username, password: body.password,
                                                                address: context.clientAddress)
         var response = try Response.json(SessionResponse(account: account, csrfToken: csrf))
-        response.setCookie(SessionCookie.make(token, secure: configuration.behindTLS))
+        response.setCookie(SessionCookie.make(token, secure: configuration.servesHTTPS))
         return response
     }
 
@@ -34,7 +34,7 @@ struct SessionsAPIController {
         let caller = try context.requireCaller()
         if let token = context.sessionToken { try await accounts.signOut(session: token, caller: caller) }
         var response = Response(status: .noContent)
-        response.setCookie(SessionCookie.expired(secure: configuration.behindTLS))
+        response.setCookie(SessionCookie.expired(secure: configuration.servesHTTPS))
         return response
     }
 

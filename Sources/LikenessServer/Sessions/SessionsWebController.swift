@@ -21,7 +21,7 @@ struct SessionsWebController {
     }
 
     func preSessionPage(_ template: String, _ values: [String: Any], request: Request, status: HTTPResponse.Status = .ok) -> Response {
-        pages.preSession(template, values, request: request, secure: configuration.behindTLS, status: status)
+        pages.preSession(template, values, request: request, secure: configuration.servesHTTPS, status: status)
     }
 
     @Sendable func loginPage(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -36,7 +36,7 @@ struct SessionsWebController {
             let (_, token, _) = try await services.accounts.signIn(username: form["username"] ?? "", password: form["password"] ?? "",
                                                                    address: context.clientAddress)
             var response = Response.redirect(to: "/")
-            response.setCookie(SessionCookie.make(token, secure: configuration.behindTLS))
+            response.setCookie(SessionCookie.make(token, secure: configuration.servesHTTPS))
             return response
         } catch let error as GovernanceError {
             let problem = Problem(error)
@@ -70,7 +70,7 @@ struct SessionsWebController {
         let (caller, _) = try await request.signedInForm(context)
         if let token = context.sessionToken { try await services.accounts.signOut(session: token, caller: caller) }
         var response = Response.redirect(to: "/login")
-        response.setCookie(SessionCookie.expired(secure: configuration.behindTLS))
+        response.setCookie(SessionCookie.expired(secure: configuration.servesHTTPS))
         return response
     }
 }
