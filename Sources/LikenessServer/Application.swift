@@ -48,14 +48,17 @@ public struct ServerConfiguration: Sendable {
     /// Proxies whose forwarding header names the client (its address is what the sign-in and
     /// privacy-request limits count, and what the audit records); none by default.
     public var trustedProxies: TrustedProxies
+    /// Where a line per request goes, if anywhere.
+    public var requestLog: RequestLog?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, behindTLS: Bool = false, tls: TLSConfiguration? = nil,
-                trustedProxies: TrustedProxies = .none) {
+                trustedProxies: TrustedProxies = .none, requestLog: RequestLog? = nil) {
         self.host = host
         self.port = port
         self.behindTLS = behindTLS
         self.tls = tls
         self.trustedProxies = trustedProxies
+        self.requestLog = requestLog
     }
 
     /// Whether browsers reach the server over HTTPS (its own, or a proxy's): cookies are then
@@ -83,6 +86,7 @@ public enum LikenessServer {
         router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.servesHTTPS))
         router.add(middleware: ProblemMiddleware(pages: services.pages))
         router.add(middleware: AuthenticationMiddleware(accounts: services.accounts))
+        if let log = configuration.requestLog { router.add(middleware: RequestLogMiddleware(log: log)) }
 
         router.get("healthz") { _, _ in
             try Response.json(["status": "ok"])
@@ -119,13 +123,17 @@ public enum LikenessServer {
 
     /// The HTTP server, with `background` services (the store's connections, the sweeps) in its
     /// service group: started with it, and shut down gracefully after it stops taking requests.
+    /// `onListening` is told the port once the server takes connections (the one the system
+    /// chose, for port 0).
     public static func application(services: ServerServices, configuration: ServerConfiguration, background: [any Service] = [],
-                                   logger: Logger = Logger(label: "likeness")) throws -> some ApplicationProtocol {
+                                   logger: Logger = Logger(label: "likeness"),
+                                   onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         Application(router: router(services: services, configuration: configuration),
                     server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                          serverName: "likeness"),
                     services: background,
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
                     logger: logger)
     }
 }

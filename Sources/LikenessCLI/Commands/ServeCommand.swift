@@ -36,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The header the trusted proxies write the client's address in: x-forwarded-for or forwarded.")
     var forwardedHeader: String = TrustedProxies.Header.xForwardedFor.rawValue
     @Option(help: "Face engines in parallel (default: one per core).") var workers: Int?
+    @Option(help: "A line per request on standard output (method, route, status, ms, account): logfmt, json or off.")
+    var requestLog = RequestLog.Format.logfmt.rawValue
     @OptionGroup var data: DataOptions
 
     func validate() throws {
@@ -46,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--trusted-proxy takes an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8")
         }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard requestLog == "off" || RequestLog.Format(rawValue: requestLog) != nil else {
+            throw ValidationError("--request-log takes logfmt, json or off")
+        }
     }
 
     /// The server's TLS configuration, read (and checked) before anything else starts.
@@ -115,10 +120,14 @@ struct ServeCommand: AsyncParsableCommand {
             ]
             let app = try LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls, tls: tls,
-                                                                 trustedProxies: proxies),
-                background: background, logger: logger)
-            print("Likeness is serving \(tls == nil ? "http" : "https")://\(host):\(port) (data in \(data.directory.root.path))")
-            // At once, so that the address and any one-time password reach a log or a pipe now.
+                                                                 trustedProxies: proxies,
+                                                                 requestLog: RequestLog.Format(rawValue: requestLog).map { RequestLog(format: $0) }),
+                background: background, logger: logger
+            ) { [host, directory = data.directory.root.path] port in
+                print("Likeness is serving \(tls == nil ? "http" : "https")://\(host):\(port) (data in \(directory))")
+                // At once, so that the address and any one-time password reach a log or a pipe now.
+                fflush(nil)
+            }
             fflush(nil)
             try await app.runService()
             try? await fetcher.shutdown()
