@@ -57,7 +57,7 @@ run: build-release
 	if ! $$bin collection list --data $(DATA) | grep -q '^demo '; then \
 	  $$bin collection create demo --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
 	    --lawful-basis "public test photographs" --jurisdiction GB --retention-days 30 --data $(DATA); \
-	  $$bin ingest Tests/Fixtures/faces --collection demo --data $(DATA); \
+	  $$bin ingest Tests/Fixtures/faces/img*.jpg --collection demo --data $(DATA); \
 	fi; \
 	exec $$bin serve --data $(DATA)
 

@@ -106,4 +106,29 @@ import TestSupport
         #expect(try await AuditLog(store: rig.governance).verify().firstBroken == nil)
         try await rig.close()
     }
+
+    /// A crowd photo's result card shows five of its other faces and counts the rest, rather
+    /// than a hundred thumbnails burying the candidates.
+    @Test func aCardShowsAHandfulOfItsImagesOtherFacesAndCountsTheRest() async throws {
+        let rig = try await ServerRig()
+        let crowd = try await rig.rig.ingest([Fixtures.face("mosaic-100-faces.jpg")])
+        try #require(crowd.progress.faces > 50)
+        let (_, token, csrf) = try await rig.services.accounts.signIn(username: "a-investigator", password: rig.password, address: nil)
+        var form = try Multipart.search(photo: "mosaic-100-faces.jpg", caseNumber: "CROWD-1")
+        form.field("csrf_token", csrf)
+        let headers: HTTPFields = [.cookie: "likeness_session=\(token)", .contentType: form.contentType]
+        let body = form.finished()
+        try await rig.application.test(.router) { client in
+            try await client.execute(uri: "/search", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                let rows = page.components(separatedBy: #"<div class="others">"#).dropFirst().map { $0.components(separatedBy: "</div>")[0] }
+                #expect(!rows.isEmpty)
+                #expect(rows.allSatisfy { $0.components(separatedBy: #"class="thumb""#).count - 1 <= 5 }, "\(rows)")
+                let more = "and \(crowd.progress.faces - 6) more"
+                #expect(rows.contains { $0.components(separatedBy: #"class="thumb""#).count - 1 == 5 && $0.contains(more) }, "\(rows)")
+            }
+        }
+        try await rig.close()
+    }
 }

@@ -84,6 +84,10 @@ struct SearchWebController {
         return try await resultsPage(outcome, probeFaces: [], probeToken: nil, context: context, pivotFace: face)
     }
 
+    /// A card shows this many of its image's other faces and counts the rest: a crowd photo's
+    /// hundred faces would bury the candidates.
+    static let otherFacesShown = 5
+
     func resultsPage(_ outcome: AccountableSearch.Outcome, probeFaces: [[String: Any]], probeToken: String?,
                      context: AppRequestContext, pivotFace: FaceID? = nil) async throws -> Response {
         var candidates: [[String: Any]] = []
@@ -99,7 +103,8 @@ struct SearchWebController {
                 "scored_by": match.fusedDistance == nil ? "dlib alone" : "both models",
                 "source": source, "source_is_link": isLink,
                 "source_name": isLink ? source : FileName.lastComponent(source),
-                "other_faces": others.map { ["face_id": $0] },
+                "other_faces": others.prefix(Self.otherFacesShown).map { ["face_id": $0] },
+                "others_more": others.count > Self.otherFacesShown ? [["count": others.count - Self.otherFacesShown]] : [],
                 "others_label": match.video == nil ? "Others in this image" : "Others seen in this video",
                 // A face from a video: the moment, and the video ready to play from it.
                 "video": match.video.map { [["clock": VideoAppearance.clock($0.time), "time": String(format: "%.1f", $0.time),
