@@ -28,6 +28,11 @@ public struct DataDirectory: Sendable {
     /// rewritten: a second record, so that deleting rows of the database alone shows.
     public var auditCheckpoints: URL { root.appendingPathComponent("checkpoints.jsonl") }
 
+    /// The first administrator's one-time password, written by the first `serve` (mode 0600)
+    /// rather than to its output, which a service's journal keeps; removed by a later start
+    /// once that password has been changed.
+    public var initialAdminPassword: URL { root.appendingPathComponent("initial-admin-password") }
+
     /// Held by a server on the embedded store while it runs, so that `restore` cannot replace
     /// files under it.
     public var serverLock: URL { root.appendingPathComponent("serve.lock") }

@@ -60,4 +60,49 @@ import TestSupport
         let alone = try Subprocess.likeness("serve", "--tls-cert", certificate, "--data", folder.appendingPathComponent("data").path)
         #expect(alone.status != 0 && alone.stderr.contains("--tls-cert and --tls-key go together"), "\(alone.stderr)")
     }
+
+    /// The first start writes the administrator's one-time password to a file of mode 0600,
+    /// not to its output (a service's journal); it signs in once, and a start after the
+    /// password was changed removes the file.
+    @Test func theFirstAdministratorsPasswordIsWrittenToAPrivateFileNotTheOutput() throws {
+        let folder = try Fixtures.scratchDirectory("likeness-first")
+        let data = folder.appendingPathComponent("data").path, file = data + "/initial-admin-password"
+        func start() throws -> (server: Process, port: Int, output: String) {
+            let port = try unusedPort()
+            let server = try Subprocess.start(Subprocess.likeness, ["serve", "--port", String(port), "--workers", "1", "--data", data])
+            let pipe = (server.standardOutput as! Pipe).fileHandleForReading
+            var lines: [String] = []
+            repeat { lines.append(pipe.availableLine()) } while !lines.last!.isEmpty && !lines.last!.hasPrefix("Likeness is serving")
+            return (server, port, lines.joined(separator: "\n"))
+        }
+        func stop(_ server: Process) {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        func post(_ port: Int, _ path: String, _ body: String, cookie: String? = nil, csrf: String? = nil) throws -> String {
+            var arguments = ["-sS", "-D", "-", "-H", "Content-Type: application/json", "--data", body]
+            if let cookie, let csrf { arguments += ["-H", "Cookie: \(cookie)", "-H", "X-CSRF-Token: \(csrf)"] }
+            return try Subprocess.run("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)\(path)"]).stdout
+        }
+
+        let first = try start()
+        let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(password.count == 20)
+        #expect(first.output.contains(file) && !first.output.contains(password), "\(first.output)")
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
+        let signedIn = try post(first.port, "/api/v1/session", #"{"username": "admin", "password": "\#(password)"}"#)
+        #expect(signedIn.hasPrefix("HTTP/1.1 200"), "\(signedIn)")
+        let cookie = try #require(signedIn.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") })
+            .dropFirst("set-cookie: ".count).split(separator: ";")[0]
+        let csrf = try #require(signedIn.split(separator: "\"csrf_token\":\"").dropFirst().first?.split(separator: "\"").first)
+        let changed = try post(first.port, "/api/v1/me/password",
+                               #"{"current_password": "\#(password)", "new_password": "a password of my own choosing"}"#,
+                               cookie: String(cookie), csrf: String(csrf))
+        #expect(changed.hasPrefix("HTTP/1.1 2"), "\(changed)")
+        stop(first.server)
+
+        let second = try start()
+        defer { stop(second.server) }
+        #expect(!FileManager.default.fileExists(atPath: file), "\(second.output)")
+    }
 }

@@ -19,7 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the web UI and the API (/api/v1, described at /openapi.json).",
         discussion: """
             On the first start with no administrator, creates one (in --org, or an organisation \
-            named "Likeness") and prints its one-time password once.
+            named "Likeness") and writes its one-time password to initial-admin-password in the \
+            data directory (mode 0600), never to the output; a later start removes the file once \
+            the password has been changed.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -134,15 +136,27 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// With no administrator anywhere, makes one and prints its password, once.
+    /// With no administrator anywhere, makes one and writes its one-time password to a file
+    /// only this user (and root) can read: a service's output goes to a journal that others read
+    /// and that keeps it. Once that password has been changed, the file goes.
     func firstStart(accounts: Accounts, governance: any GovernanceStore) async throws {
-        func anyAdministrator() async throws -> Bool {
+        let file = data.directory.initialAdminPassword
+        func administrators() async throws -> [Account] {
+            var found: [Account] = []
             for organization in try await governance.organizations() {
-                if try await governance.accounts(in: organization.id).contains(where: { $0.role == .admin }) { return true }
+                found += try await governance.accounts(in: organization.id).filter { $0.role == .admin }
             }
-            return false
+            return found
         }
-        if try await anyAdministrator() { return }
+        func anyAdministrator() async throws -> Bool { try await !administrators().isEmpty }
+        let existing = try await administrators()
+        if !existing.isEmpty {
+            if FileManager.default.fileExists(atPath: file.path), !existing.contains(where: \.mustChangePassword) {
+                try FileManager.default.removeItem(at: file)
+                print("Removed \(file.path): the first administrator has chosen their own password.")
+            }
+            return
+        }
         let password = Secrets.token().prefix(20)
         let organization: Organization
         do {
@@ -156,11 +170,14 @@ struct ServeCommand: AsyncParsableCommand {
             if try await anyAdministrator() { return }
             throw error
         }
+        try? FileManager.default.removeItem(at: file)
+        let handle = try PrivateFile.create(atPath: file.path)
+        try handle.write(contentsOf: Data((password + "\n").utf8))
+        try handle.close()
         print("""
-            First start: organisation '\(organization.name)' has an administrator.
-              username: admin
-              password: \(password)
-            This password is shown once and must be changed at the first sign-in. Then create accounts for your users.
+            First start: organisation '\(organization.name)' has an administrator, username 'admin'.
+            Its one-time password is in \(file.path) (readable by this user only).
+            It must be changed at the first sign-in; the next start then removes the file.
             """)
     }
 }
