@@ -8,7 +8,8 @@ PYTHON := $(VENV)/bin/python
 DATA ?= likeness-data
 APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev libsqlite3-dev \
                 libopencv-dnn-dev libopencv-imgproc-dev \
-                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg postgresql-15
+                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg postgresql-15 \
+                curl openssl systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The model weights come from the face-recognition-models package in the venv.
@@ -19,7 +20,7 @@ export LIKENESS_ONNX_MODELS := $(ONNX_MODELS)
 # One BLAS thread per engine: the engines themselves run one per core.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup system-packages python-packages build build-release run test fuzz-short bench clean
+.PHONY: setup system-packages python-packages build build-release run test fuzz-short deb bench clean
 
 setup: system-packages python-packages
 
@@ -68,7 +69,8 @@ run: build-release
 # privacy requests on the server's pages), sweeps and index writes (crash-matrix.sh; 50 and more
 # with its second argument); then the browser test (chromium at desktop and 375×812 phone
 # sizes), schemathesis against /openapi.json, and decompression bombs against a server capped
-# at 2 GiB of address space, each on a server of its own; last, 30 s of each fuzz target.
+# at 2 GiB of address space, each on a server of its own; the Debian package, built from the
+# debug binary, installed, run as its service would and removed; last, 30 s of each fuzz target.
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh scripts/test/scale-out.sh "$$(swift build --show-bin-path)/likeness"
@@ -77,12 +79,17 @@ test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/bombs.sh "$$(swift build --show-bin-path)/likeness"
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/package.sh "$$(swift build --show-bin-path)/likeness"
 	$(MAKE) --no-print-directory fuzz-short
 
 # Each libFuzzer target of Fuzz/ for 30 s, built with the address sanitizer in .build/fuzz (see
 # README, Fuzzing): a found crash fails the tests, its input in fuzz-output/TARGET/crashes/.
 fuzz-short: setup
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/fuzz/run.sh all 30
+
+# likeness_VERSION_amd64.deb from the release build (see README, Install).
+deb: build-release
+	LIKENESS_MODELS="$(MODELS_DIR)" scripts/package/deb.sh "$$(swift build -c release --show-bin-path)/likeness" .
 
 bench: build-release
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/bench/ingest-vs-reference.sh
