@@ -68,7 +68,7 @@ stop_server() {
 start_server
 ok "the installed server answers /healthz, run as the likeness user with /opt/swift hidden"
 [ "$(stat -c '%U %a' /var/lib/likeness/initial-admin-password)" = "likeness 600" ] || fail "the first administrator's password file"
-grep -q "$(cat /var/lib/likeness/initial-admin-password)" "$work/server.log" && fail "the one-time password is in the server's output"
+grep -qF -e "$(cat /var/lib/likeness/initial-admin-password)" "$work/server.log" && fail "the one-time password is in the server's output"
 ok "the first administrator's one-time password is in initial-admin-password (0600), not in the output"
 stop_server
 
