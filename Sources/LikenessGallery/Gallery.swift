@@ -20,6 +20,10 @@ public final class Gallery: Sendable {
     public let uploads: URL?
     private let syncs = SerialQueue()
     let finishing = SerialQueue()
+    /// An index in this process's memory (the embedded default) learns of other processes'
+    /// writes (a CLI ingest or erasure beside a running server) only from the change log, so
+    /// searches catch up first. A shared index (Milvus) is kept current by whoever writes.
+    private let catchesUpBeforeSearches: Bool
 
     public init(store: any DataStore, index: any VectorIndex, indexRebuiltBecause: String? = nil,
                 suppressionKey: SuppressionKey? = nil, erasureLog: ErasureLog? = nil, uploads: URL? = nil) {
@@ -29,6 +33,7 @@ public final class Gallery: Sendable {
         self.suppressionKey = suppressionKey
         self.erasureLog = erasureLog
         self.uploads = uploads
+        catchesUpBeforeSearches = index is InProcessVectorIndex
     }
 
     /// A gallery keeping its keys, erasure log and held uploads in `layout`.
@@ -121,6 +126,13 @@ public final class Gallery: Sendable {
                 applied += changes.count
             }
         } }
+    }
+
+    /// Applies what other processes wrote to the change log since the index last caught up,
+    /// before a search: one indexed read of the log's head when nothing is new.
+    public func catchUpBeforeSearching() async throws {
+        guard catchesUpBeforeSearches, try await store.latestIndexSequence() > (try await index.appliedSequence) else { return }
+        try await syncIndex()
     }
 
     /// Rebuilds the index from the database alone. Returns the number of templates indexed.

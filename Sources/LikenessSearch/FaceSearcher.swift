@@ -76,6 +76,7 @@ public final class FaceSearcher: Sendable {
     /// dlib's alone (`Match.scoredBy` says which). Ranked by band, then by display similarity.
     public func nearest(to probe: FaceTemplates, top: Int, collections: Set<CollectionID>?) async throws -> [Match] {
         let fusion = probe.sface != nil ? fusedBands : nil
+        try await gallery.catchUpBeforeSearching()
         let neighbors = try await gallery.index.nearest(to: probe.dlib, k: fusion == nil ? top : Self.candidatePool(top: top),
                                                         in: collections)
         let second = fusion == nil ? [:] : try await gallery.store.templates(of: neighbors.map(\.id), model: .sface2021dec)

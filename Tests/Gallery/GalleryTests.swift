@@ -24,6 +24,29 @@ import TestSupport
         }
     }
 
+    /// A server's index learns of what another process wrote beside it (a CLI ingest, a CLI
+    /// erasure) before its next search, not at its next restart.
+    @Test func aSearchCatchesUpWithAnotherProcesssWrites() async throws {
+        let directory = try Fixtures.scratchDirectory()
+        let server = try await TestGallery.openEmbedded(at: directory)
+        let cli = try await TestGallery.openEmbedded(at: directory)
+        let organization = try await cli.store.createOrganization(name: "org")
+        let collection = try await cli.store.createCollection(.init(
+            organization: organization.id, name: "c", source: "s", lawfulBasis: "b", jurisdiction: "GB", retentionDays: nil))
+        let stored = try await cli.storeImages(batch(collection.id, 0..<3))
+        #expect(try await server.index.count == 0)
+        try await server.catchUpBeforeSearching()
+        #expect(try await server.index.count == 3)
+        #expect(try await server.index.nearest(to: template(1), k: 1, in: nil).first?.id == stored[1].faces[0])
+
+        _ = try await cli.erase(.faces([stored[1].faces[0]])) { _ in
+            NewAuditEntry(organization: organization.id, actorID: nil, actor: "test", action: "erasure")
+        }
+        try await server.catchUpBeforeSearching()
+        #expect(try await server.index.count == 2)
+        #expect(try await server.index.nearest(to: template(1), k: 3, in: nil).allSatisfy { $0.id != stored[1].faces[0] })
+    }
+
     @Test func indexCatchesUpWithTheDatabaseAfterACrashOrLoss() async throws {
         let directory = try Fixtures.scratchDirectory()
         let layout = DataDirectory(directory)
