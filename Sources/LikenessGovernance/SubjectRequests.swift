@@ -175,18 +175,22 @@ public struct SubjectRequests: Sendable {
             // The request closes in the erasure's transaction: a crash cannot leave the person
             // erased and their request open with its selfie, or the reverse.
             let suppressed = request.suppressionConsent, answerTo = verification.answerTo
-            let closing = ClosingRequest(id: request.id, reference: request.reference) { erased in
-                let decision = "erased \(erased.faces.count) faces (\(erased.deletedImages.count) images deleted)"
+            @Sendable func decision(faces: Int, imagesDeleted: Int) -> String {
+                "erased \(faces) faces (\(imagesDeleted) images deleted)"
                     + (suppressed ? "; on the suppression list" : "") + "; confirmed to \(answerTo)"
-                return (decision, Self.auditEntry(request, caller, "\(SubjectRequest.Status.closed.rawValue): \(decision)"))
             }
+            let closing = ClosingRequest(id: request.id, reference: request.reference) { erased in
+                let recorded = decision(faces: erased.faces.count, imagesDeleted: erased.deletedImages.count)
+                return (recorded, Self.auditEntry(request, caller, "\(SubjectRequest.Status.closed.rawValue): \(recorded)"))
+            }
+            let erasure: SubjectRights.Erasure
             do {
-                _ = try await rights.erase(faces: faces, reference: request.reference, suppress: suppressed, closing: closing,
-                                           caller: caller)
+                erasure = try await rights.erase(faces: faces, reference: request.reference, suppress: suppressed, closing: closing,
+                                                 caller: caller)
             } catch StoreError.conflict {
                 throw GovernanceError.conflict("request \(request.reference) has already ended")
             }
-            return try await governance.subjectRequest(id).flatMap(\.decision) ?? ""
+            return decision(faces: erasure.faces, imagesDeleted: erasure.imagesDeleted)
         }
         try await end(request, .closed, decision: decision, caller: caller)
         return decision
