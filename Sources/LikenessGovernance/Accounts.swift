@@ -68,6 +68,34 @@ public struct Accounts: Sendable {
         return admin
     }
 
+    /// Every administrator of every organisation: none means nobody can approve an account yet.
+    public func administrators() async throws -> [Account] {
+        var found: [Account] = []
+        for organization in try await store.organizations() {
+            found += try await store.accounts(in: organization.id).filter { $0.role == .admin }
+        }
+        return found
+    }
+
+    /// With no administrator anywhere, makes `admin` with a one-time password and returns that
+    /// password, for its caller to put where only the installer can read it; with one, returns
+    /// nil. The account goes in the organisation named `organizationName` (made if new), or with
+    /// none named, in the first organisation there is or a new one named "Likeness". Processes
+    /// sharing one store may race here: the loser finds the winner's administrator and returns nil.
+    public func createFirstAdministrator(organizationName: String?) async throws -> (organization: Organization, password: String)? {
+        guard try await administrators().isEmpty else { return nil }
+        let password = String(Secrets.token().prefix(20))
+        do {
+            let existing = try await store.organizations().first { $0.name == (organizationName ?? $0.name) }
+            let organization = if let existing { existing } else { try await createOrganization(name: organizationName ?? "Likeness") }
+            _ = try await createAccount(in: organization, username: "admin", password: password, role: .admin, oneTime: true)
+            return (organization, password)
+        } catch {
+            if try await !administrators().isEmpty { return nil }
+            throw error
+        }
+    }
+
     // MARK: Sign-up and sign-in
 
     /// A pending account that an admin of the organisation must approve before it can sign in.

@@ -17,8 +17,9 @@ public enum Subprocess {
             .appendingPathComponent(".build/debug/likeness").path
     }
 
-    public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
-        let process = try start(executable, arguments)
+    /// Runs to the end; `input`, if any, is its standard input.
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> Result {
+        let process = try start(executable, arguments, input: input)
         let out = (process.standardOutput as! Pipe).fileHandleForReading
         let err = (process.standardError as! Pipe).fileHandleForReading
         // Read both pipes while the process runs so neither fills up and blocks it.
@@ -43,14 +44,20 @@ public enum Subprocess {
         }
     }
 
-    public static func start(_ executable: String, _ arguments: [String]) throws -> Process {
+    public static func start(_ executable: String, _ arguments: [String], input: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = Pipe()
         process.standardError = Pipe()
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
+        if let stdin, let input {
+            // Small (a line or two): it fits in the pipe's buffer, so this never waits on the child.
+            try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         return process
     }
 

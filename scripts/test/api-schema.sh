@@ -189,9 +189,10 @@ http() { "$python" "$work/api_client.py" "$@"; }
 declare -A passwords keys
 for account in investigator supervisor admin keys; do
     role=$account; [ "$account" = keys ] && role=investigator
-    passwords[$account]=$("$bin" admin create "st-$account" --organization "$organization" --role "$role" --data "$data" |
-                          sed -n 's/.*One-time password: //p')
-    [ -n "${passwords[$account]}" ] || { echo "api-schema: could not create the account st-$account" >&2; exit 1; }
+    passwords[$account]=$(openssl rand -hex 12)
+    echo "${passwords[$account]}" |
+        "$bin" admin create "st-$account" --organization "$organization" --role "$role" --password-stdin --data "$data" >/dev/null ||
+        { echo "api-schema: could not create the account st-$account" >&2; exit 1; }
 done
 "$bin" collection create fixtures --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
     --lawful-basis "public test photographs" --jurisdiction GB --retention-days 30 \

@@ -64,10 +64,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- What is stored before the bombs: two accounts and three photos ----------------------------
-password_of() { "$bin" admin create "$1" --organization "$organization" --role "$2" --data "$data" | sed -n 's/.*One-time password: //p'; }
-admin_password=$(password_of bomb-admin admin)
-investigator_password=$(password_of bomb-investigator investigator)
-[ -n "$admin_password" ] && [ -n "$investigator_password" ] || fail "admin create printed no one-time password"
+# Each with a password chosen here (--password-stdin): a printed one would be one-time.
+admin_password=$(openssl rand -hex 12)
+investigator_password=$(openssl rand -hex 12)
+echo "$admin_password" | "$bin" admin create bomb-admin --organization "$organization" --role admin --password-stdin \
+    --data "$data" >/dev/null || fail "admin create bomb-admin"
+echo "$investigator_password" | "$bin" admin create bomb-investigator --organization "$organization" --role investigator \
+    --password-stdin --data "$data" >/dev/null || fail "admin create bomb-investigator"
 "$bin" collection create "$collection" --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
     --lawful-basis "public test photographs" --jurisdiction GB --org "$organization" --data "$data" >/dev/null
 summary=$("$bin" ingest "$fixtures/img10.jpg" "$fixtures/img11.jpg" "$fixtures/img12.jpg" \

@@ -50,13 +50,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Accounts, made with the CLI: it prints "... One-time password: XXXX".
-password_of() { "$bin" admin create "$1" --organization "$org" --role "$2" --data "$data" | awk '/One-time password:/ { print $NF }'; }
-admin_password=$(password_of browser-admin admin)
-investigator_password=$(password_of browser-investigator investigator)
-supervisor_password=$(password_of browser-supervisor supervisor)
-[ -n "$admin_password" ] && [ -n "$investigator_password" ] && [ -n "$supervisor_password" ] \
-  || fail "admin create printed no one-time password"
+# Accounts, made with the CLI, each with a password chosen here (a printed one would be one-time).
+account() {
+    local password; password=$(openssl rand -hex 12)
+    echo "$password" | "$bin" admin create "$1" --organization "$org" --role "$2" --password-stdin --data "$data" >/dev/null ||
+        fail "admin create $1"
+    echo "$password"
+}
+admin_password=$(account browser-admin admin) || exit 1
+investigator_password=$(account browser-investigator investigator) || exit 1
+supervisor_password=$(account browser-supervisor supervisor) || exit 1
 
 # The gallery: three photos of the probe's person (img6, img10, img11; not the probe img5) and others.
 "$bin" collection create fixtures --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \

@@ -17,7 +17,7 @@ made by the CLI or by a server as it starts, at random. After each kill:
 Exits non-zero, saying what failed, on the first failed check. The seed is printed so that a
 failure can be replayed.
 """
-import csv, io, json, os, random, signal, socket, sqlite3, subprocess, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
+import csv, io, json, os, random, secrets, signal, socket, sqlite3, subprocess, sys, threading, time, urllib.error, urllib.parse, urllib.request, uuid
 
 binary, fixtures, work = sys.argv[1:4]
 kills = int(sys.argv[4])
@@ -34,8 +34,8 @@ def fail(message):
     sys.exit(f"crash matrix (seed {seed}): {message}")
 
 
-def likeness(*arguments, expect=0):
-    result = subprocess.run([binary, *arguments, *backend], capture_output=True, text=True, timeout=600)
+def likeness(*arguments, expect=0, input=None):
+    result = subprocess.run([binary, *arguments, *backend], input=input, capture_output=True, text=True, timeout=600)
     if expect is not None and result.returncode != expect:
         fail(f"likeness {' '.join(arguments)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
@@ -323,8 +323,9 @@ def main():
     print(f"crash matrix: {kills} kills, seed {seed}", flush=True)
     passwords = {}
     for username, role in [("ada", "admin"), ("ivy", "investigator")]:
-        out = likeness("admin", "create", username, "--organization", "Archive", "--role", role).stdout
-        passwords[username] = out.split("One-time password: ")[1].strip()
+        passwords[username] = secrets.token_urlsafe(15)
+        likeness("admin", "create", username, "--organization", "Archive", "--role", role, "--password-stdin",
+                 input=passwords[username] + "\n")
     likeness("collection", "create", "press", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB")
     likeness("collection", "create", "short", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB",
              "--retention-days", "30")

@@ -7,7 +7,8 @@
 # user, the modes, and the units (systemd-analyze verify). Then runs the installed server as the
 # likeness user with the installed configuration, as likeness.service would (systemd need not
 # run here), with /opt/swift hidden so that only the package's own Swift runtime can load:
-# /healthz, the first administrator's password file, one search through the API on the
+# /healthz, the first administrator (its root-only password file, its forced change at the
+# first sign-in), one search through the API on the
 # fixtures. Last it removes the package (the data stays), purges it (the question's default
 # keeps the data) and cleans up.
 set -euo pipefail
@@ -25,7 +26,7 @@ cleanup() {
     pkill -KILL -u likeness 2>/dev/null || true
     sleep 1
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq likeness >/dev/null 2>&1 || true
-    rm -rf /var/lib/likeness "$work"
+    rm -rf /var/lib/likeness /etc/likeness "$work"
     if getent passwd likeness >/dev/null; then deluser --quiet --system likeness >/dev/null 2>&1 || true; fi
     if getent group likeness >/dev/null; then delgroup --quiet --system likeness >/dev/null 2>&1 || true; fi
 }
@@ -65,11 +66,41 @@ stop_server() {
     wait "$server" || true
     server=
 }
+admin_password_file=/etc/likeness/initial-admin-password
+[ "$(stat -c '%U:%G %a' "$admin_password_file" 2>/dev/null)" = "root:root 600" ] ||
+    { cat "$work/install.log"; fail "the installer wrote no root-only $admin_password_file"; }
+grep -qF -e "$(cat "$admin_password_file")" "$work/install.log" && fail "the one-time password is in the installer's output"
+as_service cat "$admin_password_file" >/dev/null 2>&1 && fail "the likeness user can read $admin_password_file"
+ok "the installer made the first administrator; its one-time password is in $admin_password_file (root:root 0600) only"
 start_server
 ok "the installed server answers /healthz, run as the likeness user with /opt/swift hidden"
-[ "$(stat -c '%U %a' /var/lib/likeness/initial-admin-password)" = "likeness 600" ] || fail "the first administrator's password file"
-grep -qF -e "$(cat /var/lib/likeness/initial-admin-password)" "$work/server.log" && fail "the one-time password is in the server's output"
-ok "the first administrator's one-time password is in initial-admin-password (0600), not in the output"
+[ ! -e /var/lib/likeness/initial-admin-password ] || fail "the server wrote a second first-administrator password"
+grep -qF -e "$(cat "$admin_password_file")" "$work/server.log" && fail "the one-time password is in the server's output"
+python3 - "$base" "$(cat "$admin_password_file")" <<'PY' || fail "the first administrator's sign-in"
+import json, sys, urllib.error, urllib.request
+base, password = sys.argv[1:3]
+def call(method, path, body=None, cookie=None, csrf=None):
+    headers = {"Content-Type": "application/json"}
+    if cookie: headers["Cookie"] = cookie
+    if csrf: headers["X-CSRF-Token"] = csrf
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read() or b"null")
+status, headers, session = call("POST", "/api/v1/session", {"username": "admin", "password": password})
+assert status == 200, (status, session)
+cookie, csrf = headers["Set-Cookie"].split(";")[0], session["csrf_token"]
+status, _, problem = call("GET", "/api/v1/collections", cookie=cookie)
+assert status == 403 and problem["title"] == "Password change required", (status, problem)
+status, _, changed = call("POST", "/api/v1/me/password", {"current_password": password, "new_password": "a new passphrase of its own"},
+                          cookie=cookie, csrf=csrf)
+assert status == 204, (status, changed)
+status, _, collections = call("GET", "/api/v1/collections", cookie=cookie)
+assert status == 200, (status, collections)
+print("  ok  the first administrator signs in with it and must change it before anything else")
+PY
 stop_server
 
 # A collection, three photos and an investigator, made with the installed CLI as the service's
@@ -81,7 +112,8 @@ cp "$root/Tests/Fixtures/faces/img16.jpg" "$root/Tests/Fixtures/faces/img17.jpg"
 chmod 644 "$work"/*.jpg
 as_service likeness ingest "$work/img16.jpg" "$work/img17.jpg" "$work/img5.jpg" --collection demo >"$work/ingest.log" 2>&1 ||
     { cat "$work/ingest.log"; fail "likeness ingest"; }
-password=$(as_service likeness admin create ivy --organization Likeness --role investigator | sed -n 's/.*One-time password: //p')
+password=$(openssl rand -hex 12)
+echo "$password" | as_service likeness admin create ivy --organization Likeness --role investigator --password-stdin >/dev/null
 start_server
 python3 - "$base" "$password" "$work/img61.jpg" <<'PY' || { cat "$work/ingest.log" "$work/server.log"; fail "a search through the installed server"; }
 import json, sys, urllib.request, uuid
@@ -113,7 +145,8 @@ DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq likeness >/dev/null
     fail "removing the package keeps the data and the configuration, and nothing else"
 ok "apt-get remove: the program is gone; /var/lib/likeness and likeness.conf stay"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq likeness >"$work/purge.log" 2>&1
-[ -s /var/lib/likeness/likeness.sqlite ] && [ ! -e /etc/likeness/likeness.conf ] && grep -q "/var/lib/likeness is kept" "$work/purge.log" ||
+[ -s /var/lib/likeness/likeness.sqlite ] && [ ! -e /etc/likeness/likeness.conf ] && grep -q "/var/lib/likeness is kept" "$work/purge.log" &&
+    [ -e "$admin_password_file" ] ||
     { cat "$work/purge.log"; fail "purging asks, and by default keeps the data"; }
-ok "apt-get purge: asks whether to delete the data (the default, no, keeps it); the configuration is gone"
+ok "apt-get purge: asks whether to delete the data (the default, no, keeps it, and its administrator's password file); the configuration is gone"
 echo "package: all checks passed"

@@ -22,7 +22,7 @@ Run by scripts/test/scale-out.sh inside scripts/test/with-backends.sh:
 Exits non-zero, saying what failed, on the first failed check. The seed is printed so that a
 failure of the random kills can be replayed.
 """
-import json, os, random, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
+import json, os, random, re, secrets, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
 from datetime import datetime, timezone
 
 from pymilvus import MilvusClient
@@ -57,8 +57,8 @@ def check(condition, message):
     print(f"  ok  {message}", flush=True)
 
 
-def likeness(*arguments, backend=shared, expect=0):
-    result = subprocess.run([binary, *arguments, *backend], capture_output=True, text=True, timeout=600)
+def likeness(*arguments, backend=shared, expect=0, input=None):
+    result = subprocess.run([binary, *arguments, *backend], input=input, capture_output=True, text=True, timeout=600)
     if expect is not None and result.returncode != expect:
         fail(f"likeness {' '.join(arguments)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
@@ -158,8 +158,9 @@ def main():
     print("accounts, a collection, two servers", flush=True)
     passwords = {}
     for username, role in [("ada", "admin"), ("ivy", "investigator")]:
-        out = likeness("admin", "create", username, "--organization", "Archive", "--role", role).stdout
-        passwords[username] = out.split("One-time password: ")[1].strip()
+        passwords[username] = secrets.token_urlsafe(15)
+        likeness("admin", "create", username, "--organization", "Archive", "--role", role, "--password-stdin",
+                 input=passwords[username] + "\n")
     likeness("collection", "create", "press", "--source", "Likeness test fixtures", "--lawful-basis", "test",
              "--jurisdiction", "GB", "--org", "Archive")
     server_a = serve("a")

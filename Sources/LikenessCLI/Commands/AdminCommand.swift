@@ -7,15 +7,21 @@ import LikenessStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
-        subcommands: [Create.self, ResetPassword.self, Jurisdictions.self])
+        subcommands: [Create.self, Bootstrap.self, ResetPassword.self, Jurisdictions.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an active account (and the organisation, if new); prints a one-time password.",
-            discussion: "Accounts made here need no approval: whoever runs this holds the data directory.")
+            abstract: "Create an active account (and the organisation, if new).",
+            discussion: """
+                Prints a generated one-time password, which the account must change at its first \
+                sign-in; with --password-stdin, takes the password its user chose instead. Accounts \
+                made here need no approval: whoever runs this holds the data directory.
+                """)
         @Argument(help: "The username.") var username: String
         @Option(help: "The organisation (created if it does not exist).") var organization: String
         @Option(help: "admin, supervisor, investigator or auditor.") var role: String = Role.admin.rawValue
+        @Flag(help: "Read the password from the first line of standard input (its user chose it, so it need not be changed).")
+        var passwordStdin = false
         @OptionGroup var data: DataOptions
 
         func validate() throws {
@@ -24,15 +30,51 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await failingWithExitCode2 {
+                let chosen: String?
+                if passwordStdin {
+                    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                        throw UsageFailure("--password-stdin read no password from standard input")
+                    }
+                    chosen = line
+                } else {
+                    chosen = nil
+                }
                 let gallery = try await data.openGallery()
-                let governance = gallery.store
-                let accounts = Accounts(store: governance)
-                var org = try await governance.organization(named: organization)
+                let accounts = Accounts(store: gallery.store)
+                var org = try await gallery.store.organization(named: organization)
                 if org == nil { org = try await accounts.createOrganization(name: organization) }
                 guard let org else { return }
-                let password = String(Secrets.token().prefix(20))
-                _ = try await accounts.createAccount(in: org, username: username, password: password, role: Role(rawValue: role)!)
-                print("Account '\(username)' (\(role)) of '\(org.name)' created. One-time password: \(password)")
+                let password = chosen ?? String(Secrets.token().prefix(20))
+                _ = try await accounts.createAccount(in: org, username: username, password: password, role: Role(rawValue: role)!,
+                                                     oneTime: chosen == nil)
+                if chosen != nil {
+                    print("Account '\(username)' (\(role)) of '\(org.name)' created with the password given.")
+                } else {
+                    print("Account '\(username)' (\(role)) of '\(org.name)' created. One-time password (to change at the first sign-in): \(password)")
+                }
+            }
+        }
+    }
+
+    struct Bootstrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the first administrator, if there is none: prints only its one-time password.",
+            discussion: """
+                For installers: with no administrator anywhere, creates 'admin' (in --org, or the \
+                first organisation, or a new one named "Likeness") with a one-time password to \
+                change at the first sign-in, and prints that password alone on standard output, \
+                for the installer to keep where only root can read it. With an administrator \
+                already, prints nothing. `serve` does the same at its first start, into a file in \
+                the data directory.
+                """)
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let gallery = try await data.openGallery()
+                guard let (_, password) = try await Accounts(store: gallery.store).createFirstAdministrator(organizationName: data.org)
+                else { return }
+                print(password)
             }
         }
     }

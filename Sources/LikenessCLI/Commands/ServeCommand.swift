@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             let gallery = opened.gallery
             let governance = gallery.store
             let accounts = Accounts(store: governance)
-            try await firstStart(accounts: accounts, governance: governance)
+            try await firstStart(accounts: accounts)
             let fetcher = ImageFetcher()
             let uploads = Uploads(gallery: gallery, pool: pool, fetcher: fetcher,
                                   directory: data.directory.uploads, audit: accounts.audit)
@@ -138,37 +138,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// With no administrator anywhere, makes one and writes its one-time password to a file
     /// only this user (and root) can read: a service's output goes to a journal that others read
-    /// and that keeps it. Once that password has been changed, the file goes.
-    func firstStart(accounts: Accounts, governance: any GovernanceStore) async throws {
+    /// and that keeps it. Once that password has been changed, the file goes. (The Debian
+    /// package makes the administrator at install instead, in a file only root can read.)
+    func firstStart(accounts: Accounts) async throws {
         let file = data.directory.initialAdminPassword
-        func administrators() async throws -> [Account] {
-            var found: [Account] = []
-            for organization in try await governance.organizations() {
-                found += try await governance.accounts(in: organization.id).filter { $0.role == .admin }
-            }
-            return found
-        }
-        func anyAdministrator() async throws -> Bool { try await !administrators().isEmpty }
-        let existing = try await administrators()
-        if !existing.isEmpty {
-            if FileManager.default.fileExists(atPath: file.path), !existing.contains(where: \.mustChangePassword) {
+        guard let (organization, password) = try await accounts.createFirstAdministrator(organizationName: data.org) else {
+            if FileManager.default.fileExists(atPath: file.path), try await !accounts.administrators().contains(where: \.mustChangePassword) {
                 try FileManager.default.removeItem(at: file)
                 print("Removed \(file.path): the first administrator has chosen their own password.")
             }
             return
-        }
-        let password = Secrets.token().prefix(20)
-        let organization: Organization
-        do {
-            let existing = try await governance.organizations().first { $0.name == (data.org ?? $0.name) }
-            if let existing { organization = existing } else { organization = try await accounts.createOrganization(name: data.org ?? "Likeness") }
-            _ = try await accounts.createAccount(in: organization, username: "admin", password: String(password), role: .admin,
-                                                 oneTime: true)
-        } catch {
-            // Servers sharing one store may start together: the one that lost the race to make
-            // the administrator finds it made.
-            if try await anyAdministrator() { return }
-            throw error
         }
         try? FileManager.default.removeItem(at: file)
         let handle = try PrivateFile.create(atPath: file.path)
