@@ -74,7 +74,7 @@ run: build-release
 test: build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh swift test --skip-build
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/with-backends.sh scripts/test/scale-out.sh "$$(swift build --show-bin-path)/likeness"
-	scripts/test/milvus-server.sh swift test --skip-build --filter VectorIndexContractTests
+	scripts/test/milvus-server.sh swift test --skip-build --filter "VectorIndexContractTests|MilvusErasureTests"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/crash-matrix.sh "$$(swift build --show-bin-path)/likeness" 15
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/browser.sh "$$(swift build --show-bin-path)/likeness"
 	LIKENESS_MODELS="$(MODELS_DIR)" scripts/test/api-schema.sh "$$(swift build --show-bin-path)/likeness"

@@ -49,6 +49,9 @@ public final class MilvusVectorIndex: VectorIndex {
     static let upsertBatch = 5_000
     /// How long an erasure waits for Milvus to stop returning deleted ids before failing.
     static let deleteVisibilityTimeout: Duration = .seconds(30)
+    /// How long an erasure waits for Milvus to write its deletes and rewrite the segments without
+    /// the deleted rows: a compaction rewrites every segment of the collection, minutes at millions.
+    static let compactionTimeout: Duration = .seconds(1800)
 
     public let location: Location
     private let grpc: GRPCClient<Transport>
@@ -141,8 +144,9 @@ public final class MilvusVectorIndex: VectorIndex {
         if sequence > 0 { try await setAppliedSequence(sequence) }
     }
 
-    /// Returns once Milvus no longer returns any of `ids` to a search: a delete becomes visible
-    /// asynchronously, and an erasure must not report done while a search could still find one.
+    /// Returns once Milvus no longer returns any of `ids` to a search (a delete becomes visible
+    /// asynchronously, and an erasure must not report done while a search could still find one)
+    /// and has rewritten its segments without them (see `compactAwayDeletedRows`).
     public func remove(_ ids: [FaceID], through sequence: Int64) async throws {
         for start in stride(from: 0, to: ids.count, by: 1_000) {
             let batch = Array(ids[start ..< min(ids.count, start + 1_000)])
@@ -153,6 +157,7 @@ public final class MilvusVectorIndex: VectorIndex {
             try check(try await milvus.delete(request).status, "delete from \(faces)")
             try await waitUntilGone(batch)
         }
+        if !ids.isEmpty { try await compactAwayDeletedRows() }
         if sequence > 0 { try await setAppliedSequence(sequence) }
     }
 
@@ -223,6 +228,52 @@ public final class MilvusVectorIndex: VectorIndex {
             }
             guard ContinuousClock.now < deadline else { throw MilvusError("\(faces) was not fully indexed within \(timeout)") }
             try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// A Milvus delete only marks rows: their templates stay in the segment files (binlogs and
+    /// index files) until a compaction rewrites those segments without them. An erasure reaches
+    /// every copy, so this writes the deletes out, has Milvus compact the collection, and waits
+    /// for it. What is left after that is Milvus's to remove on its own schedule: the replaced
+    /// files at its garbage collection, the inserts in its message log at its retention (the
+    /// README's Milvus settings bound both; a test checks the files with them).
+    private func compactAwayDeletedRows() async throws {
+        var flush = Milvus_Proto_Milvus_FlushRequest()
+        flush.collectionNames = [faces]
+        let flushed = try await milvus.flush(flush)
+        try check(flushed.status, "write out the deletes from \(faces)")
+        var flushState = Milvus_Proto_Milvus_GetFlushStateRequest()
+        flushState.collectionName = faces
+        flushState.segmentIds = flushed.collSegIds[faces]?.data ?? []
+        flushState.flushTs = flushed.collFlushTs[faces] ?? 0
+        let deadline = ContinuousClock.now + Self.compactionTimeout
+        while true {
+            let response = try await milvus.getFlushState(flushState)
+            try check(response.status, "follow the flush of \(faces)")
+            if response.flushed { break }
+            guard ContinuousClock.now < deadline else { throw MilvusError("Milvus did not write out \(faces) within \(Self.compactionTimeout)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+
+        var describe = Milvus_Proto_Milvus_DescribeCollectionRequest()
+        describe.collectionName = faces
+        let description = try await milvus.describeCollection(describe)
+        try check(description.status, "describe \(faces)")
+        var compact = Milvus_Proto_Milvus_ManualCompactionRequest()
+        compact.collectionID = description.collectionID
+        let started = try await milvus.manualCompaction(compact)
+        try check(started.status, "compact \(faces)")
+        var compaction = Milvus_Proto_Milvus_GetCompactionStateRequest()
+        compaction.compactionID = started.compactionID
+        while true {
+            let response = try await milvus.getCompactionState(compaction)
+            try check(response.status, "follow the compaction of \(faces)")
+            if response.failedPlanNo > 0 || response.timeoutPlanNo > 0 {
+                throw MilvusError("Milvus's compaction of \(faces) failed (\(response.failedPlanNo) plans failed, \(response.timeoutPlanNo) timed out)")
+            }
+            if response.state == .completed { return }
+            guard ContinuousClock.now < deadline else { throw MilvusError("Milvus did not compact \(faces) within \(Self.compactionTimeout)") }
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 

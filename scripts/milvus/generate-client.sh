@@ -56,7 +56,8 @@ from pymilvus.grpc_gen import milvus_pb2
 
 RPCS = ["Connect", "CreateCollection", "DropCollection", "HasCollection", "DescribeCollection",
         "CreateIndex", "DescribeIndex", "LoadCollection", "GetLoadState", "GetLoadingProgress",
-        "Insert", "Upsert", "Delete", "Search", "Query", "Flush", "GetCollectionStatistics"]
+        "Insert", "Upsert", "Delete", "Search", "Query", "Flush", "GetCollectionStatistics",
+        "ManualCompaction", "GetCompactionState", "GetFlushState"]
 _M, _S = ".milvus.proto.milvus.", ".milvus.proto.schema."
 _REQUESTS = ["CreateCollectionRequest", "DropCollectionRequest", "HasCollectionRequest",
              "DescribeCollectionRequest", "LoadCollectionRequest", "GetCollectionStatisticsRequest",

@@ -483,6 +483,44 @@ nonisolated enum Milvus_Proto_Common_DslType: SwiftProtobuf.Enum, Swift.CaseIter
 
 }
 
+nonisolated enum Milvus_Proto_Common_CompactionState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  typealias RawValue = Int
+  case undefiedState // = 0
+  case executing // = 1
+  case completed // = 2
+  case UNRECOGNIZED(Int)
+
+  init() {
+    self = .undefiedState
+  }
+
+  init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .undefiedState
+    case 1: self = .executing
+    case 2: self = .completed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  var rawValue: Int {
+    switch self {
+    case .undefiedState: return 0
+    case .executing: return 1
+    case .completed: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  static let allCases: [Milvus_Proto_Common_CompactionState] = [
+    .undefiedState,
+    .executing,
+    .completed,
+  ]
+
+}
+
 nonisolated enum Milvus_Proto_Common_ConsistencyLevel: SwiftProtobuf.Enum, Swift.CaseIterable {
   typealias RawValue = Int
   case strong // = 0
@@ -714,6 +752,10 @@ nonisolated extension Milvus_Proto_Common_PlaceholderType: SwiftProtobuf._ProtoN
 
 nonisolated extension Milvus_Proto_Common_DslType: SwiftProtobuf._ProtoNameProviding {
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0Dsl\0\u{1}BoolExprV1\0")
+}
+
+nonisolated extension Milvus_Proto_Common_CompactionState: SwiftProtobuf._ProtoNameProviding {
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UndefiedState\0\u{1}Executing\0\u{1}Completed\0")
 }
 
 nonisolated extension Milvus_Proto_Common_ConsistencyLevel: SwiftProtobuf._ProtoNameProviding {

@@ -233,6 +233,45 @@ internal enum Milvus_Proto_Milvus_MilvusService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetFlushState" metadata.
+        internal enum GetFlushState: Sendable {
+            /// Request type for "GetFlushState".
+            internal typealias Input = Milvus_Proto_Milvus_GetFlushStateRequest
+            /// Response type for "GetFlushState".
+            internal typealias Output = Milvus_Proto_Milvus_GetFlushStateResponse
+            /// Descriptor for "GetFlushState".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "GetFlushState",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetCompactionState" metadata.
+        internal enum GetCompactionState: Sendable {
+            /// Request type for "GetCompactionState".
+            internal typealias Input = Milvus_Proto_Milvus_GetCompactionStateRequest
+            /// Response type for "GetCompactionState".
+            internal typealias Output = Milvus_Proto_Milvus_GetCompactionStateResponse
+            /// Descriptor for "GetCompactionState".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "GetCompactionState",
+                type: .unary
+            )
+        }
+        /// Namespace for "ManualCompaction" metadata.
+        internal enum ManualCompaction: Sendable {
+            /// Request type for "ManualCompaction".
+            internal typealias Input = Milvus_Proto_Milvus_ManualCompactionRequest
+            /// Response type for "ManualCompaction".
+            internal typealias Output = Milvus_Proto_Milvus_ManualCompactionResponse
+            /// Descriptor for "ManualCompaction".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "ManualCompaction",
+                type: .unary
+            )
+        }
         /// Namespace for "Connect" metadata.
         internal enum Connect: Sendable {
             /// Request type for "Connect".
@@ -264,6 +303,9 @@ internal enum Milvus_Proto_Milvus_MilvusService: Sendable {
             Search.descriptor,
             Flush.descriptor,
             Query.descriptor,
+            GetFlushState.descriptor,
+            GetCompactionState.descriptor,
+            ManualCompaction.descriptor,
             Connect.descriptor
         ]
     }
@@ -586,6 +628,63 @@ extension Milvus_Proto_Milvus_MilvusService {
             deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_QueryResults>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_QueryResults>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetFlushState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_GetFlushStateRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_GetFlushStateRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_GetFlushStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getFlushState<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetFlushStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_GetFlushStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_GetFlushStateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetFlushStateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetCompactionState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_GetCompactionStateRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_GetCompactionStateRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_GetCompactionStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getCompactionState<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetCompactionStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_GetCompactionStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_GetCompactionStateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetCompactionStateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ManualCompaction" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ManualCompactionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ManualCompactionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ManualCompactionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func manualCompaction<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ManualCompactionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ManualCompactionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ManualCompactionResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ManualCompactionResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Connect" method.
@@ -1104,6 +1203,96 @@ extension Milvus_Proto_Milvus_MilvusService {
             )
         }
 
+        /// Call the "GetFlushState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_GetFlushStateRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_GetFlushStateRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_GetFlushStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func getFlushState<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetFlushStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_GetFlushStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_GetFlushStateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetFlushStateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.GetFlushState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetCompactionState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_GetCompactionStateRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_GetCompactionStateRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_GetCompactionStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func getCompactionState<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetCompactionStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_GetCompactionStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_GetCompactionStateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetCompactionStateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.GetCompactionState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ManualCompaction" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ManualCompactionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ManualCompactionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ManualCompactionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func manualCompaction<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ManualCompactionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ManualCompactionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ManualCompactionResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ManualCompactionResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.ManualCompaction.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Connect" method.
         ///
         /// - Parameters:
@@ -1534,6 +1723,81 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_QueryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_QueryResults>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetFlushState" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_GetFlushStateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getFlushState<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetFlushStateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetFlushStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getFlushState(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_GetFlushStateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_GetFlushStateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCompactionState" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_GetCompactionStateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getCompactionState<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetCompactionStateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetCompactionStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getCompactionState(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_GetCompactionStateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_GetCompactionStateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ManualCompaction" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_ManualCompactionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func manualCompaction<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ManualCompactionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ManualCompactionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.manualCompaction(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ManualCompactionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_ManualCompactionResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2026,6 +2290,93 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             metadata: metadata
         )
         return try await self.query(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetFlushState" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getFlushState<Result>(
+        _ message: Milvus_Proto_Milvus_GetFlushStateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetFlushStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetFlushStateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getFlushState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCompactionState" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getCompactionState<Result>(
+        _ message: Milvus_Proto_Milvus_GetCompactionStateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetCompactionStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_GetCompactionStateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getCompactionState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ManualCompaction" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func manualCompaction<Result>(
+        _ message: Milvus_Proto_Milvus_ManualCompactionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ManualCompactionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_ManualCompactionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.manualCompaction(
             request: request,
             options: options,
             onResponse: handleResponse

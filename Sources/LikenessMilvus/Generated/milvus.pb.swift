@@ -790,6 +790,145 @@ nonisolated struct Milvus_Proto_Milvus_QueryResults: Sendable {
   fileprivate var _status: Milvus_Proto_Common_Status? = nil
 }
 
+nonisolated struct Milvus_Proto_Milvus_ManualCompactionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var collectionID: Int64 = 0
+
+  var timetravel: UInt64 = 0
+
+  var majorCompaction: Bool = false
+
+  var collectionName: String = String()
+
+  var dbName: String = String()
+
+  var partitionID: Int64 = 0
+
+  var channel: String = String()
+
+  var segmentIds: [Int64] = []
+
+  var l0Compaction: Bool = false
+
+  var targetSize: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Milvus_Proto_Milvus_ManualCompactionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var status: Milvus_Proto_Common_Status {
+    get {_status ?? Milvus_Proto_Common_Status()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  mutating func clearStatus() {self._status = nil}
+
+  var compactionID: Int64 = 0
+
+  var compactionPlanCount: Int32 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _status: Milvus_Proto_Common_Status? = nil
+}
+
+nonisolated struct Milvus_Proto_Milvus_GetCompactionStateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var compactionID: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Milvus_Proto_Milvus_GetCompactionStateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var status: Milvus_Proto_Common_Status {
+    get {_status ?? Milvus_Proto_Common_Status()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  mutating func clearStatus() {self._status = nil}
+
+  var state: Milvus_Proto_Common_CompactionState = .undefiedState
+
+  var executingPlanNo: Int64 = 0
+
+  var timeoutPlanNo: Int64 = 0
+
+  var completedPlanNo: Int64 = 0
+
+  var failedPlanNo: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _status: Milvus_Proto_Common_Status? = nil
+}
+
+nonisolated struct Milvus_Proto_Milvus_GetFlushStateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var segmentIds: [Int64] = []
+
+  var flushTs: UInt64 = 0
+
+  var dbName: String = String()
+
+  var collectionName: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Milvus_Proto_Milvus_GetFlushStateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var status: Milvus_Proto_Common_Status {
+    get {_status ?? Milvus_Proto_Common_Status()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  mutating func clearStatus() {self._status = nil}
+
+  var flushed: Bool = false
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _status: Milvus_Proto_Common_Status? = nil
+}
+
 nonisolated struct Milvus_Proto_Milvus_GetLoadingProgressRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2423,6 +2562,298 @@ nonisolated extension Milvus_Proto_Milvus_QueryResults: SwiftProtobuf.Message, S
     if lhs.sessionTs != rhs.sessionTs {return false}
     if lhs.primaryFieldName != rhs.primaryFieldName {return false}
     if lhs.elementIndices != rhs.elementIndices {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_ManualCompactionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ManualCompactionRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collectionID\0\u{1}timetravel\0\u{1}majorCompaction\0\u{3}collection_name\0\u{3}db_name\0\u{3}partition_id\0\u{1}channel\0\u{3}segment_ids\0\u{1}l0Compaction\0\u{3}target_size\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.collectionID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.timetravel) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.majorCompaction) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.collectionName) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.dbName) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.partitionID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 8: try { try decoder.decodeRepeatedInt64Field(value: &self.segmentIds) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.l0Compaction) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.targetSize) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.collectionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.collectionID, fieldNumber: 1)
+    }
+    if self.timetravel != 0 {
+      try visitor.visitSingularUInt64Field(value: self.timetravel, fieldNumber: 2)
+    }
+    if self.majorCompaction != false {
+      try visitor.visitSingularBoolField(value: self.majorCompaction, fieldNumber: 3)
+    }
+    if !self.collectionName.isEmpty {
+      try visitor.visitSingularStringField(value: self.collectionName, fieldNumber: 4)
+    }
+    if !self.dbName.isEmpty {
+      try visitor.visitSingularStringField(value: self.dbName, fieldNumber: 5)
+    }
+    if self.partitionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.partitionID, fieldNumber: 6)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 7)
+    }
+    if !self.segmentIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.segmentIds, fieldNumber: 8)
+    }
+    if self.l0Compaction != false {
+      try visitor.visitSingularBoolField(value: self.l0Compaction, fieldNumber: 9)
+    }
+    if self.targetSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.targetSize, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_ManualCompactionRequest, rhs: Milvus_Proto_Milvus_ManualCompactionRequest) -> Bool {
+    if lhs.collectionID != rhs.collectionID {return false}
+    if lhs.timetravel != rhs.timetravel {return false}
+    if lhs.majorCompaction != rhs.majorCompaction {return false}
+    if lhs.collectionName != rhs.collectionName {return false}
+    if lhs.dbName != rhs.dbName {return false}
+    if lhs.partitionID != rhs.partitionID {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.segmentIds != rhs.segmentIds {return false}
+    if lhs.l0Compaction != rhs.l0Compaction {return false}
+    if lhs.targetSize != rhs.targetSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_ManualCompactionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ManualCompactionResponse"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}compactionID\0\u{1}compactionPlanCount\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._status) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.compactionID) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.compactionPlanCount) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._status {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.compactionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.compactionID, fieldNumber: 2)
+    }
+    if self.compactionPlanCount != 0 {
+      try visitor.visitSingularInt32Field(value: self.compactionPlanCount, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_ManualCompactionResponse, rhs: Milvus_Proto_Milvus_ManualCompactionResponse) -> Bool {
+    if lhs._status != rhs._status {return false}
+    if lhs.compactionID != rhs.compactionID {return false}
+    if lhs.compactionPlanCount != rhs.compactionPlanCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_GetCompactionStateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetCompactionStateRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}compactionID\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.compactionID) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.compactionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.compactionID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_GetCompactionStateRequest, rhs: Milvus_Proto_Milvus_GetCompactionStateRequest) -> Bool {
+    if lhs.compactionID != rhs.compactionID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_GetCompactionStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetCompactionStateResponse"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}state\0\u{1}executingPlanNo\0\u{1}timeoutPlanNo\0\u{1}completedPlanNo\0\u{1}failedPlanNo\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._status) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.executingPlanNo) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeoutPlanNo) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.completedPlanNo) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.failedPlanNo) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._status {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.state != .undefiedState {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 2)
+    }
+    if self.executingPlanNo != 0 {
+      try visitor.visitSingularInt64Field(value: self.executingPlanNo, fieldNumber: 3)
+    }
+    if self.timeoutPlanNo != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeoutPlanNo, fieldNumber: 4)
+    }
+    if self.completedPlanNo != 0 {
+      try visitor.visitSingularInt64Field(value: self.completedPlanNo, fieldNumber: 5)
+    }
+    if self.failedPlanNo != 0 {
+      try visitor.visitSingularInt64Field(value: self.failedPlanNo, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_GetCompactionStateResponse, rhs: Milvus_Proto_Milvus_GetCompactionStateResponse) -> Bool {
+    if lhs._status != rhs._status {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.executingPlanNo != rhs.executingPlanNo {return false}
+    if lhs.timeoutPlanNo != rhs.timeoutPlanNo {return false}
+    if lhs.completedPlanNo != rhs.completedPlanNo {return false}
+    if lhs.failedPlanNo != rhs.failedPlanNo {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_GetFlushStateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetFlushStateRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}segmentIDs\0\u{3}flush_ts\0\u{3}db_name\0\u{3}collection_name\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt64Field(value: &self.segmentIds) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.flushTs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.dbName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.collectionName) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.segmentIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.segmentIds, fieldNumber: 1)
+    }
+    if self.flushTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.flushTs, fieldNumber: 2)
+    }
+    if !self.dbName.isEmpty {
+      try visitor.visitSingularStringField(value: self.dbName, fieldNumber: 3)
+    }
+    if !self.collectionName.isEmpty {
+      try visitor.visitSingularStringField(value: self.collectionName, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_GetFlushStateRequest, rhs: Milvus_Proto_Milvus_GetFlushStateRequest) -> Bool {
+    if lhs.segmentIds != rhs.segmentIds {return false}
+    if lhs.flushTs != rhs.flushTs {return false}
+    if lhs.dbName != rhs.dbName {return false}
+    if lhs.collectionName != rhs.collectionName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_GetFlushStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetFlushStateResponse"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}flushed\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._status) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.flushed) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._status {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.flushed != false {
+      try visitor.visitSingularBoolField(value: self.flushed, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Milvus_Proto_Milvus_GetFlushStateResponse, rhs: Milvus_Proto_Milvus_GetFlushStateResponse) -> Bool {
+    if lhs._status != rhs._status {return false}
+    if lhs.flushed != rhs.flushed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
