@@ -31,37 +31,44 @@ public struct AccountableSearch: Sendable {
         public var probeSHA256: String?
         public var probeSize: (width: Int, height: Int)?
         public var result: ProbeResult
+        /// Where the search's time went, from the decoding of the photo to its audit entry.
+        public var timings: SearchTimings
     }
 
     /// Searches with a probe photo's chosen face (largest by default), in the caller's
     /// organisation's collections, or only those of them in `within`.
     public func search(photo: [UInt8], name: String = "probe", face: Int?, top: Int, within: Set<CollectionID>? = nil,
                        justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
-        let admitted = try await checkAllowed(caller)
+        var timings = SearchTimings()
+        let admitted = try await timings.measure("admission") { try await checkAllowed(caller) }
         defer { admitted?.release() }
-        let sha256 = SHA256.hash(data: photo).hexString
+        let sha256 = timings.measure("hash") { SHA256.hash(data: photo).hexString }
         let probe: RGBImage
         do {
-            probe = try ImageCodec.decode(data: photo)
+            probe = try timings.measure("decode") { try ImageCodec.decode(data: photo) }
         } catch {
             throw GovernanceError.invalid(FieldErrors("photo", "\(name) is not a readable image: \(error)"))
         }
-        let thumbnail = try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height,
-                                             maxSide: 128, quality: 70)
-        let collections = try await searchable(by: caller, within: within)
+        let thumbnail = timings.measure("thumbnail") {
+            try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height, maxSide: 128, quality: 70)
+        }
+        let collections = try await timings.measure("scope") { try await searchable(by: caller, within: within) }
         let result: ProbeResult
         do {
             result = try await searcher.search(probe: probe, name: name, face: face, top: top, collections: Set(collections))
+            timings.append(result.timings)
         } catch let error as SearchError {
             // A search that found no usable face is still a search: it is audited, then refused.
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
                              matches: [], outcome: "failed", detail: error.description)
             throw GovernanceError.invalid(FieldErrors(face == nil ? "photo" : "face", error.description))
         }
-        let entry = try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
-                                     matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
+        let entry = try await timings.measure("audit") {
+            try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
+                             matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
+        }
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
-                       probeSize: (probe.width, probe.height), result: result)
+                       probeSize: (probe.width, probe.height), result: result, timings: timings)
     }
 
     /// Searches with a face already in the gallery (a pivot from a candidate).
@@ -80,7 +87,7 @@ public struct AccountableSearch: Sendable {
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil, probeSize: nil,
-                       result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches))
+                       result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches), timings: SearchTimings())
     }
 
     /// Role, account state and a trial's quota. A trial account's search holds its place until

@@ -32,28 +32,40 @@ public final class FaceSearcher: Sendable {
     public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
         let (policy, templatePolicy) = (self.policy, self.templatePolicy)
-        let (faces, templates, warning) = try await pool.run { engine -> ([DetectedFace], FaceTemplates?, String?) in
-            var faces: [DetectedFace] = []
-            if policy == .standard {
-                faces = try engine.detectFaces(in: probe, policy: .quickProbe)
-            }
-            if faces.isEmpty || chosen.map({ $0 >= faces.count }) == true {
-                faces = try engine.detectFaces(in: probe, policy: policy)
+        var timings = SearchTimings()
+        let queued = ContinuousClock.now
+        let (faces, templates, warning, engineTimings) = try await pool.run {
+            engine -> ([DetectedFace], FaceTemplates?, String?, SearchTimings) in
+            var timings = SearchTimings()
+            timings.record("engine-wait", since: queued)
+            let faces: [DetectedFace] = try timings.measure("detect") {
+                var faces: [DetectedFace] = []
+                if policy == .standard {
+                    faces = try engine.detectFaces(in: probe, policy: .quickProbe)
+                }
+                if faces.isEmpty || chosen.map({ $0 >= faces.count }) == true {
+                    faces = try engine.detectFaces(in: probe, policy: policy)
+                }
+                return faces
             }
             let index = chosen ?? 0
-            guard faces.indices.contains(index) else { return (faces, nil, nil) }
+            guard faces.indices.contains(index) else { return (faces, nil, nil, timings) }
             let face = faces[index]
-            let templates = FaceTemplates(dlib: try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
-                                          sface: try engine.sfaceTemplates(for: [face], in: probe)[0])
-            return (faces, templates, FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)))
+            let templates = try timings.measure("templates") {
+                FaceTemplates(dlib: try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
+                              sface: try engine.sfaceTemplates(for: [face], in: probe)[0])
+            }
+            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)) }
+            return (faces, templates, warning, timings)
         }
+        timings.append(engineTimings)
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
         guard let templates else {
             throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
         }
-        let matches = try await nearest(to: templates, top: top, collections: collections)
+        let matches = try await nearest(to: templates, top: top, collections: collections, timings: &timings)
         return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches,
-                           warnings: warning.map { [$0] } ?? [])
+                           warnings: warning.map { [$0] } ?? [], timings: timings)
     }
 
     /// A stored face's templates, to search with it (a pivot, or a face an erasure reviewer
@@ -75,10 +87,20 @@ public final class FaceSearcher: Sendable {
     /// each candidate that has one is scored on the fused distance and its bands, the others on
     /// dlib's alone (`Match.scoredBy` says which). Ranked by band, then by display similarity.
     public func nearest(to probe: FaceTemplates, top: Int, collections: Set<CollectionID>?) async throws -> [Match] {
+        var timings = SearchTimings()
+        return try await nearest(to: probe, top: top, collections: collections, timings: &timings)
+    }
+
+    func nearest(to probe: FaceTemplates, top: Int, collections: Set<CollectionID>?,
+                 timings: inout SearchTimings) async throws -> [Match] {
         let fusion = probe.sface != nil ? fusedBands : nil
+        var start = ContinuousClock.now
         try await gallery.catchUpBeforeSearching()
         let neighbors = try await gallery.index.nearest(to: probe.dlib, k: fusion == nil ? top : Self.candidatePool(top: top),
                                                         in: collections)
+        timings.record("index", since: start)
+        start = ContinuousClock.now
+        defer { timings.record("candidates", since: start) }
         let second = fusion == nil ? [:] : try await gallery.store.templates(of: neighbors.map(\.id), model: .sface2021dec)
         let scored = neighbors.map { neighbor -> ScoredNeighbor in
             if let fusion, let probeSFace = probe.sface, let candidate = second[neighbor.id] {
@@ -165,12 +187,16 @@ public struct ProbeResult: Sendable {
     public var matches: [Match]
     /// Why the probe is weak evidence, if it is (a small or blurred face).
     public var warnings: [String]
+    /// Where the search's time went: waiting for an engine, detection, templates, index, candidates.
+    public var timings: SearchTimings
 
-    public init(probe: String, faces: [FaceBox], face: Int, matches: [Match], warnings: [String] = []) {
+    public init(probe: String, faces: [FaceBox], face: Int, matches: [Match], warnings: [String] = [],
+                timings: SearchTimings = SearchTimings()) {
         self.probe = probe
         self.faces = faces
         self.face = face
         self.matches = matches
         self.warnings = warnings
+        self.timings = timings
     }
 }

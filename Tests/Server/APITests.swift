@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import LikenessCore
 import LikenessGovernance
+import LikenessSearch
 import LikenessServer
 import LikenessStore
 import NIOCore
@@ -20,10 +21,16 @@ import TestSupport
             var headers = rig.headers("A.investigator")
             headers[.contentType] = form.contentType
             let before = try await rig.governance.auditCount(actor: rig.accounts["A.investigator"]!.id, action: "search")
-            let reply = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { response in
+            let (reply, timing) = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers,
+                                                           body: form.finished()) { response in
                 #expect(response.status == .created, "\(String(buffer: response.body))")
-                return response.body.json
+                return (response.body.json, response.headers[HTTPField.Name("Server-Timing")!])
             }
+            // Where its time went, stage by stage in order (for `bench http`), and nothing else.
+            let stages = SearchTimings(serverTiming: try #require(timing)).stages
+            #expect(stages.map(\.name) == ["upload", "admission", "hash", "decode", "thumbnail", "scope", "engine-wait", "detect",
+                                            "templates", "quality", "index", "candidates", "audit", "response"], "\(timing ?? "")")
+            #expect(stages.allSatisfy { $0.milliseconds >= 0 } && stages.contains { $0.name == "detect" && $0.milliseconds > 0 })
             let matches = try #require(reply["matches"] as? [[String: Any]])
             let first = try #require(matches.first)
             // img5 is Angelina Jolie; A holds img10 and img11 of her, B holds img6.

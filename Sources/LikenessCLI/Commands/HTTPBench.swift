@@ -5,6 +5,7 @@ import LikenessBench
 import LikenessGallery
 import LikenessGovernance
 import LikenessIngest
+import LikenessSearch
 import LikenessStore
 import NIOCore
 import NIOHTTP1
@@ -53,6 +54,8 @@ struct HTTPBench: AsyncParsableCommand {
                     Self.milliseconds(atPercentile: 0.5, of: latencies), Self.milliseconds(atPercentile: 0.99, of: latencies),
                     "\(run.errors.count)",
                 ]]))
+                print("\nWhere a search's time goes (the server's Server-Timing header):")
+                print(run.breakdown)
                 for error in Set(run.errors).sorted() { print("error: \(error)") }
                 if !run.errors.isEmpty { throw ExitCode(1) }
             } catch {
@@ -137,6 +140,30 @@ struct HTTPBench: AsyncParsableCommand {
         var latencies: [Double] = []
         var errors: [String] = []
         var elapsed: Double = 0
+        /// Each search's stages, from its `Server-Timing` header.
+        var timings: [SearchTimings] = []
+
+        /// Where the searches' time went: per stage (in the order a search runs them), the median
+        /// and the mean, in milliseconds; then the server's total and the client's.
+        var breakdown: String {
+            var names: [String] = []
+            var values: [String: [Double]] = [:]
+            for timing in timings {
+                var seen: [String: Double] = [:]
+                for stage in timing.stages { seen[stage.name, default: 0] += stage.milliseconds }
+                for stage in timing.stages where !names.contains(stage.name) { names.append(stage.name) }
+                for (name, milliseconds) in seen { values[name, default: []].append(milliseconds) }
+            }
+            func row(_ name: String, _ milliseconds: [Double]) -> [String] {
+                let sorted = milliseconds.sorted()
+                return [name, sorted.isEmpty ? "-" : String(format: "%.1f", sorted[sorted.count / 2]),
+                        sorted.isEmpty ? "-" : String(format: "%.1f", sorted.reduce(0, +) / Double(sorted.count))]
+            }
+            var rows = names.map { row($0, values[$0] ?? []) }
+            rows.append(row("server, all stages", timings.map { $0.stages.reduce(0) { $0 + $1.milliseconds } }))
+            rows.append(row("client, request to response", latencies.map { $0 * 1000 }))
+            return Output.table(["stage", "p50 ms", "mean ms"], rows)
+        }
     }
 
     /// `concurrency` loops each sending one search after another until `duration` has passed.
@@ -157,6 +184,9 @@ struct HTTPBench: AsyncParsableCommand {
                             let body = try await response.body.collect(upTo: 1 << 20)
                             if response.status == .created {
                                 mine.latencies.append((clock.now - sent).seconds)
+                                if let header = response.headers.first(name: "Server-Timing") {
+                                    mine.timings.append(SearchTimings(serverTiming: header))
+                                }
                             } else {
                                 mine.errors.append("HTTP \(response.status.code): \(String(buffer: body).prefix(200))")
                             }
@@ -170,6 +200,7 @@ struct HTTPBench: AsyncParsableCommand {
             for try await part in group {
                 run.latencies += part.latencies
                 run.errors += part.errors
+                run.timings += part.timings
             }
         }
         run.elapsed = (clock.now - started).seconds

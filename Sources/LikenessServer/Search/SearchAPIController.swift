@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LikenessGovernance
 import LikenessSearch
@@ -18,7 +19,10 @@ struct SearchAPIController {
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.search)
+        let received = ContinuousClock.now
         let form = try await request.form(limit: Limits.probeBytes)
+        var timings = SearchTimings()
+        timings.record("upload", since: received)
         let justification = try SearchJustification(caseNumber: form["case_number"], purpose: form["purpose"],
                                                     purposeText: form["purpose_text"], offence: form["offence"])
         guard let photo = form.file("photo"), photo.content.readableBytes > 0 else {
@@ -27,7 +31,10 @@ struct SearchAPIController {
         let outcome = try await services.search.search(
             photo: photo.bytes, face: try form.integer("face", in: 0...99), top: try form.integer("top", in: 1...100) ?? 10,
             justification: justification, caller: caller)
-        return try Response.json(SearchResponse(outcome), status: .created)
+        timings.append(outcome.timings)
+        var response = try timings.measure("response") { try Response.json(SearchResponse(outcome), status: .created) }
+        response.headers[.serverTiming] = timings.serverTiming
+        return response
     }
 
     struct PivotBody: Decodable {
@@ -61,4 +68,9 @@ struct SearchAPIController {
                                                                  limit: limit)
         return try Response.json(SearchHistoryResponse(entries))
     }
+}
+
+extension HTTPField.Name {
+    /// Where a search's time went (W3C Server Timing): stage names and milliseconds, no data.
+    static let serverTiming = HTTPField.Name("Server-Timing")!
 }
