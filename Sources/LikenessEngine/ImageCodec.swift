@@ -25,12 +25,22 @@ public enum ImageCodec {
     }
 
     public static func decode(data: some ContiguousBytes, pixelLimit: Int = defaultPixelLimit) throws -> RGBImage {
+        try decode(data: data, pixelLimit: pixelLimit, keepingLongSideAtLeast: 0).image
+    }
+
+    /// Decodes a JPEG shrunk by 2, 4 or 8 while its longer side stays at least `minimumLongSide`
+    /// (libjpeg scales as it decodes: a fraction of a full decode's time and memory); any other
+    /// format, or a JPEG too small to shrink, at full size. `shrink` is the factor (1: none).
+    public static func decode(data: some ContiguousBytes, pixelLimit: Int = defaultPixelLimit,
+                              keepingLongSideAtLeast minimumLongSide: Int) throws -> (image: RGBImage, shrink: Int) {
         try started.get()
-        return try data.withUnsafeBytes { bytes in
+        var shrink: Int32 = 1
+        let image = try data.withUnsafeBytes { bytes in
             try call { image, error, capacity in
-                lk_vips_decode_buffer(bytes.baseAddress, bytes.count, pixelLimit, &image, error, capacity)
+                lk_vips_decode_buffer(bytes.baseAddress, bytes.count, pixelLimit, minimumLongSide, &shrink, &image, error, capacity)
             }
         }
+        return (image, Int(shrink))
     }
 
     /// The image scaled by `scale` (below 1 shrinks).

@@ -29,7 +29,6 @@ public struct AccountableSearch: Sendable {
         public var auditEntry: Int64
         public var justification: SearchJustification
         public var probeSHA256: String?
-        public var probeSize: (width: Int, height: Int)?
         public var result: ProbeResult
         /// Where the search's time went, from the decoding of the photo to its audit entry.
         public var timings: SearchTimings
@@ -43,14 +42,15 @@ public struct AccountableSearch: Sendable {
         let admitted = try await timings.measure("admission") { try await checkAllowed(caller) }
         defer { admitted?.release() }
         let sha256 = timings.measure("hash") { SHA256.hash(data: photo).hexString }
-        let probe: RGBImage
+        let probe: FaceSearcher.Probe
         do {
-            probe = try timings.measure("decode") { try ImageCodec.decode(data: photo) }
+            probe = try timings.measure("decode") { try FaceSearcher.Probe.decoding(photo) }
         } catch {
             throw GovernanceError.invalid(FieldErrors("photo", "\(name) is not a readable image: \(error)"))
         }
         let thumbnail = timings.measure("thumbnail") {
-            try? ImageCodec.jpeg(of: probe, left: 0, top: 0, width: probe.width, height: probe.height, maxSide: 128, quality: 70)
+            try? ImageCodec.jpeg(of: probe.image, left: 0, top: 0, width: probe.image.width, height: probe.image.height,
+                                 maxSide: 128, quality: 70)
         }
         let collections = try await timings.measure("scope") { try await searchable(by: caller, within: within) }
         let result: ProbeResult
@@ -68,7 +68,7 @@ public struct AccountableSearch: Sendable {
                              matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
         }
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
-                       probeSize: (probe.width, probe.height), result: result, timings: timings)
+                       result: result, timings: timings)
     }
 
     /// Searches with a face already in the gallery (a pivot from a candidate).
@@ -86,7 +86,7 @@ public struct AccountableSearch: Sendable {
         let matches = try await searcher.nearest(to: templates, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
-        return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil, probeSize: nil,
+        return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil,
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches), timings: SearchTimings())
     }
 

@@ -27,36 +27,82 @@ public final class FaceSearcher: Sendable {
         templatePolicy = templates
     }
 
+    /// A probe photo decoded for searching: shrunk while decoding when it is far larger than
+    /// detection needs (`ImageCodec.decode(data:keepingLongSideAtLeast:)`), with the way back to
+    /// its full size for a face too small in the shrunk copy.
+    public struct Probe: Sendable {
+        public var image: RGBImage
+        /// How many times smaller than the photo `image` is (1: full size).
+        public var shrink: Int
+        /// Decodes the photo at full size; nil when `image` is the full size already.
+        public var fullSize: (@Sendable () throws -> RGBImage)?
+
+        public init(image: RGBImage, shrink: Int = 1, fullSize: (@Sendable () throws -> RGBImage)? = nil) {
+            self.image = image
+            self.shrink = shrink
+            self.fullSize = fullSize
+        }
+
+        /// A probe from encoded bytes: a JPEG far larger than detection needs is decoded shrunk.
+        public static func decoding(_ photo: [UInt8]) throws -> Probe {
+            let (image, shrink) = try ImageCodec.decode(data: photo, keepingLongSideAtLeast: FaceSearcher.probeLongSide)
+            guard shrink > 1 else { return Probe(image: image) }
+            let fullSize: @Sendable () throws -> RGBImage = { try ImageCodec.decode(data: photo) }
+            return Probe(image: image, shrink: shrink, fullSize: fullSize)
+        }
+    }
+
+    /// The longest side a probe needs: what the standard detection scans (YuNet fits photos to
+    /// 1,280 px). A 12-megapixel JPEG (4,032 px) decodes at half size, a quarter of the pixels.
+    public static let probeLongSide = 1_280
+    /// Below this width in the shrunk probe a face's templates are computed at full size: dlib's
+    /// 150 px chip then keeps every pixel the photo has of it.
+    static let fullSizeFaceWidth = 150
+
     /// Searches with one face of the probe: `face` (0-based, faces ordered largest first),
     /// else the largest. `collections` nil searches every collection.
     public func search(probe: RGBImage, name: String, face chosen: Int? = nil, top: Int,
                        collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
+        try await search(probe: Probe(image: probe), name: name, face: chosen, top: top, collections: collections)
+    }
+
+    /// Searches a probe decoded shrunk; with no face found in it, or the chosen face too small
+    /// in it, the photo is decoded at full size and searched as it is.
+    public func search(probe: Probe, name: String, face chosen: Int? = nil, top: Int,
+                       collections: Set<CollectionID>? = nil) async throws -> ProbeResult {
         let (policy, templatePolicy) = (self.policy, self.templatePolicy)
         var timings = SearchTimings()
         let queued = ContinuousClock.now
-        let (faces, templates, warning, engineTimings) = try await pool.run {
-            engine -> ([DetectedFace], FaceTemplates?, String?, SearchTimings) in
+        let (shrink, faces, templates, warning, engineTimings) = try await pool.run {
+            engine -> (Int, [DetectedFace], FaceTemplates?, String?, SearchTimings) in
             var timings = SearchTimings()
             timings.record("engine-wait", since: queued)
-            let faces: [DetectedFace] = try timings.measure("detect") {
+            let index = chosen ?? 0
+            func detect(_ image: RGBImage) throws -> [DetectedFace] {
                 var faces: [DetectedFace] = []
                 if policy == .standard {
-                    faces = try engine.detectFaces(in: probe, policy: .quickProbe)
+                    faces = try engine.detectFaces(in: image, policy: .quickProbe)
                 }
-                if faces.isEmpty || chosen.map({ $0 >= faces.count }) == true {
-                    faces = try engine.detectFaces(in: probe, policy: policy)
+                if !faces.indices.contains(index) {
+                    faces = try engine.detectFaces(in: image, policy: policy)
                 }
                 return faces
             }
-            let index = chosen ?? 0
-            guard faces.indices.contains(index) else { return (faces, nil, nil, timings) }
+            var (image, shrink) = (probe.image, probe.shrink)
+            var faces = try timings.measure("detect") { try detect(image) }
+            if let fullSize = probe.fullSize,
+               !faces.indices.contains(index) || faces[index].box.width < Self.fullSizeFaceWidth {
+                (image, shrink) = (try timings.measure("decode-full") { try fullSize() }, 1)
+                faces = try timings.measure("detect-full") { try detect(image) }
+            }
+            guard faces.indices.contains(index) else { return (shrink, faces, nil, nil, timings) }
             let face = faces[index]
             let templates = try timings.measure("templates") {
-                FaceTemplates(dlib: try engine.templates(for: [face], in: probe, policy: templatePolicy)[0],
-                              sface: try engine.sfaceTemplates(for: [face], in: probe)[0])
+                FaceTemplates(dlib: try engine.templates(for: [face], in: image, policy: templatePolicy)[0],
+                              sface: try engine.sfaceTemplates(for: [face], in: image)[0])
             }
-            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: probe)) }
-            return (faces, templates, warning, timings)
+            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: image)) }
+            return (shrink, faces, templates, warning, timings)
         }
         timings.append(engineTimings)
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
@@ -64,7 +110,8 @@ public final class FaceSearcher: Sendable {
             throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
         }
         let matches = try await nearest(to: templates, top: top, collections: collections, timings: &timings)
-        return ProbeResult(probe: name, faces: faces.map(\.box), face: chosen ?? 0, matches: matches,
+        // Boxes in the photo's own pixels, whatever size it was searched at.
+        return ProbeResult(probe: name, faces: faces.map { $0.box.scaled(by: shrink) }, face: chosen ?? 0, matches: matches,
                            warnings: warning.map { [$0] } ?? [], timings: timings)
     }
 
@@ -182,6 +229,7 @@ public struct Match: Sendable {
 
 public struct ProbeResult: Sendable {
     public var probe: String
+    /// Where the faces were found, in the photo's pixels.
     public var faces: [FaceBox]
     public var face: Int
     public var matches: [Match]
@@ -198,5 +246,13 @@ public struct ProbeResult: Sendable {
         self.matches = matches
         self.warnings = warnings
         self.timings = timings
+    }
+}
+
+extension FaceBox {
+    /// The box in an image `factor` times larger (the full-size photo of a shrunk decode).
+    func scaled(by factor: Int) -> FaceBox {
+        factor == 1 ? self : FaceBox(left: left * factor, top: top * factor, right: (right + 1) * factor - 1,
+                                     bottom: (bottom + 1) * factor - 1)
     }
 }

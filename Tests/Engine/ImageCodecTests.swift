@@ -45,6 +45,33 @@ import TestSupport
         #expect(error.description.contains("over the limit"))
     }
 
+    /// A probe far larger than detection needs decodes shrunk while decoding: by the largest
+    /// of 2, 4 or 8 that keeps the longer side at the minimum, to the same picture.
+    @Test func aLargeJPEGDecodesShrunkOnlyAsFarAsAsked() throws {
+        let photo = try ImageCodec.decode(file: Fixtures.face("img11.jpg"))  // 600×800
+        let large = try ImageCodec.resize(photo, scale: 4)  // 2400×3200
+        let jpeg = try ImageCodec.jpeg(of: large, left: 0, top: 0, width: large.width, height: large.height,
+                                       maxSide: max(large.width, large.height), quality: 90)
+        let shrunk = try ImageCodec.decode(data: jpeg, keepingLongSideAtLeast: 1_280)
+        #expect(shrunk.shrink == 2 && shrunk.image.width == 1_200 && shrunk.image.height == 1_600)
+        #expect(try ImageCodec.decode(data: jpeg, keepingLongSideAtLeast: 400).shrink == 8)
+        #expect(try ImageCodec.decode(data: jpeg, keepingLongSideAtLeast: 3_000).shrink == 1)
+        // The same picture as a full decode brought to that size, within JPEG's and the filters' noise.
+        let reference = try ImageCodec.resize(try ImageCodec.decode(data: jpeg), scale: 0.5)
+        #expect(reference.width == 1_200 && reference.height == 1_600)
+        let count = reference.pixelCount * 3
+        let difference = shrunk.image.withPixels { a in
+            reference.withPixels { b in (0..<count).reduce(0) { $0 + abs(Int(a[$1]) - Int(b[$1])) } }
+        }
+        #expect(Double(difference) / Double(count) < 4, "mean difference \(Double(difference) / Double(count))")
+        // Small photos, and the limit on pixels, are as a full decode's.
+        #expect(try ImageCodec.decode(data: try Samples.bytes("img11.jpg"), keepingLongSideAtLeast: 1_280).shrink == 1)
+        let bomb = try #require(throws: ImageDecodingError.self) {
+            try ImageCodec.decode(data: try Samples.hugeJPEG(), keepingLongSideAtLeast: 1_280)
+        }
+        #expect(bomb.description.contains("20000×20000") && bomb.description.contains("over the limit"), "\(bomb)")
+    }
+
     @Test(arguments: [("random bytes", Samples.corrupt()), ("text", Samples.notAnImage), ("empty", [])])
     func refusesNonImages(label: String, bytes: [UInt8]) throws {
         let error = try #require(throws: ImageDecodingError.self) { try ImageCodec.decode(data: bytes) }

@@ -36,6 +36,43 @@ import TestSupport
         try await rig.close()
     }
 
+    /// A JPEG `factor` times the size of a fixture photo: a camera-sized probe.
+    func enlarged(_ fixture: String, by factor: Double) throws -> [UInt8] {
+        let large = try ImageCodec.resize(try ImageCodec.decode(file: Fixtures.face(fixture)), scale: factor)
+        return try ImageCodec.jpeg(of: large, left: 0, top: 0, width: large.width, height: large.height,
+                                   maxSide: max(large.width, large.height), quality: 92)
+    }
+
+    /// A large probe whose face is large is searched decoded shrunk: the same candidates at the
+    /// same distances (within the resampling's noise) as at full size, and its face boxes in the
+    /// photo's own pixels. A face too small in the shrunk copy is searched at full size.
+    @Test func aLargeProbeIsSearchedShrunkUnlessItsFaceIsSmall() async throws {
+        let rig = try await TestGallery()
+        #expect(try await rig.ingest(["img10.jpg", "img11.jpg", "img6.jpg", "img16.jpg", "img17.jpg"].map(Fixtures.face)).progress.failed == 0)
+        let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
+
+        let photo = try enlarged("img5.jpg", by: 8)  // 2640×4096, the face some 1,000 px wide
+        let shrunk = try FaceSearcher.Probe.decoding(photo)
+        #expect(shrunk.shrink == 2 && shrunk.fullSize != nil)
+        let fast = try await searcher.search(probe: shrunk, name: "large", top: 3)
+        let full = try await searcher.search(probe: FaceSearcher.Probe(image: try ImageCodec.decode(data: photo)), name: "large", top: 3)
+        #expect(!fast.timings.stages.contains { $0.name == "decode-full" })
+        #expect(fast.matches.map(\.face) == full.matches.map(\.face))
+        for (a, b) in zip(fast.matches, full.matches) { #expect(abs(a.distance - b.distance) < 0.03, "\(a.distance) against \(b.distance)") }
+        let (box, fullBox) = (try #require(fast.faces.first), try #require(full.faces.first))
+        #expect(abs(box.left - fullBox.left) <= 16 && abs(box.right - fullBox.right) <= 16 && abs(box.top - fullBox.top) <= 16,
+                "\(box) against \(fullBox) at full size")
+
+        // The mosaic's faces are about 100 px: twice as large, then shrunk back, they are too small.
+        let crowdPhoto = try enlarged("mosaic-100-faces.jpg", by: 2)
+        let crowd = try await searcher.search(probe: try FaceSearcher.Probe.decoding(crowdPhoto), name: "crowd", top: 3)
+        let crowdAtFullSize = try await searcher.search(probe: FaceSearcher.Probe(image: try ImageCodec.decode(data: crowdPhoto)),
+                                                        name: "crowd", top: 3)
+        #expect(crowd.timings.stages.contains { $0.name == "decode-full" })
+        #expect(crowd.faces == crowdAtFullSize.faces && crowd.matches.map(\.distance) == crowdAtFullSize.matches.map(\.distance))
+        try await rig.close()
+    }
+
     /// A face stored before the second model (or found only by HOG) has dlib's template alone:
     /// it is scored on dlib's distance and bands, and the result says which models scored it.
     @Test func facesWithoutTheSecondTemplateAreScoredByDlibAloneAndSaySo() async throws {

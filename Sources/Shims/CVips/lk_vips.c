@@ -123,8 +123,12 @@ static int decode(VipsImage *in, long max_pixels, lk_vips_image *out, char *erro
     return 0;
 }
 
-static int decode_source(VipsSource *source, long max_pixels, lk_vips_image *out, char *error,
-                         size_t error_capacity) {
+// `min_long_side` > 0: a JPEG is decoded shrunk by 2, 4 or 8 (libjpeg scales while it decodes,
+// at a fraction of the full decode's cost) as far as its longer side stays at least that; the
+// pixel limit still applies to the full size. `*shrink` is the factor used (1: full size).
+static int decode_source(VipsSource *source, long max_pixels, long min_long_side, int *shrink,
+                         lk_vips_image *out, char *error, size_t error_capacity) {
+    *shrink = 1;
     const char *loader = vips_foreign_find_load_source(source);
     if (!loader) {
         vips_error_clear();
@@ -157,6 +161,29 @@ static int decode_source(VipsSource *source, long max_pixels, lk_vips_image *out
         take_error(error, error_capacity, "image header cannot be read");
         return -1;
     }
+    if (min_long_side > 0 && strcmp(loader, "VipsForeignLoadJpegSource") == 0) {
+        const long width = vips_image_get_width(image), height = vips_image_get_height(image);
+        const long longer = width > height ? width : height;
+        if ((double)width * (double)height > (double)max_pixels) {
+            // decode() refuses it, naming the full size.
+        } else {
+            for (int factor = 8; factor > 1; factor /= 2) {
+                if (longer / factor >= min_long_side) {
+                    *shrink = factor;
+                    break;
+                }
+            }
+        }
+        if (*shrink > 1) {
+            g_object_unref(image);
+            image = vips_image_new_from_source(source, "", "fail_on", VIPS_FAIL_ON_TRUNCATED, "shrink",
+                                               *shrink, NULL);
+            if (!image) {
+                take_error(error, error_capacity, "image header cannot be read");
+                return -1;
+            }
+        }
+    }
     const int result = decode(image, max_pixels, out, error, error_capacity);
     g_object_unref(image);
     return result;
@@ -169,19 +196,20 @@ int lk_vips_decode_file(const char *path, long max_pixels, lk_vips_image *out, c
         take_error(error, error_capacity, "file cannot be opened");
         return -1;
     }
-    const int result = decode_source(source, max_pixels, out, error, error_capacity);
+    int shrink = 1;
+    const int result = decode_source(source, max_pixels, 0, &shrink, out, error, error_capacity);
     g_object_unref(source);
     return result;
 }
 
-int lk_vips_decode_buffer(const void *data, size_t length, long max_pixels, lk_vips_image *out,
-                          char *error, size_t error_capacity) {
+int lk_vips_decode_buffer(const void *data, size_t length, long max_pixels, long min_long_side,
+                          int *shrink, lk_vips_image *out, char *error, size_t error_capacity) {
     VipsSource *source = vips_source_new_from_memory(data, length);
     if (!source) {
         take_error(error, error_capacity, "buffer cannot be read");
         return -1;
     }
-    const int result = decode_source(source, max_pixels, out, error, error_capacity);
+    const int result = decode_source(source, max_pixels, min_long_side, shrink, out, error, error_capacity);
     g_object_unref(source);
     return result;
 }

@@ -28,8 +28,11 @@ int lk_vips_start(char *error, size_t error_capacity);
 /// Truncated or corrupt data is an error. Returns 0, or -1 with a message.
 int lk_vips_decode_file(const char *path, long max_pixels, lk_vips_image *out,
                         char *error, size_t error_capacity);
-int lk_vips_decode_buffer(const void *data, size_t length, long max_pixels, lk_vips_image *out,
-                          char *error, size_t error_capacity);
+/// From a buffer, `min_long_side` > 0 lets a JPEG decode shrunk by 2, 4 or 8 (while decoding,
+/// far cheaper than a full decode) as far as its longer side stays at least `min_long_side`;
+/// `*shrink` says by how much (1: full size). The pixel limit applies to the full size.
+int lk_vips_decode_buffer(const void *data, size_t length, long max_pixels, long min_long_side,
+                          int *shrink, lk_vips_image *out, char *error, size_t error_capacity);
 void lk_vips_free_image(lk_vips_image *image);
 
 /// Resizes RGB8 pixels by `scale` (< 1 shrinks) into a new image.
