@@ -29,12 +29,12 @@ public final class CombinedFaceEngine: FaceEngine {
         var found = try yunet.detectFaces(in: image, longSide: longSide)
         // YuNet's coarsest stride sees faces up to roughly 300 px of the scanned image: a face
         // filling a large photo (a portrait, a selfie) is found only in a smaller copy.
-        if max(image.width, image.height) > Self.largeFaceScan, longSide > Self.largeFaceScan {
+        if !policy.firstLook, max(image.width, image.height) > Self.largeFaceScan, longSide > Self.largeFaceScan {
             let large = try yunet.detectFaces(in: image, longSide: Self.largeFaceScan)
             found += large.filter { face in !found.contains { $0.box.overlap(with: face.box) >= 0.3 } }
             found.sort { $0.box.area > $1.box.area }
         }
-        guard !found.isEmpty else {
+        guard !found.isEmpty || policy.firstLook else {
             return try dlib.detectFaces(in: image, policy: DetectionPolicy(detector: .hog, scale: .fit(longSide: 2000)))
         }
         return try found.map { face in

@@ -22,10 +22,14 @@ public struct DetectionPolicy: Sendable, Hashable {
 
     public var detector: FaceDetectorKind
     public var scale: Scale
+    /// A first look at a probe: one YuNet scan at `scale`, nothing more (no second scan for
+    /// large faces, no HOG when it finds none): the searcher looks again with `standard`.
+    public var firstLook: Bool
 
-    public init(detector: FaceDetectorKind, scale: Scale) {
+    public init(detector: FaceDetectorKind, scale: Scale, firstLook: Bool = false) {
         self.detector = detector
         self.scale = scale
+        self.firstLook = firstLook
     }
 
     /// Exactly what the reference `face_recognition` does: HOG on the image doubled once.
@@ -35,9 +39,9 @@ public struct DetectionPolicy: Sendable, Hashable {
     /// for it, and HOG at 2,000 px when YuNet finds nothing.
     public static let standard = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 1280))
     /// A first, quick look at a probe photo: probes are portraits and selfies whose faces are
-    /// large, so scanning at up to 640 px finds them in a fraction of the standard time.
+    /// large, so one scan at up to 640 px finds them in a fraction of the standard time.
     /// Searches fall back to `standard` when it finds nothing.
-    public static let quickProbe = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 640))
+    public static let quickProbe = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 640), firstLook: true)
     /// Sampled video frames (at most 1,280 px from the decoder): scanned as they are.
     public static let video = DetectionPolicy(detector: .yunet, scale: .fit(longSide: 1280))
     /// The opt-in slow mode.

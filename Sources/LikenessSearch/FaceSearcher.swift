@@ -79,14 +79,11 @@ public final class FaceSearcher: Sendable {
             timings.record("engine-wait", since: queued)
             let index = chosen ?? 0
             func detect(_ image: RGBImage) throws -> [DetectedFace] {
-                var faces: [DetectedFace] = []
                 if policy == .standard {
-                    faces = try engine.detectFaces(in: image, policy: .quickProbe)
+                    let faces = try engine.detectFaces(in: image, policy: .quickProbe)
+                    if faces.indices.contains(index) { return faces }
                 }
-                if !faces.indices.contains(index) {
-                    faces = try engine.detectFaces(in: image, policy: policy)
-                }
-                return faces
+                return try engine.detectFaces(in: image, policy: policy)
             }
             var (image, shrink) = (probe.image, probe.shrink)
             var faces = try timings.measure("detect") { try detect(image) }
