@@ -5,6 +5,13 @@ import TestSupport
 
 /// The records the store contract tests put into a store.
 enum StoreSamples {
+    /// Whether a store stamped `date` with the time of a call made after `start`: from `start`
+    /// (less a second, for stores that keep whole seconds) to now. Bracketing the call, not
+    /// "within a minute of now", keeps a test right on a machine slowed to a crawl.
+    static func isStamped(_ date: Date, since start: Date) -> Bool {
+        date >= start.addingTimeInterval(-1) && date <= Date().addingTimeInterval(1)
+    }
+
     /// An erasure recorded as tests erase: its journal record is the number of templates it
     /// was given, and its audit entry counts what went.
     static let erasure = ErasureOrder(prepare: { templates in ([UInt8(templates.count)], []) }) { erased in
