@@ -1,4 +1,5 @@
 import Foundation
+import LikenessStore
 
 /// Where a search's time went, stage by stage in the order they ran: for its
 /// `Server-Timing` header and `bench http`'s breakdown. (Ingest sums fixed stages over many
@@ -33,9 +34,7 @@ public struct SearchTimings: Sendable {
     }
 
     public mutating func record(_ name: String, since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
-        stages.append(Stage(name: name, milliseconds: Double(seconds) * 1_000 + Double(attoseconds) / 1e15))
+        stages.append(Stage(name: name, milliseconds: (ContinuousClock.now - start).timeInterval * 1_000))
     }
 
     public mutating func append(_ other: SearchTimings) {

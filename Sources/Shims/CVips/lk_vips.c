@@ -164,14 +164,12 @@ static int decode_source(VipsSource *source, long max_pixels, long min_long_side
     if (min_long_side > 0 && strcmp(loader, "VipsForeignLoadJpegSource") == 0) {
         const long width = vips_image_get_width(image), height = vips_image_get_height(image);
         const long longer = width > height ? width : height;
-        if ((double)width * (double)height > (double)max_pixels) {
-            // decode() refuses it, naming the full size.
-        } else {
-            for (int factor = 8; factor > 1; factor /= 2) {
-                if (longer / factor >= min_long_side) {
-                    *shrink = factor;
-                    break;
-                }
+        // An image over the limit stays unshrunk, so that decode() refuses it naming its full size.
+        const int within_limit = (double)width * (double)height <= (double)max_pixels;
+        for (int factor = 8; within_limit && factor > 1; factor /= 2) {
+            if (longer / factor >= min_long_side) {
+                *shrink = factor;
+                break;
             }
         }
         if (*shrink > 1) {
