@@ -12,9 +12,11 @@ public enum IndexBenchmark {
     ///   - probes: probe counts to measure; nil = the configuration's.
     ///   - refineFactors: re-ranking factors to measure with each probe count; nil = the configuration's.
     ///   - batchSize: entries per insert call, like the gallery's sync pages.
+    ///   - persistEvery: entries between writes of the index file during the build.
     public static func run(size: Int, queries: Int, probes: [Int]? = nil, refineFactors: [Int]? = nil,
                            configuration: InProcessVectorIndex.Configuration = .standard,
-                           batchSize: Int = 10_000, seed: UInt64 = 1) async throws -> IndexBenchmarkReport {
+                           batchSize: Int = 10_000, persistEvery: Int = 2_000_000,
+                           seed: UInt64 = 1) async throws -> IndexBenchmarkReport {
         let k = 10
         var clock = Stopwatch()
         let faces = SyntheticTemplates(count: size, seed: seed)
@@ -29,31 +31,44 @@ public enum IndexBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("faces.index")
 
-        // Build in batches, timing the batches in which the lists changed (training) apart.
-        let index = try InProcessVectorIndex(file: file, configuration: configuration)
-        var buildSeconds = 0.0, trainingSeconds = 0.0, trainings = 0
-        for start in stride(from: 0, to: size, by: batchSize) {
-            let entries = (start ..< min(size, start + batchSize)).map {
-                IndexEntry(id: FaceID($0 + 1), collection: 1, template: faces.template($0), image: FaceID($0 + 1), organization: 1, jurisdiction: "GB")
+        // Build in batches as the gallery's sync pages do, persisting every `persistEvery`
+        // entries as the gallery does after its writes (which also moves the lists from memory
+        // to the mapped file). Training runs in the background meanwhile; one search after each
+        // batch shows what searching costs while it does.
+        var buildSeconds = 0.0, buildSearches = [Double](), trainings = 0
+        var trainingWaitSeconds = 0.0, residentAfterBuild = 0, trainedAt = 0
+        do {
+            let index = try InProcessVectorIndex(file: file, configuration: configuration)
+            var wasTraining = false
+            for start in stride(from: 0, to: size, by: batchSize) {
+                let entries = (start ..< min(size, start + batchSize)).map {
+                    IndexEntry(id: FaceID($0 + 1), collection: 1, template: faces.template($0), image: FaceID($0 + 1), organization: 1, jurisdiction: "GB")
+                }
+                clock.lap()
+                try index.insert(entries, through: Int64(start + entries.count))
+                if (start + entries.count) % persistEvery == 0 { try index.persist() }
+                buildSeconds += clock.lap()
+                _ = try index.nearest(to: probeTemplates[start / batchSize % probeTemplates.count], k: k, in: nil)
+                buildSearches.append(clock.lap())
+                if index.isTraining && !wasTraining { trainings += 1 }
+                wasTraining = index.isTraining
             }
-            let listsBefore = index.listCount
             clock.lap()
-            try index.insert(entries, through: Int64(start + entries.count))
-            let seconds = clock.lap()
-            buildSeconds += seconds
-            if index.listCount != listsBefore {
-                trainingSeconds += seconds
-                trainings += 1
-            }
+            await index.trainingFinished()
+            trainingWaitSeconds = clock.lap()
+            residentAfterBuild = ProcessMemory.residentBytes()
+            trainedAt = index.trainedAtCount
         }
-        let residentAfterBuild = ProcessMemory.residentBytes()
+        buildSearches.sort()
 
         clock.lap()
-        try index.persist()
+        // A persist of what the last training wrote, as the gallery's next write would.
+        try InProcessVectorIndex(file: file, configuration: configuration).persist()
         let persistSeconds = clock.lap()
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
 
-        // Reopen, as a one-shot CLI search would, and time the first search on it.
+        // Reopen, as a one-shot CLI search or a restart would, and time the first search on it.
+        let residentBeforeOpen = ProcessMemory.residentBytes()
         clock.lap()
         let reopened = try InProcessVectorIndex(file: file, configuration: configuration)
         let loadSeconds = clock.lap()
@@ -69,6 +84,7 @@ public enum IndexBenchmark {
         let groundTruthSeconds = clock.lap()
 
         var searches = [IndexBenchmarkReport.SearchRow]()
+        var indexResident = 0, indexFileResident = 0
         let settings = (probes ?? [configuration.probes]).flatMap { probeCount in
             (refineFactors ?? [configuration.refineFactor]).map { (probes: probeCount, refineFactor: $0) }
         }
@@ -88,6 +104,8 @@ public enum IndexBenchmark {
                 samePerson += truth.filter { faces.identities[$0.index] == probe.identity }.count
             }
             latencies.sort()
+            indexResident = max(indexResident, ProcessMemory.residentBytes() - residentBeforeOpen)
+            indexFileResident = max(indexFileResident, ProcessMemory.residentBytes(mapping: file))
             searches.append(.init(probes: setting.probes, refineFactor: setting.refineFactor,
                                   p50Milliseconds: latencies[latencies.count / 2] * 1000,
                                   p99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000,
@@ -98,10 +116,13 @@ public enum IndexBenchmark {
         return IndexBenchmarkReport(
             size: size, queries: queries, identities: faces.identityCount, machine: .current,
             sameDistance: statistics.same, differentDistance: statistics.different,
-            generateSeconds: generateSeconds, buildSeconds: buildSeconds, trainingSeconds: trainingSeconds,
-            trainings: trainings, listCount: reopened.listCount, persistSeconds: persistSeconds,
+            generateSeconds: generateSeconds, buildSeconds: buildSeconds, trainingWaitSeconds: trainingWaitSeconds,
+            trainings: trainings, trainedAt: trainedAt, listCount: reopened.listCount,
+            searchesDuringBuild: (p50: buildSearches[buildSearches.count / 2], max: buildSearches.last!),
+            persistSeconds: persistSeconds,
             loadSeconds: loadSeconds, firstSearchSeconds: firstSearchSeconds, fileBytes: fileBytes,
             residentBytesAfterBuild: residentAfterBuild, peakResidentBytes: ProcessMemory.peakResidentBytes(),
+            indexResidentBytes: indexResident, indexFileResidentBytes: indexFileResident,
             groundTruthSeconds: groundTruthSeconds, searches: searches)
     }
 }
@@ -126,12 +147,17 @@ public struct IndexBenchmarkReport: Sendable {
     public var sameDistance: (mean: Double, sd: Double)
     public var differentDistance: (mean: Double, sd: Double)
     public var generateSeconds: Double
-    /// All insert calls, including those that trained.
+    /// All insert calls (and the persists between them); training runs beside them.
     public var buildSeconds: Double
-    /// The insert calls that (re)trained centroids, including reassigning every entry.
-    public var trainingSeconds: Double
+    /// Waiting, after the last insert, for the training still running to finish.
+    public var trainingWaitSeconds: Double
+    /// Trainings started during the build.
     public var trainings: Int
+    /// Entries when the final centroids were trained.
+    public var trainedAt: Int
     public var listCount: Int
+    /// One search after each insert call, while training ran beside them (seconds).
+    public var searchesDuringBuild: (p50: Double, max: Double)
     public var persistSeconds: Double
     /// Opening the persisted file.
     public var loadSeconds: Double
@@ -140,6 +166,11 @@ public struct IndexBenchmarkReport: Sendable {
     public var fileBytes: Int
     public var residentBytesAfterBuild: Int
     public var peakResidentBytes: Int
+    /// Growth of the process's resident memory from before opening the index to after the
+    /// timed searches: the reopened index's own share.
+    public var indexResidentBytes: Int
+    /// Of that, the index file's pages mapped into this process (/proc/self/smaps).
+    public var indexFileResidentBytes: Int
     public var groundTruthSeconds: Double
     public var searches: [SearchRow]
 
@@ -154,14 +185,16 @@ public struct IndexBenchmarkReport: Sendable {
             ("same / different person", "\(distance(sameDistance)) / \(distance(differentDistance))"),
             ("generate", seconds(generateSeconds)),
             ("build (insert)", "\(seconds(buildSeconds)), \(Int(Double(size) / buildSeconds)) /s"),
-            ("  of which training", "\(seconds(trainingSeconds)) in \(trainings) training(s)"),
-            ("lists (nlist)", "\(listCount)"),
+            ("training (background)", "\(trainings) started; \(seconds(trainingWaitSeconds)) more after the last insert"),
+            ("searches during build", "p50 \(milliseconds(searchesDuringBuild.p50 * 1000)), max \(milliseconds(searchesDuringBuild.max * 1000))"),
+            ("lists (nlist)", "\(listCount), trained at \(trainedAt) entries"),
             ("persist", seconds(persistSeconds)),
             ("file size", megabytes(fileBytes)),
             ("load (open)", milliseconds(loadSeconds * 1000)),
             ("first search after load", milliseconds(firstSearchSeconds * 1000)),
             ("resident after build", megabytes(residentBytesAfterBuild)),
             ("peak resident", megabytes(peakResidentBytes)),
+            ("reopened index resident", "\(megabytes(indexResidentBytes)) (of which mapped file pages \(megabytes(indexFileResidentBytes)))"),
             ("exact ground truth", seconds(groundTruthSeconds)),
         ]
         for search in searches {
@@ -197,6 +230,22 @@ public struct BenchmarkError: Error, CustomStringConvertible {
 public enum ProcessMemory {
     public static func residentBytes(of process: Int32? = nil) -> Int { statusField("VmRSS:", of: process) }
     public static func peakResidentBytes(of process: Int32? = nil) -> Int { statusField("VmHWM:", of: process) }
+
+    /// Resident bytes of this process's mappings of `file` (the Rss lines of /proc/self/smaps).
+    public static func residentBytes(mapping file: URL) -> Int {
+        let smaps = (try? String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)) ?? ""
+        var total = 0, inFile = false
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            // A mapping's header line starts with its address range, e.g. "7f12…-7f13… r--p …".
+            if let first = fields.first, first.contains("-"), !first.hasSuffix(":") {
+                inFile = fields.count >= 6 && fields[5...].joined(separator: " ") == file.path
+            } else if inFile, fields.first == "Rss:", let kilobytes = fields.dropFirst().first.flatMap({ Int($0) }) {
+                total += kilobytes * 1024
+            }
+        }
+        return total
+    }
 
     private static func statusField(_ name: String, of process: Int32?) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(process.map(String.init) ?? "self")/status", encoding: .utf8)) ?? ""

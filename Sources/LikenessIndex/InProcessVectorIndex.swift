@@ -10,9 +10,14 @@ import LikenessCore
 /// scans the codes of only the `probes` lists nearest the query, then re-ranks the
 /// `k × refineFactor` best of those by exact distance, which is also the distance it returns.
 /// The centroids and the quantizer are retrained whenever the index has grown
-/// `retrainingGrowth`-fold since they were trained. Training runs inside the insert that
-/// crosses the line and blocks searches meanwhile: ~2 s at 40k entries, over a minute at 640k
-/// (3 trainings took 98 s of a 117 s build of a million entries, on a busy machine).
+/// `retrainingGrowth`-fold since they were trained.
+///
+/// Training runs in the background, on a thread of its own, never inside a change: it trains
+/// on a sample of a snapshot of the contents and rebuilds the lists from that snapshot while
+/// searches and changes go on against the current lists. Changes made meanwhile are kept in a
+/// journal and replayed onto the rebuilt lists, which then replace the current ones in one
+/// short exclusive step, and are written to the file. (Trained inside the insert that crossed
+/// the line, as before, it blocked every search for over a minute at 640k entries.)
 ///
 /// Thread-safe: searches share a reader-writer lock and run in parallel; changes take it
 /// exclusively. That lock guards every mutable stored property, which is what makes the
@@ -82,6 +87,17 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     private var changeCount = 0
     /// One persist at a time: they share the temporary file name.
     private let persisting = NSLock()
+    /// While a training runs: the changes made since its snapshot, in order.
+    private var journal: [Change]?
+    /// Bumped by `removeAll`, so a training of contents that are gone is thrown away.
+    private var generation = 0
+    /// Callers waiting for the running training to end.
+    private var trainingWaiters: [CheckedContinuation<Void, Never>] = []
+
+    fileprivate enum Change {
+        case insert([IndexEntry])
+        case remove([FaceID])
+    }
 
     /// Opens the index in `file`, or starts empty if there is no such file.
     public init(file: URL, configuration: Configuration = .standard) throws {
@@ -113,27 +129,27 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         }
     }
 
+    /// Entries when the centroids were last trained (0 = never).
+    public var trainedAtCount: Int { lock.reading { contents.trainedAtCount } }
+
     /// The number of inverted lists (1 while untrained).
     public var listCount: Int { lock.reading { contents.lists.count } }
 
     public func insert(_ entries: [IndexEntry], through sequence: Int64) throws {
-        lock.writing {
+        let snapshot: InvertedLists? = lock.writing {
             contents.insert(entries)
+            journal?.append(.insert(entries))
             advance(to: sequence)
             changeCount += 1
-            let trainedAt = contents.trainedAtCount
-            if trainedAt == 0 ? contents.count >= configuration.trainingThreshold
-                              : contents.count >= trainedAt * configuration.retrainingGrowth {
-                let listCount = configuration.listsPerSqrtCount * Double(contents.count).squareRoot()
-                contents.train(listCount: Int(listCount.rounded()), pointsPerList: configuration.trainingPointsPerList,
-                               iterations: configuration.kMeansIterations)
-            }
+            return startTrainingIfDue()
         }
+        if let snapshot { train(snapshot) }
     }
 
     public func remove(_ ids: [FaceID], through sequence: Int64) throws {
         lock.writing {
             contents.remove(ids)
+            journal?.append(.remove(ids))
             advance(to: sequence)
             changeCount += 1
         }
@@ -142,8 +158,76 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public func removeAll() throws {
         lock.writing {
             contents = InvertedLists()
+            if journal != nil { journal = [] }
+            generation += 1
             changeCount += 1
         }
+    }
+
+    /// Whether a training is running in the background.
+    public var isTraining: Bool { lock.reading { journal != nil } }
+
+    /// Returns once no training is running (at once if none is).
+    public func trainingFinished() async {
+        await withCheckedContinuation { continuation in
+            let running = lock.writing {
+                if journal != nil { trainingWaiters.append(continuation) }
+                return journal != nil
+            }
+            if !running { continuation.resume() }
+        }
+    }
+
+    /// Under the exclusive lock: if the index has grown enough since its last training and no
+    /// training runs, opens the journal and returns the snapshot a training should start from.
+    private func startTrainingIfDue() -> InvertedLists? {
+        let trainedAt = contents.trainedAtCount
+        guard journal == nil, trainedAt == 0 ? contents.count >= configuration.trainingThreshold
+                                             : contents.count >= trainedAt * configuration.retrainingGrowth else { return nil }
+        journal = []
+        return contents
+    }
+
+    /// Trains on `snapshot` on a background thread and swaps the result in. The snapshot
+    /// shares storage with the live lists until they change (copy-on-write), so taking it
+    /// copied nothing.
+    private func train(_ snapshot: InvertedLists) {
+        let (configuration, generation) = lock.reading { (self.configuration, self.generation) }
+        let thread = Thread { [self] in
+            let listCount = Int((configuration.listsPerSqrtCount * Double(snapshot.count).squareRoot()).rounded())
+            var rebuilt = snapshot.trainQuantizers(listCount: listCount, pointsPerList: configuration.trainingPointsPerList,
+                                                   iterations: configuration.kMeansIterations)
+                .map { snapshot.rebuilt(coarse: $0.0, quantizer: $0.1) }
+            // Replay the journal while searches and changes go on, until little is left, so the
+            // exclusive step at the end replays only the last few changes.
+            var replayed = 0
+            for _ in 0..<8 where rebuilt != nil {
+                let pending: ArraySlice<Change>? = lock.reading {
+                    generation == self.generation ? journal.map { $0[replayed...] } : nil
+                }
+                guard let pending else { rebuilt = nil; break }
+                if pending.count <= 16 { break }
+                rebuilt?.replay(pending)
+                replayed += pending.count
+            }
+            let waiters: [CheckedContinuation<Void, Never>] = lock.writing {
+                if var rebuilt, generation == self.generation, let journal {
+                    rebuilt.replay(journal[replayed...])
+                    rebuilt.appliedSequence = contents.appliedSequence
+                    contents = rebuilt
+                    changeCount += 1
+                }
+                journal = nil
+                defer { trainingWaiters = [] }
+                return trainingWaiters
+            }
+            // Written at once, so a restart does not train again; a failure here leaves the
+            // previous file, which the next persist replaces.
+            try? persist()
+            for waiter in waiters { waiter.resume() }
+        }
+        thread.name = "likeness index training"
+        thread.start()
     }
 
     public func nearest(to query: FaceTemplate, k: Int, in collections: Set<CollectionID>?) throws -> [Neighbor] {
@@ -177,5 +261,16 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     /// The applied sequence only moves forward: a rebuild inserts its pages "through 0".
     private func advance(to sequence: Int64) {
         contents.appliedSequence = max(contents.appliedSequence, sequence)
+    }
+}
+
+private extension InvertedLists {
+    mutating func replay(_ changes: ArraySlice<InProcessVectorIndex.Change>) {
+        for change in changes {
+            switch change {
+            case .insert(let entries): insert(entries)
+            case .remove(let ids): remove(ids)
+            }
+        }
     }
 }

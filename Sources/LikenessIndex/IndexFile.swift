@@ -23,9 +23,11 @@ public struct IndexFileError: Error, CustomStringConvertible {
 ///     header        64 bytes: magic "LKNSIVF\0", version u32, dimension u32, list count u32,
 ///                   centroid count u32 (0 = untrained, else = list count), entry count u64,
 ///                   applied sequence i64, entry count at training u64, quantizer step f32
-///                   (0 = untrained), 12 reserved zero bytes
+///                   (0 = untrained), group count u32 (0 = untrained), 8 reserved zero bytes
 ///     list sizes    u64 per list
+///     group sizes   u64 per group: lists in it (lists are ordered by group)
 ///     centroids     128 f32 per centroid
+///     group centroids  128 f32 per group
 ///     quantizer     128 f32 minimums (trained only)
 ///     ids           i64 per entry, list after list
 ///     collections   i64 per entry, list after list
@@ -33,10 +35,12 @@ public struct IndexFileError: Error, CustomStringConvertible {
 ///     vectors       128 f32 per entry, list after list
 ///     codes         128 u8 per entry, list after list (trained only)
 ///
-/// Version 1 had no quantizer and no codes.
+/// Version 1 had no quantizer and no codes; version 2 had no groups (one flat k-means), and is
+/// still read, as a single group.
 enum IndexFile {
     static let magic: [UInt8] = Array("LKNSIVF\0".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
+    static let readableVersions: ClosedRange<UInt32> = 2...3
     static let headerSize = 64
 
     /// The contents of the file at `url`, or nil if there is no file.
@@ -67,17 +71,23 @@ enum IndexFile {
         }
         guard Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with the index file magic") }
         let fileVersion = field(8, UInt32.self)
-        guard fileVersion == version else { throw corrupt("it has format version \(fileVersion); this build reads \(version)") }
+        guard readableVersions.contains(fileVersion) else {
+            throw corrupt("it has format version \(fileVersion); this build reads \(readableVersions.lowerBound) to \(readableVersions.upperBound)")
+        }
         let fileDimension = field(12, UInt32.self)
         guard fileDimension == dimension else { throw corrupt("it holds \(fileDimension)-d vectors, not \(dimension)-d") }
         let listCount = Int(field(16, UInt32.self)), centroidCount = Int(field(20, UInt32.self))
         let entryCount = field(24, UInt64.self), appliedSequence = field(32, Int64.self)
         let trainedAtCount = field(40, UInt64.self)
         let step = Float(bitPattern: field(48, UInt32.self))
+        let groupCount = fileVersion >= 3 ? Int(field(52, UInt32.self)) : 0
         guard listCount >= 1, centroidCount == 0 ? listCount == 1 : centroidCount == listCount else {
             throw corrupt("its header claims \(listCount) lists and \(centroidCount) centroids")
         }
         let isTrained = centroidCount > 0
+        guard fileVersion < 3 || (isTrained ? groupCount >= 1 && groupCount <= listCount : groupCount == 0) else {
+            throw corrupt("its header claims \(groupCount) groups for \(listCount) lists")
+        }
         guard isTrained ? step > 0 && step.isFinite : step == 0 else {
             throw corrupt("its quantizer step \(step) does not fit \(isTrained ? "a trained" : "an untrained") index")
         }
@@ -85,7 +95,7 @@ enum IndexFile {
             throw corrupt("its header holds impossible counts")
         }
         let count = Int(entryCount)
-        let layout = Layout(listCount: listCount, centroidCount: centroidCount, entryCount: count)
+        let layout = Layout(listCount: listCount, centroidCount: centroidCount, groupCount: groupCount, entryCount: count)
         guard bytes.count >= layout.centroids else {
             throw corrupt("it is truncated: \(bytes.count) bytes, shorter than its list sizes")
         }
@@ -97,10 +107,22 @@ enum IndexFile {
             throw corrupt("it is \(bytes.count) bytes but its header describes \(layout.total) (truncated or overwritten)")
         }
 
+        let groupSizes = (0..<groupCount).map { Int(field(layout.groupSizes + $0 * 8, UInt64.self)) }
+        guard groupSizes.allSatisfy({ $0 >= 1 }), groupSizes.reduce(0, +) == (groupCount == 0 ? 0 : listCount) else {
+            throw corrupt("its group sizes do not add up to its \(listCount) lists")
+        }
+
         let base = bytes.baseAddress!
-        let centroids = Array(UnsafeBufferPointer(
-            start: (base + layout.centroids).bindMemory(to: Float.self, capacity: centroidCount * dimension),
-            count: centroidCount * dimension))
+        func floats(at offset: Int, count: Int) -> [Float] {
+            Array(UnsafeBufferPointer(start: (base + offset).bindMemory(to: Float.self, capacity: count), count: count))
+        }
+        let centroids = floats(at: layout.centroids, count: centroidCount * dimension)
+        let coarse: CoarseQuantizer? = !isTrained ? nil : groupCount == 0 ? CoarseQuantizer(flat: centroids) : CoarseQuantizer(
+            centroids: centroids, groupCentroids: floats(at: layout.groupCentroids, count: groupCount * dimension),
+            groupStarts: groupSizes.reduce(into: [0]) { $0.append($0.last! + $1) })
+        guard coarse.map({ $0.centroids.allSatisfy(\.isFinite) && $0.groupCentroids.allSatisfy(\.isFinite) }) ?? true else {
+            throw corrupt("its centroids hold non-finite values")
+        }
         let quantizer = isTrained ? ScalarQuantizer(
             minimums: Array(UnsafeBufferPointer(
                 start: (base + layout.quantizerMinimums).bindMemory(to: Float.self, capacity: dimension), count: dimension)),
@@ -122,7 +144,7 @@ enum IndexFile {
                 codes: ListColumn(mapped: UnsafeBufferPointer(start: codes + start * codesPerEntry, count: size * codesPerEntry))))
             start += size
         }
-        return InvertedLists(centroids: centroids, quantizer: quantizer, lists: lists, appliedSequence: appliedSequence,
+        return InvertedLists(coarse: coarse, quantizer: quantizer, lists: lists, appliedSequence: appliedSequence,
                              trainedAtCount: Int(trainedAtCount), mapping: mapping)
     }
 
@@ -143,8 +165,9 @@ enum IndexFile {
             if !renamed { unlink(temporary.path) }
         }
 
-        let layout = Layout(listCount: contents.lists.count, centroidCount: contents.centroids.count / dimension,
-                            entryCount: contents.count)
+        let coarse = contents.coarse
+        let layout = Layout(listCount: contents.lists.count, centroidCount: coarse?.listCount ?? 0,
+                            groupCount: coarse?.groupCount ?? 0, entryCount: contents.count)
         var output = BufferedOutput(descriptor: descriptor, file: url)
         var header = [UInt8](repeating: 0, count: headerSize)
         func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
@@ -154,14 +177,19 @@ enum IndexFile {
         put(version, at: 8)
         put(UInt32(dimension), at: 12)
         put(UInt32(contents.lists.count), at: 16)
-        put(UInt32(contents.centroids.count / dimension), at: 20)
+        put(UInt32(coarse?.listCount ?? 0), at: 20)
         put(UInt64(contents.count), at: 24)
         put(contents.appliedSequence, at: 32)
         put(UInt64(contents.trainedAtCount), at: 40)
         put((contents.quantizer?.step ?? 0).bitPattern, at: 48)
+        put(UInt32(coarse?.groupCount ?? 0), at: 52)
         try output.write(header)
         try output.write(contents.lists.map { UInt64($0.count).littleEndian })
-        try output.write(contents.centroids)
+        if let coarse {
+            try output.write(zip(coarse.groupStarts, coarse.groupStarts.dropFirst()).map { UInt64($1 - $0).littleEndian })
+            try output.write(coarse.centroids)
+            try output.write(coarse.groupCentroids)
+        }
         if let quantizer = contents.quantizer { try output.write(quantizer.minimums) }
         for list in contents.lists { try list.ids.withUnsafeBufferPointer { try output.write($0) } }
         for list in contents.lists { try list.collections.withUnsafeBufferPointer { try output.write($0) } }
@@ -186,7 +214,9 @@ enum IndexFile {
     /// Byte offsets of the file's sections.
     private struct Layout {
         let listSizes = headerSize
+        let groupSizes: Int
         let centroids: Int
+        let groupCentroids: Int
         let quantizerMinimums: Int
         let ids: Int
         let collections: Int
@@ -197,10 +227,12 @@ enum IndexFile {
         let codeCount: Int
         let total: Int
 
-        init(listCount: Int, centroidCount: Int, entryCount: Int) {
+        init(listCount: Int, centroidCount: Int, groupCount: Int, entryCount: Int) {
             let isTrained = centroidCount > 0
-            centroids = listSizes + listCount * 8
-            quantizerMinimums = centroids + centroidCount * dimension * 4
+            groupSizes = listSizes + listCount * 8
+            centroids = groupSizes + groupCount * 8
+            groupCentroids = centroids + centroidCount * dimension * 4
+            quantizerMinimums = groupCentroids + groupCount * dimension * 4
             ids = quantizerMinimums + (isTrained ? dimension * 4 : 0)
             collections = ids + entryCount * 8
             vectorPaddingStart = collections + entryCount * 8

@@ -11,8 +11,8 @@ struct InvertedLists {
         var slot: Int32
     }
 
-    /// Row `i` (128 floats) is the centroid of `lists[i]`; empty while untrained.
-    private(set) var centroids: [Float] = []
+    /// The centroids of `lists`; nil while untrained.
+    private(set) var coarse: CoarseQuantizer?
     /// Codes the entries for the scan; trained with the centroids, nil while untrained.
     private(set) var quantizer: ScalarQuantizer?
     private(set) var lists: [InvertedList] = [InvertedList()]
@@ -30,10 +30,11 @@ struct InvertedLists {
     init() {}
 
     /// Contents loaded from an index file whose lists are views into `mapping`.
-    init(centroids: [Float], quantizer: ScalarQuantizer?, lists: [InvertedList], appliedSequence: Int64,
+    init(coarse: CoarseQuantizer?, quantizer: ScalarQuantizer?, lists: [InvertedList], appliedSequence: Int64,
          trainedAtCount: Int, mapping: FileMapping) {
-        precondition((quantizer != nil) == !centroids.isEmpty, "trained lists have both centroids and a quantizer")
-        self.centroids = centroids
+        precondition((quantizer != nil) == (coarse != nil), "trained lists have both centroids and a quantizer")
+        precondition(coarse.map { $0.listCount == lists.count } ?? (lists.count == 1), "one centroid per list")
+        self.coarse = coarse
         self.quantizer = quantizer
         self.lists = lists
         self.count = lists.reduce(0) { $0 + $1.count }
@@ -43,7 +44,7 @@ struct InvertedLists {
         hasLocations = false
     }
 
-    var isTrained: Bool { !centroids.isEmpty }
+    var isTrained: Bool { coarse != nil }
 
     // MARK: Changes
 
@@ -53,9 +54,7 @@ struct InvertedLists {
         var vectors = [Float]()
         vectors.reserveCapacity(entries.count * dimension)
         for entry in entries { vectors.append(contentsOf: entry.template.values) }
-        let assignment = isTrained
-            ? vectors.withUnsafeBufferPointer { v in centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) } }
-            : [Int32](repeating: 0, count: entries.count)
+        let assignment = vectors.withUnsafeBufferPointer { coarse?.assign($0) } ?? [Int32](repeating: 0, count: entries.count)
         let codes = vectors.withUnsafeBufferPointer { quantizer?.encode($0) } ?? []
         vectors.withUnsafeBufferPointer { vectors in
             codes.withUnsafeBufferPointer { codes in
@@ -115,26 +114,31 @@ struct InvertedLists {
 
     // MARK: Training
 
-    /// Trains `listCount` centroids by k-means, and the quantizer, on a sample, and moves every
-    /// entry to the list of its nearest centroid, coding it afresh.
-    mutating func train(listCount: Int, pointsPerList: Int, iterations: Int) {
+    /// Centroids for about `listCount` lists and a quantizer, trained on a sample of the
+    /// entries (at most `pointsPerList` per list). Nil when there are too few entries to split.
+    func trainQuantizers(listCount: Int, pointsPerList: Int, iterations: Int) -> (CoarseQuantizer, ScalarQuantizer)? {
         let listCount = min(listCount, count)
-        guard listCount > 1 else { return }
+        guard listCount > 1 else { return nil }
         var generator = SplitMix64(seed: UInt64(count))
         let sample = sampleVectors(count: min(count, listCount * pointsPerList), using: &generator)
-        centroids = sample.withUnsafeBufferPointer {
-            KMeans.train(points: $0, clusters: listCount, iterations: iterations, using: &generator)
+        return sample.withUnsafeBufferPointer { sample in
+            (CoarseQuantizer(trainedOn: sample, listCount: listCount, iterations: iterations, using: &generator),
+             ScalarQuantizer(fittedTo: sample))
         }
-        let quantizer = sample.withUnsafeBufferPointer { ScalarQuantizer(fittedTo: $0) }
-        self.quantizer = quantizer
-        // Old lists are released one by one as their entries move, so the peak memory is
-        // one copy of the entries plus a list, not two copies.
-        var old = lists
-        lists = Array(repeating: InvertedList(), count: listCount)
-        while let list = old.popLast() {
-            let assignment = list.vectors.withUnsafeBufferPointer { v in
-                centroids.withUnsafeBufferPointer { BlockedDistances.nearestCentroid(of: v, among: $0) }
-            }
+    }
+
+    /// These entries split into the lists of `coarse`, coded afresh by `quantizer`. Reads
+    /// `self` only, so searches and changes can go on against the original meanwhile.
+    func rebuilt(coarse: CoarseQuantizer, quantizer: ScalarQuantizer) -> InvertedLists {
+        var rebuilt = InvertedLists()
+        rebuilt.coarse = coarse
+        rebuilt.quantizer = quantizer
+        rebuilt.lists = Array(repeating: InvertedList(), count: coarse.listCount)
+        rebuilt.appliedSequence = appliedSequence
+        rebuilt.trainedAtCount = count
+        rebuilt.hasLocations = false
+        for list in lists {
+            let assignment = list.vectors.withUnsafeBufferPointer { coarse.assign($0) }
             let codes = list.vectors.withUnsafeBufferPointer { quantizer.encode($0) }
             list.ids.withUnsafeBufferPointer { ids in
                 list.collections.withUnsafeBufferPointer { collections in
@@ -142,7 +146,7 @@ struct InvertedLists {
                         codes.withUnsafeBufferPointer { codes in
                             for slot in 0..<ids.count {
                                 let row = slot * dimension ..< (slot + 1) * dimension
-                                lists[Int(assignment[slot])].append(
+                                rebuilt.lists[Int(assignment[slot])].append(
                                     id: ids[slot], collection: collections[slot],
                                     vector: UnsafeBufferPointer(rebasing: vectors[row]),
                                     code: UnsafeBufferPointer(rebasing: codes[row]))
@@ -152,10 +156,10 @@ struct InvertedLists {
                 }
             }
         }
-        mapping = nil
-        trainedAtCount = count
-        hasLocations = false
-        buildLocationsIfNeeded()
+        rebuilt.count = count
+        // Here rather than on the first change after the swap, which holds the exclusive lock.
+        rebuilt.buildLocationsIfNeeded()
+        return rebuilt
     }
 
     /// `sampleCount` distinct entries' vectors, chosen uniformly, as rows of one array.
@@ -188,8 +192,8 @@ struct InvertedLists {
     func nearest(to query: UnsafePointer<Float>, k: Int, in filter: Set<CollectionID>?, probes: Int, refineFactor: Int) -> [Neighbor] {
         guard k > 0 else { return [] }
         var best = BoundedNearest<FaceID>(capacity: k)
-        if let quantizer {
-            let centroidDistances = centroids.withUnsafeBufferPointer { centroids in
+        if let quantizer, let coarse {
+            let centroidDistances = coarse.centroids.withUnsafeBufferPointer { centroids in
                 (0..<lists.count).map { squaredDistance(query, centroids.baseAddress! + $0 * dimension) }
             }
             let nearestLists = indicesOfSmallest(min(probes, lists.count), of: centroidDistances)
@@ -218,3 +222,8 @@ struct InvertedLists {
         return zip(best.items, best.keys).map { Neighbor(id: $0, distance: $1.squareRoot()) }
     }
 }
+
+// A value that a training thread takes as its snapshot. Its columns are arrays (copied on
+// write) or views into a read-only mapping that its `mapping` keeps alive; nothing in it is
+// shared mutable state.
+extension InvertedLists: @unchecked Sendable {}

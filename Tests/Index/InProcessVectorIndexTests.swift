@@ -36,6 +36,7 @@ func trainedIndexFindsNearly(norm: Float) async throws {
     for start in stride(from: 0, to: entries.count, by: 500) {
         try await index.insert(Array(entries[start ..< start + 500]), through: Int64(start + 500))
     }
+    await index.trainingFinished()
     #expect(index.listCount > 50)
     let queries = TestTemplates.clustered(count: 50, norm: norm, seed: 4)
     var found = 0
@@ -63,6 +64,7 @@ func filtersByCollection(configuration: InProcessVectorIndex.Configuration) asyn
     let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 5)) { CollectionID($0 % 5 + 1) }
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
     try await index.insert(entries, through: 1)
+    await index.trainingFinished()
     index.probes = index.listCount  // exhaustive, so the results can be compared exactly
     let wanted: Set<CollectionID> = [2, 4]
     for query in TestTemplates.clustered(count: 10, seed: 6) {
@@ -80,6 +82,7 @@ func filtersByCollection(configuration: InProcessVectorIndex.Configuration) asyn
     for row in [10, 2_000, 3_999] { entries[row].collection = 9 }
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
     try await index.insert(entries, through: 1)
+    await index.trainingFinished()
     #expect(index.listCount > 1)
     let found = try await index.nearest(to: entries[0].template, k: 10, in: [9])
     #expect(Set(ids(found)) == [11, 2_001, 4_000])
@@ -105,6 +108,7 @@ func removedIDsAreNeverReturned(configuration: InProcessVectorIndex.Configuratio
     let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 9))
     let index = try InProcessVectorIndex(file: file, configuration: configuration)
     try await index.insert(entries, through: 1)
+    await index.trainingFinished()
     let removed = Set(stride(from: 1, through: 3_000, by: 7).map(FaceID.init))
     try await index.remove(Array(removed) + [99_999], through: 2)
     #expect(await index.count == 3_000 - removed.count)
@@ -129,6 +133,7 @@ func removedIDsAreNeverReturned(configuration: InProcessVectorIndex.Configuratio
     // ends of the range, but a search for one still ranks it first, at its exact distance 0.
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
     try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 2_000, seed: 30)), through: 1)
+    await index.trainingFinished()
     #expect(index.listCount > 1)
     let outliers = TestTemplates.entries(TestTemplates.clustered(count: 20, norm: 3, seed: 31), firstID: 10_000)
     try await index.insert(outliers, through: 2)
@@ -143,6 +148,7 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     let entries = TestTemplates.entries(TestTemplates.clustered(count: 5_000, seed: 10)) { CollectionID($0 % 3) }
     let index = try InProcessVectorIndex(file: file, configuration: configuration)
     try await index.insert(entries, through: 41)
+    await index.trainingFinished()
     try await index.remove([5, 6], through: 42)
     try await index.persist()
 
@@ -168,6 +174,7 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 13))
     let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
     try await index.insert(entries, through: 1)
+    await index.trainingFinished()
     try await index.persist()
     let victim = entries[1_234]
     let windows = stride(from: 0, to: 512 - 16 + 1, by: 4).map { Array(victim.template.bytes[$0 ..< $0 + 16]) }
@@ -192,14 +199,15 @@ private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
 /// The 128-byte SQ8 code of `template` under the quantizer of a trained index file, worked out
 /// independently from the documented format (see IndexFile): the step is the f32 at header
 /// offset 48, the per-dimension minimums follow the list sizes and centroids, and component
-/// `d` codes as ((value - minimum) / step) rounded, clamped to 0...255.
+/// `d` codes as ((value - minimum) / step) rounded, clamped to 0...255. The group count is the
+/// u32 at offset 52; the minimums follow the list sizes, group sizes, centroids and group centroids.
 private func sq8Code(of template: FaceTemplate, quantizerIn file: Data) -> [UInt8] {
     func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
         file.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }
     let listCount = Int(field(16, UInt32.self)), centroidCount = Int(field(20, UInt32.self))
-    let step = Float(bitPattern: field(48, UInt32.self))
-    let minimumsStart = 64 + listCount * 8 + centroidCount * FaceTemplate.dimension * 4
+    let step = Float(bitPattern: field(48, UInt32.self)), groupCount = Int(field(52, UInt32.self))
+    let minimumsStart = 64 + listCount * 8 + groupCount * 8 + (centroidCount + groupCount) * FaceTemplate.dimension * 4
     return template.values.enumerated().map { d, value in
         let minimum = Float(bitPattern: field(minimumsStart + d * 4, UInt32.self))
         return UInt8(min(255, max(0, ((value - minimum) / step).rounded())))
@@ -274,6 +282,102 @@ private func sq8Code(of template: FaceTemplate, quantizerIn file: Data) -> [UInt
         }
         try await group.waitForAll()
     }
+    await index.trainingFinished()
     #expect(await index.count == 8_000 - 3)
     #expect(index.listCount > 1)
+}
+
+@Test func trainingRunsBesideChangesAndSearchesAndKeepsThem() async throws {
+    // Enough entries and lists that training takes a while (about a second here).
+    let configuration = InProcessVectorIndex.Configuration(
+        trainingThreshold: 20_000, listsPerSqrtCount: 8, retrainingGrowth: 4,
+        trainingPointsPerList: 32, kMeansIterations: 10, probes: 2_000, refineFactor: 10)
+    let templates = TestTemplates.clustered(count: 22_000, seed: 40)
+    let entries = TestTemplates.entries(templates)
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
+    try await index.insert(Array(entries.prefix(20_000)), through: 1)
+    // The insert that crossed the threshold returned with the training still running, and
+    // the untrained index goes on answering exactly.
+    #expect(index.isTraining)
+    #expect(index.listCount == 1)
+    #expect(try await index.nearest(to: templates[5], k: 1, in: nil) == [Neighbor(id: 6, distance: 0)])
+
+    // Changes made during the training: new entries, a replaced one, removals.
+    try await index.insert(Array(entries[20_000...]), through: 2)
+    let moved = IndexEntry(id: 7, collection: 1, template: templates[21_999], image: 7, organization: 1, jurisdiction: "GB")
+    try await index.insert([moved], through: 3)
+    try await index.remove([1, 20_001], through: 4)
+
+    await index.trainingFinished()
+    #expect(!index.isTraining)
+    #expect(index.listCount > 100)
+    #expect(await index.count == 22_000 - 2)
+    #expect(await index.appliedSequence == 4)
+    // Every change made during the training is in the trained lists.
+    #expect(try await index.nearest(to: templates[20_500], k: 1, in: nil) == [Neighbor(id: 20_501, distance: 0)])
+    #expect(Set(ids(try await index.nearest(to: templates[21_999], k: 2, in: nil))) == [7, 22_000])
+    #expect(try await index.nearest(to: templates[6], k: 3, in: nil).allSatisfy { $0.id != 7 })
+    for removed in [0, 20_000] {
+        #expect(try await index.nearest(to: templates[removed], k: 20, in: nil).allSatisfy { ![1, 20_001].contains($0.id) })
+    }
+    // The finished training was written to the file.
+    let reopened = try InProcessVectorIndex(file: index.file, configuration: configuration)
+    #expect(reopened.listCount == index.listCount)
+    #expect(await reopened.count == 22_000 - 2)
+}
+
+@Test func removeAllDuringATrainingDiscardsIt() async throws {
+    let configuration = InProcessVectorIndex.Configuration(
+        trainingThreshold: 20_000, listsPerSqrtCount: 8, retrainingGrowth: 4,
+        trainingPointsPerList: 32, kMeansIterations: 10, probes: 8, refineFactor: 10)
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
+    try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 20_000, seed: 41)), through: 1)
+    try await index.removeAll()
+    await index.trainingFinished()
+    #expect(await index.count == 0)
+    #expect(index.listCount == 1)
+    #expect(try await index.nearest(to: TestTemplates.clustered(count: 1, seed: 42)[0], k: 5, in: nil).isEmpty)
+}
+
+@Test func aVersion2FileOfOneFlatKMeansStillOpens() async throws {
+    let file = try indexFile()
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 43))
+    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    try await index.insert(entries, through: 5)
+    await index.trainingFinished()
+    try await index.persist()
+
+    // Version 2, as documented in IndexFile: no group count in the header, no group sizes or
+    // group centroids between the list sizes and the quantizer.
+    var bytes = try Data(contentsOf: file)
+    func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+    let listCount = Int(field(16, UInt32.self)), groupCount = Int(field(52, UInt32.self))
+    #expect(groupCount > 1)
+    let groupSizes = 64 + listCount * 8, centroids = groupSizes + groupCount * 8
+    let groupCentroids = centroids + listCount * FaceTemplate.dimension * 4
+    bytes.removeSubrange(groupCentroids ..< groupCentroids + groupCount * FaceTemplate.dimension * 4)
+    bytes.removeSubrange(groupSizes ..< centroids)
+    bytes[8] = 2
+    bytes.replaceSubrange(52 ..< 56, with: [0, 0, 0, 0])
+    // The vectors section starts at a multiple of 64 bytes: re-pad after the shift.
+    let idsStart = groupSizes + listCount * FaceTemplate.dimension * 4 + FaceTemplate.dimension * 4
+    let paddingStart = idsStart + entries.count * 16
+    let oldVectors = (paddingStart + groupCount * (8 + FaceTemplate.dimension * 4) + 63) / 64 * 64 - groupCount * (8 + FaceTemplate.dimension * 4)
+    bytes.removeSubrange(paddingStart ..< oldVectors)
+    bytes.insert(contentsOf: Data(count: (paddingStart + 63) / 64 * 64 - paddingStart), at: paddingStart)
+    try bytes.write(to: file)
+
+    let old = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    #expect(await old.count == 3_000)
+    #expect(old.listCount == listCount)
+    old.probes = listCount
+    for entry in entries.prefix(20) {
+        #expect(try await old.nearest(to: entry.template, k: 1, in: nil) == [Neighbor(id: entry.id, distance: 0)])
+    }
+    // A change then places entries by the flat centroids.
+    let added = TestTemplates.entries(TestTemplates.clustered(count: 5, seed: 44), firstID: 10_000)
+    try await old.insert(added, through: 6)
+    for entry in added { #expect(try await old.nearest(to: entry.template, k: 1, in: nil) == [Neighbor(id: entry.id, distance: 0)]) }
 }

@@ -113,6 +113,10 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "The probe photo for the end-to-end runs.") var probe = "Tests/Fixtures/faces/img11.jpg"
     @Option(help: "Measure a Milvus server instead (milvus://HOST:PORT), in a collection of its own that is dropped after.")
     var vectors: String?
+    @Option(parsing: .upToNextOption, help: "Lists probed per index search, one row each (default: the index's setting).")
+    var probes: [Int] = []
+    @Flag(help: "Measure the index alone: no gallery, no `likeness search` runs (a gallery of ten million takes hours to build).")
+    var indexOnly = false
 
     func run() async throws {
         try await failingWithExitCode2 {
@@ -120,8 +124,10 @@ struct SearchBench: AsyncParsableCommand {
                 print(try await MilvusBenchmark.run(url: vectors, size: size, queries: queries).table())
                 return
             }
-            let report = try await IndexBenchmark.run(size: size, queries: queries)
+            guard probes.allSatisfy({ $0 > 0 }) else { throw UsageFailure("--probes takes positive list counts") }
+            let report = try await IndexBenchmark.run(size: size, queries: queries, probes: probes.isEmpty ? nil : probes)
             print(report.table())
+            if indexOnly { return }
             print("")
             let data = URL(fileURLWithPath: "bench-data/search-\(size)")
             try await Self.buildGallery(at: data, size: size)
