@@ -231,11 +231,17 @@ public enum ProcessMemory {
     public static func residentBytes(of process: Int32? = nil) -> Int { statusField("VmRSS:", of: process) }
     public static func peakResidentBytes(of process: Int32? = nil) -> Int { statusField("VmHWM:", of: process) }
 
-    /// Resident bytes of this process's mappings of `file` (the Rss lines of /proc/self/smaps).
+    /// Resident bytes of this process's mappings of `file` (the Rss lines of /proc/self/smaps,
+    /// read line by line: it is large, and reports a size of 0 to whole-file reads).
     public static func residentBytes(mapping file: URL) -> Int {
-        let smaps = (try? String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)) ?? ""
+        guard let smaps = fopen("/proc/self/smaps", "r") else { return 0 }
+        defer { fclose(smaps) }
         var total = 0, inFile = false
-        for line in smaps.split(separator: "\n") {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, smaps) > 0, let buffer {
+            let line = String(cString: buffer).trimmingCharacters(in: .newlines)
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             // A mapping's header line starts with its address range, e.g. "7f12…-7f13… r--p …".
             if let first = fields.first, first.contains("-"), !first.hasSuffix(":") {
