@@ -156,11 +156,19 @@ public final class Gallery: Sendable {
             return total
         } }
         try await syncIndex()
+        await finishIndexTraining()
         try await index.persist()
         return total
     }
 
     public func persistIndex() async throws {
         try await index.persist()
+    }
+
+    /// Waits for a training the embedded index runs in the background (it writes its own file
+    /// when done). A one-shot command that added many templates calls this before it exits,
+    /// which would otherwise end the training unfinished; a server need not.
+    public func finishIndexTraining() async {
+        await (index as? InProcessVectorIndex)?.trainingFinished()
     }
 }

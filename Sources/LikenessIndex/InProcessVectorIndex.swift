@@ -7,7 +7,7 @@ import LikenessCore
 ///
 /// Below `Configuration.trainingThreshold` entries it is a single list searched exhaustively,
 /// so results are exact. Past it, k-means centroids split the entries into lists and a search
-/// scans the codes of only the `probes` lists nearest the query, then re-ranks the
+/// scans the codes of only the `probedShare` of lists nearest the query, then re-ranks the
 /// `k × refineFactor` best of those by exact distance, which is also the distance it returns.
 /// The centroids and the quantizer are retrained whenever the index has grown
 /// `retrainingGrowth`-fold since they were trained.
@@ -33,22 +33,24 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         /// Training sample size per list (k-means sees at most this many points per centroid).
         public var trainingPointsPerList: Int
         public var kMeansIterations: Int
-        /// Lists scanned per search: the recall/speed trade-off.
-        public var probes: Int
+        /// The share of lists a search scans, those whose centroids are nearest the query: the
+        /// recall/speed trade-off. A share, not a count, because the lists multiply as the
+        /// index grows while the share needed for a given recall stays about the same.
+        public var probedShare: Double
         /// A search for `k` neighbours re-ranks the `k × refineFactor` nearest by quantized
         /// distance exactly: enough that quantization error rarely costs a true neighbour.
         public var refineFactor: Int
 
         public init(trainingThreshold: Int, listsPerSqrtCount: Double, retrainingGrowth: Int,
-                    trainingPointsPerList: Int, kMeansIterations: Int, probes: Int, refineFactor: Int) {
+                    trainingPointsPerList: Int, kMeansIterations: Int, probedShare: Double, refineFactor: Int) {
             precondition(trainingThreshold > 0 && listsPerSqrtCount > 0 && retrainingGrowth > 1
-                         && trainingPointsPerList > 0 && kMeansIterations > 0 && probes > 0 && refineFactor > 0)
+                         && trainingPointsPerList > 0 && kMeansIterations > 0 && probedShare > 0 && probedShare <= 1 && refineFactor > 0)
             self.trainingThreshold = trainingThreshold
             self.listsPerSqrtCount = listsPerSqrtCount
             self.retrainingGrowth = retrainingGrowth
             self.trainingPointsPerList = trainingPointsPerList
             self.kMeansIterations = kMeansIterations
-            self.probes = probes
+            self.probedShare = probedShare
             self.refineFactor = refineFactor
         }
 
@@ -75,19 +77,22 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         /// 4·√n found 0.887, for twice the training time. The first training at 32,768 entries
         /// keeps search below it exact (0.7 ms at 30k) and takes ~2 s.
         public static let standard = Configuration(
-            trainingThreshold: 32_768, listsPerSqrtCount: 8, retrainingGrowth: 4,
-            trainingPointsPerList: 32, kMeansIterations: 10, probes: 768, refineFactor: 10)
+            trainingThreshold: 32_768, listsPerSqrtCount: 8, retrainingGrowth: 2,
+            trainingPointsPerList: 32, kMeansIterations: 10, probedShare: 0.16, refineFactor: 10)
     }
 
     public let file: URL
     private let lock = ReadWriteLock()
     private var contents: InvertedLists
     private var configuration: Configuration
+    private var probesOverride: Int?
     /// Counts changes, so `persist` can tell whether the contents moved on while it wrote.
     private var changeCount = 0
     /// One persist at a time: they share the temporary file name.
     private let persisting = NSLock()
-    /// While a training runs: the changes made since its snapshot, in order.
+    /// While a training runs: the changes made since its snapshot, in order. Inserts are kept
+    /// as ids, their entries read back from the current lists when replayed, so a bulk load
+    /// during a training does not hold every new template twice.
     private var journal: [Change]?
     /// Bumped by `removeAll`, so a training of contents that are gone is thrown away.
     private var generation = 0
@@ -95,7 +100,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     private var trainingWaiters: [CheckedContinuation<Void, Never>] = []
 
     fileprivate enum Change {
-        case insert([IndexEntry])
+        case insert([FaceID])
         case remove([FaceID])
     }
 
@@ -111,12 +116,21 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public var appliedSequence: Int64 { lock.reading { contents.appliedSequence } }
 
     /// Lists scanned per search; more is slower and finds more of the true nearest.
-    public var probes: Int {
-        get { lock.reading { configuration.probes } }
+    /// Lists scanned per search, in place of the configuration's share (nil = the share); more
+    /// is slower and finds more of the true nearest.
+    public var probes: Int? {
+        get { lock.reading { probesOverride } }
         set {
-            precondition(newValue > 0, "a search probes at least one list")
-            lock.writing { configuration.probes = newValue }
+            precondition(newValue.map { $0 > 0 } ?? true, "a search probes at least one list")
+            lock.writing { probesOverride = newValue }
         }
+    }
+
+    /// The lists a search scans now.
+    public var probesPerSearch: Int { lock.reading { probesPerSearchNow } }
+
+    private var probesPerSearchNow: Int {
+        probesOverride ?? max(1, Int((configuration.probedShare * Double(contents.lists.count)).rounded(.up)))
     }
 
     /// Candidates per requested neighbour re-ranked by exact distance; more is slower and
@@ -138,7 +152,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public func insert(_ entries: [IndexEntry], through sequence: Int64) throws {
         let snapshot: InvertedLists? = lock.writing {
             contents.insert(entries)
-            journal?.append(.insert(entries))
+            journal?.append(.insert(entries.map(\.id)))
             advance(to: sequence)
             changeCount += 1
             return startTrainingIfDue()
@@ -198,21 +212,24 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             var rebuilt = snapshot.trainQuantizers(listCount: listCount, pointsPerList: configuration.trainingPointsPerList,
                                                    iterations: configuration.kMeansIterations)
                 .map { snapshot.rebuilt(coarse: $0.0, quantizer: $0.1) }
-            // Replay the journal while searches and changes go on, until little is left, so the
-            // exclusive step at the end replays only the last few changes.
+            // Replay the journal while searches and changes go on, one change (a batch) per
+            // hold of the shared lock, until little is left, so the exclusive step at the end
+            // replays only the last few.
             var replayed = 0
-            for _ in 0..<8 where rebuilt != nil {
-                let pending: ArraySlice<Change>? = lock.reading {
-                    generation == self.generation ? journal.map { $0[replayed...] } : nil
+            while var replaying = rebuilt {
+                let caughtUp: Bool? = lock.reading {
+                    guard generation == self.generation, let journal else { return nil }
+                    guard journal.count - replayed > 16 else { return true }
+                    replaying.replay(journal[replayed ... replayed], from: contents)
+                    replayed += 1
+                    return false
                 }
-                guard let pending else { rebuilt = nil; break }
-                if pending.count <= 16 { break }
-                rebuilt?.replay(pending)
-                replayed += pending.count
+                rebuilt = caughtUp == nil ? nil : replaying
+                if caughtUp != false { break }
             }
             let waiters: [CheckedContinuation<Void, Never>] = lock.writing {
                 if var rebuilt, generation == self.generation, let journal {
-                    rebuilt.replay(journal[replayed...])
+                    rebuilt.replay(journal[replayed...], from: contents)
                     rebuilt.appliedSequence = contents.appliedSequence
                     contents = rebuilt
                     changeCount += 1
@@ -233,7 +250,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public func nearest(to query: FaceTemplate, k: Int, in collections: Set<CollectionID>?) throws -> [Neighbor] {
         query.values.withUnsafeBufferPointer { query in
             lock.reading {
-                contents.nearest(to: query.baseAddress!, k: k, in: collections, probes: configuration.probes,
+                contents.nearest(to: query.baseAddress!, k: k, in: collections, probes: probesPerSearchNow,
                                  refineFactor: configuration.refineFactor)
             }
         }
@@ -265,10 +282,14 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
 }
 
 private extension InvertedLists {
-    mutating func replay(_ changes: ArraySlice<InProcessVectorIndex.Change>) {
+    /// Applies `changes`, made to `current` since this was its snapshot, taking inserted
+    /// entries from `current` as they are now. An entry changed again later is copied in its
+    /// later state and the later change repeats that; one removed later is skipped and the
+    /// removal finds nothing. Either way the result ends as `current` is once all are replayed.
+    mutating func replay(_ changes: ArraySlice<InProcessVectorIndex.Change>, from current: InvertedLists) {
         for change in changes {
             switch change {
-            case .insert(let entries): insert(entries)
+            case .insert(let ids): copy(ids, from: current)
             case .remove(let ids): remove(ids)
             }
         }

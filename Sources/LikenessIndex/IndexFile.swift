@@ -132,6 +132,10 @@ enum IndexFile {
         let collections = (base + layout.collections).bindMemory(to: CollectionID.self, capacity: count)
         let vectors = (base + layout.vectors).bindMemory(to: Float.self, capacity: count * dimension)
         let codes = (base + layout.codes).bindMemory(to: UInt8.self, capacity: layout.codeCount)
+        // A trained search reads only a hundred or so vectors, scattered, to re-rank. Without
+        // this, each read faults in its neighbours too: at ten million entries a thousand
+        // searches made 5 GB of the 5 GB of vectors resident, instead of the codes alone.
+        if isTrained { mapping.adviseRandomAccess(layout.vectors ..< layout.codes) }
         let codesPerEntry = isTrained ? dimension : 0
         var lists = [InvertedList]()
         lists.reserveCapacity(listCount)
@@ -254,6 +258,15 @@ final class FileMapping: @unchecked Sendable {
             throw IndexFileError(file: file, problem: "cannot map it into memory (\(String(cString: strerror(errno))))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    /// Tells the kernel that `range` (byte offsets) is read at random: no read-ahead, and no
+    /// mapping of neighbouring pages on a fault. Only advice, so a failure changes nothing.
+    func adviseRandomAccess(_ range: Range<Int>) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard start < end else { return }
+        madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress! + start), end - start, MADV_RANDOM)
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import Foundation
 import LikenessCore
 
 /// The contents of an IVF index: centroids, and for each centroid the list of entries nearest
@@ -49,27 +50,48 @@ struct InvertedLists {
     // MARK: Changes
 
     mutating func insert(_ entries: [IndexEntry]) {
-        guard !entries.isEmpty else { return }
-        buildLocationsIfNeeded()
         var vectors = [Float]()
         vectors.reserveCapacity(entries.count * dimension)
         for entry in entries { vectors.append(contentsOf: entry.template.values) }
-        let assignment = vectors.withUnsafeBufferPointer { coarse?.assign($0) } ?? [Int32](repeating: 0, count: entries.count)
+        insert(ids: entries.map(\.id), collections: entries.map(\.collection), vectors: vectors)
+    }
+
+    /// Inserts entry `i` as `ids[i]` in `collections[i]` with the vector in row `i` of `vectors`.
+    mutating func insert(ids: [FaceID], collections: [CollectionID], vectors: [Float]) {
+        guard !ids.isEmpty else { return }
+        buildLocationsIfNeeded()
+        let assignment = vectors.withUnsafeBufferPointer { coarse?.assign($0) } ?? [Int32](repeating: 0, count: ids.count)
         let codes = vectors.withUnsafeBufferPointer { quantizer?.encode($0) } ?? []
         vectors.withUnsafeBufferPointer { vectors in
             codes.withUnsafeBufferPointer { codes in
-                for (index, entry) in entries.enumerated() {
-                    if let existing = locations[entry.id] { removeEntry(at: existing) }
+                for (index, id) in ids.enumerated() {
+                    if let existing = locations[id] { removeEntry(at: existing) }
                     let list = Int(assignment[index])
-                    locations[entry.id] = Location(list: Int32(list), slot: Int32(lists[list].count))
+                    locations[id] = Location(list: Int32(list), slot: Int32(lists[list].count))
                     let row = index * dimension ..< (index + 1) * dimension
-                    lists[list].append(id: entry.id, collection: entry.collection,
+                    lists[list].append(id: id, collection: collections[index],
                                        vector: UnsafeBufferPointer(rebasing: vectors[row]),
                                        code: codes.isEmpty ? nil : UnsafeBufferPointer(rebasing: codes[row]))
                     count += 1
                 }
             }
         }
+    }
+
+    /// Copies the entries of `ids` that `source` holds into these lists (placed by these
+    /// centroids); ids `source` lacks are skipped. `source` must have been changed since it
+    /// was loaded, which builds the locations this looks entries up by.
+    mutating func copy(_ ids: [FaceID], from source: InvertedLists) {
+        precondition(source.hasLocations, "entries are looked up by their locations")
+        var found = [FaceID](), collections = [CollectionID](), vectors = [Float]()
+        for id in ids {
+            guard let location = source.locations[id] else { continue }
+            let list = source.lists[Int(location.list)], slot = Int(location.slot)
+            found.append(id)
+            collections.append(list.collections.withUnsafeBufferPointer { $0[slot] })
+            list.vectors.withUnsafeBufferPointer { vectors += $0[slot * dimension ..< (slot + 1) * dimension] }
+        }
+        insert(ids: found, collections: collections, vectors: vectors)
     }
 
     mutating func remove(_ ids: [FaceID]) {
@@ -198,13 +220,12 @@ struct InvertedLists {
             }
             let nearestLists = indicesOfSmallest(min(probes, lists.count), of: centroidDistances)
             let queryCode = quantizer.encode(UnsafeBufferPointer(start: query, count: dimension))
-            var candidates = BoundedNearest<Location>(capacity: k * refineFactor)
+            var candidates = scanInParallel(nearestLists, query: queryCode, filter: filter, capacity: k * refineFactor)
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { distances in
                 func scan(_ list: Int) {
                     lists[list].scanCodes(query: queryCode, list: Int32(list), collections: filter,
                                           distances: distances, into: &candidates)
                 }
-                for list in nearestLists { scan(list) }
                 if candidates.count < k, nearestLists.count < lists.count {
                     let probed = Set(nearestLists)
                     let further = lists.indices.filter { !probed.contains($0) }.sorted { centroidDistances[$0] < centroidDistances[$1] }
@@ -221,6 +242,42 @@ struct InvertedLists {
         }
         return zip(best.items, best.keys).map { Neighbor(id: $0, distance: $1.squareRoot()) }
     }
+
+    /// Scans the codes of `probed` lists, splitting them among the machine's cores when there
+    /// are enough codes to repay it: the scan is most of a search's time (1.6M codes at ten
+    /// million entries), and a search waiting on it should not leave a core idle.
+    private func scanInParallel(_ probed: [Int], query: [UInt8], filter: Set<CollectionID>?, capacity: Int) -> BoundedNearest<Location> {
+        let codes = probed.reduce(0) { $0 + lists[$1].count }
+        let parts = codes >= Self.codesPerScanThread * 2 ? min(Self.scanThreads, codes / Self.codesPerScanThread) : 1
+        let found = (0..<parts).map { _ in ScanResult(capacity: capacity) }
+        // Lists nearest the query are the largest share of a search's hits; dealing them out
+        // in turn gives each part a like share of them and of the codes.
+        let scanPart: @Sendable (Int) -> Void = { [self] part in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { distances in
+                for list in stride(from: part, to: probed.count, by: parts).map({ probed[$0] }) {
+                    lists[list].scanCodes(query: query, list: Int32(list), collections: filter,
+                                          distances: distances, into: &found[part].nearest)
+                }
+            }
+        }
+        if parts == 1 { scanPart(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: scanPart) }
+        var merged = found[0].nearest
+        for part in found.dropFirst() {
+            for (key, item) in zip(part.nearest.keys, part.nearest.items) { merged.offer(key, item) }
+        }
+        return merged
+    }
+
+    /// A scan part's own best candidates, written only by that part's thread.
+    private final class ScanResult: @unchecked Sendable {
+        var nearest: BoundedNearest<Location>
+        init(capacity: Int) { nearest = BoundedNearest(capacity: capacity) }
+    }
+
+    private static let scanThreads = ProcessInfo.processInfo.activeProcessorCount
+    /// Below this many codes per thread (about a millisecond's scan), handing work to
+    /// another thread costs more than it saves.
+    private static let codesPerScanThread = 100_000
 }
 
 // A value that a training thread takes as its snapshot. Its columns are arrays (copied on

@@ -7,7 +7,7 @@ import Testing
 /// A configuration that trains early, so small tests exercise the inverted lists.
 let trainsEarly = InProcessVectorIndex.Configuration(
     trainingThreshold: 1_000, listsPerSqrtCount: 2, retrainingGrowth: 4,
-    trainingPointsPerList: 32, kMeansIterations: 8, probes: 8, refineFactor: 10)
+    trainingPointsPerList: 32, kMeansIterations: 8, probedShare: 0.125, refineFactor: 10)
 
 func indexFile() throws -> URL {
     try Fixtures.scratchDirectory("likeness-index").appendingPathComponent("faces.index")
@@ -291,7 +291,7 @@ private func sq8Code(of template: FaceTemplate, quantizerIn file: Data) -> [UInt
     // Enough entries and lists that training takes a while (about a second here).
     let configuration = InProcessVectorIndex.Configuration(
         trainingThreshold: 20_000, listsPerSqrtCount: 8, retrainingGrowth: 4,
-        trainingPointsPerList: 32, kMeansIterations: 10, probes: 2_000, refineFactor: 10)
+        trainingPointsPerList: 32, kMeansIterations: 10, probedShare: 1, refineFactor: 10)
     let templates = TestTemplates.clustered(count: 22_000, seed: 40)
     let entries = TestTemplates.entries(templates)
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
@@ -329,7 +329,7 @@ private func sq8Code(of template: FaceTemplate, quantizerIn file: Data) -> [UInt
 @Test func removeAllDuringATrainingDiscardsIt() async throws {
     let configuration = InProcessVectorIndex.Configuration(
         trainingThreshold: 20_000, listsPerSqrtCount: 8, retrainingGrowth: 4,
-        trainingPointsPerList: 32, kMeansIterations: 10, probes: 8, refineFactor: 10)
+        trainingPointsPerList: 32, kMeansIterations: 10, probedShare: 0.125, refineFactor: 10)
     let index = try InProcessVectorIndex(file: try indexFile(), configuration: configuration)
     try await index.insert(TestTemplates.entries(TestTemplates.clustered(count: 20_000, seed: 41)), through: 1)
     try await index.removeAll()

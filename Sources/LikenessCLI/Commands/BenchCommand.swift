@@ -182,6 +182,7 @@ struct SearchBench: AsyncParsableCommand {
             _ = try await gallery.storeImages(batch)
             row += batch.count
         }
+        await gallery.finishIndexTraining()
         try await gallery.persistIndex()
     }
 }

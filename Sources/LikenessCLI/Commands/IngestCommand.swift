@@ -63,6 +63,7 @@ struct IngestCommand: AsyncParsableCommand {
                 throw error
             }
             try await fetcher.shutdown()
+            await gallery.finishIndexTraining()
             bar?.finish()
             return result
         }
