@@ -219,6 +219,10 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             while var replaying = rebuilt {
                 let caughtUp: Bool? = lock.reading {
                     guard generation == self.generation, let journal else { return nil }
+                    // Outgrown while training (a bulk load): lists already trained serve until
+                    // a training of what is there now, which starts next, instead of this
+                    // result with the whole load replayed into it.
+                    if contents.isTrained, contents.count >= snapshot.count * configuration.retrainingGrowth { return nil }
                     guard journal.count - replayed > 16 else { return true }
                     replaying.replay(journal[replayed ... replayed], from: contents)
                     replayed += 1
@@ -227,7 +231,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
                 rebuilt = caughtUp == nil ? nil : replaying
                 if caughtUp != false { break }
             }
-            let waiters: [CheckedContinuation<Void, Never>] = lock.writing {
+            let (waiters, next): ([CheckedContinuation<Void, Never>], InvertedLists?) = lock.writing {
                 if var rebuilt, generation == self.generation, let journal {
                     rebuilt.replay(journal[replayed...], from: contents)
                     rebuilt.appliedSequence = contents.appliedSequence
@@ -235,12 +239,16 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
                     changeCount += 1
                 }
                 journal = nil
+                // A bulk load can outgrow the snapshot several times over while it trains:
+                // then train again at once, and callers waiting go on waiting for that one.
+                if let next = startTrainingIfDue() { return ([], next) }
                 defer { trainingWaiters = [] }
-                return trainingWaiters
+                return (trainingWaiters, nil)
             }
             // Written at once, so a restart does not train again; a failure here leaves the
             // previous file, which the next persist replaces.
             try? persist()
+            if let next { train(next) }
             for waiter in waiters { waiter.resume() }
         }
         thread.name = "likeness index training"
