@@ -17,7 +17,9 @@ import LikenessCore
 /// searches and changes go on against the current lists. Changes made meanwhile are kept in a
 /// journal and replayed onto the rebuilt lists, which then replace the current ones in one
 /// short exclusive step, and are written to the file. (Trained inside the insert that crossed
-/// the line, as before, it blocked every search for over a minute at 640k entries.)
+/// the line, as before, it blocked every search for over a minute at 640k entries.) Memory:
+/// the snapshot is views of the index file, written just before; the rebuilt lists are held
+/// in memory, at 640 bytes per entry, until they are written and mapped in turn.
 ///
 /// Thread-safe: searches share a reader-writer lock and run in parallel; changes take it
 /// exclusively. That lock guards every mutable stored property, which is what makes the
@@ -94,9 +96,11 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     /// as ids, their entries read back from the current lists when replayed, so a bulk load
     /// during a training does not hold every new template twice.
     private var journal: [Change]?
+    /// Whether the training thread is running.
+    private var trainingRuns = false
     /// Bumped by `removeAll`, so a training of contents that are gone is thrown away.
     private var generation = 0
-    /// Callers waiting for the running training to end.
+    /// Callers waiting for the training thread to end.
     private var trainingWaiters: [CheckedContinuation<Void, Never>] = []
 
     fileprivate enum Change {
@@ -150,14 +154,16 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public var listCount: Int { lock.reading { contents.lists.count } }
 
     public func insert(_ entries: [IndexEntry], through sequence: Int64) throws {
-        let snapshot: InvertedLists? = lock.writing {
+        let startTraining: Bool = lock.writing {
             contents.insert(entries)
             journal?.append(.insert(entries.map(\.id)))
             advance(to: sequence)
             changeCount += 1
-            return startTrainingIfDue()
+            guard !trainingRuns, trainingIsDue else { return false }
+            trainingRuns = true
+            return true
         }
-        if let snapshot { train(snapshot) }
+        if startTraining { startTrainingThread() }
     }
 
     public func remove(_ ids: [FaceID], through sequence: Int64) throws {
@@ -179,80 +185,98 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     }
 
     /// Whether a training is running in the background.
-    public var isTraining: Bool { lock.reading { journal != nil } }
+    public var isTraining: Bool { lock.reading { trainingRuns } }
 
     /// Returns once no training is running (at once if none is).
     public func trainingFinished() async {
         await withCheckedContinuation { continuation in
             let running = lock.writing {
-                if journal != nil { trainingWaiters.append(continuation) }
-                return journal != nil
+                if trainingRuns { trainingWaiters.append(continuation) }
+                return trainingRuns
             }
             if !running { continuation.resume() }
         }
     }
 
-    /// Under the exclusive lock: if the index has grown enough since its last training and no
-    /// training runs, opens the journal and returns the snapshot a training should start from.
-    private func startTrainingIfDue() -> InvertedLists? {
+    /// Whether the index has grown enough since its last training to train (again).
+    private var trainingIsDue: Bool {
         let trainedAt = contents.trainedAtCount
-        guard journal == nil, trainedAt == 0 ? contents.count >= configuration.trainingThreshold
-                                             : contents.count >= trainedAt * configuration.retrainingGrowth else { return nil }
-        journal = []
-        return contents
+        return trainedAt == 0 ? contents.count >= configuration.trainingThreshold
+                              : contents.count >= trainedAt * configuration.retrainingGrowth
     }
 
-    /// Trains on `snapshot` on a background thread and swaps the result in. The snapshot
-    /// shares storage with the live lists until they change (copy-on-write), so taking it
-    /// copied nothing.
-    private func train(_ snapshot: InvertedLists) {
-        let (configuration, generation) = lock.reading { (self.configuration, self.generation) }
+    /// Trains on a thread of its own until no training is due: a bulk load can outgrow a
+    /// training several times over while it runs. Callers waiting are released at the end.
+    private func startTrainingThread() {
         let thread = Thread { [self] in
-            let listCount = Int((configuration.listsPerSqrtCount * Double(snapshot.count).squareRoot()).rounded())
-            var rebuilt = snapshot.trainQuantizers(listCount: listCount, pointsPerList: configuration.trainingPointsPerList,
-                                                   iterations: configuration.kMeansIterations)
-                .map { snapshot.rebuilt(coarse: $0.0, quantizer: $0.1) }
-            // Replay the journal while searches and changes go on, one change (a batch) per
-            // hold of the shared lock, until little is left, so the exclusive step at the end
-            // replays only the last few.
-            var replayed = 0
-            while var replaying = rebuilt {
-                let caughtUp: Bool? = lock.reading {
-                    guard generation == self.generation, let journal else { return nil }
-                    // Outgrown while training (a bulk load): lists already trained serve until
-                    // a training of what is there now, which starts next, instead of this
-                    // result with the whole load replayed into it.
-                    if contents.isTrained, contents.count >= snapshot.count * configuration.retrainingGrowth { return nil }
-                    guard journal.count - replayed > 16 else { return true }
-                    replaying.replay(journal[replayed ... replayed], from: contents)
-                    replayed += 1
-                    return false
+            while true {
+                let trainedOrOutgrown = trainOnce()
+                let waiters: [CheckedContinuation<Void, Never>]? = lock.writing {
+                    if trainedOrOutgrown, trainingIsDue { return nil }
+                    trainingRuns = false
+                    defer { trainingWaiters = [] }
+                    return trainingWaiters
                 }
-                rebuilt = caughtUp == nil ? nil : replaying
-                if caughtUp != false { break }
+                guard let waiters else { continue }
+                for waiter in waiters { waiter.resume() }
+                return
             }
-            let (waiters, next): ([CheckedContinuation<Void, Never>], InvertedLists?) = lock.writing {
-                if var rebuilt, generation == self.generation, let journal {
-                    rebuilt.replay(journal[replayed...], from: contents)
-                    rebuilt.appliedSequence = contents.appliedSequence
-                    contents = rebuilt
-                    changeCount += 1
-                }
-                journal = nil
-                // A bulk load can outgrow the snapshot several times over while it trains:
-                // then train again at once, and callers waiting go on waiting for that one.
-                if let next = startTrainingIfDue() { return ([], next) }
-                defer { trainingWaiters = [] }
-                return (trainingWaiters, nil)
-            }
-            // Written at once, so a restart does not train again; a failure here leaves the
-            // previous file, which the next persist replaces.
-            try? persist()
-            if let next { train(next) }
-            for waiter in waiters { waiter.resume() }
         }
         thread.name = "likeness index training"
         thread.start()
+    }
+
+    /// One training: new centroids and quantizer from a sample of a snapshot, the lists
+    /// rebuilt from the snapshot, the changes made meanwhile replayed, and the result swapped
+    /// in and written. Returns false if there was too little to train on.
+    private func trainOnce() -> Bool {
+        // Written first, so the snapshot is views of the file rather than memory it shares
+        // with the live lists: a change during the training then copies the one list it
+        // touches, instead of leaving the snapshot holding the old copy of it.
+        try? persist()
+        let (snapshot, generation, configuration) = lock.writing {
+            journal = []
+            return (contents, self.generation, self.configuration)
+        }
+        let listCount = Int((configuration.listsPerSqrtCount * Double(snapshot.count).squareRoot()).rounded())
+        guard let (coarse, quantizer) = snapshot.trainQuantizers(
+            listCount: listCount, pointsPerList: configuration.trainingPointsPerList, iterations: configuration.kMeansIterations) else {
+            lock.writing { journal = nil }
+            return false
+        }
+        var rebuilt: InvertedLists? = snapshot.rebuilt(coarse: coarse, quantizer: quantizer)
+        // Replay the journal while searches and changes go on, one change (a batch) per hold
+        // of the shared lock, until little is left, so the exclusive step at the end replays
+        // only the last few.
+        var replayed = 0
+        while var replaying = rebuilt {
+            let caughtUp: Bool? = lock.reading {
+                guard generation == self.generation, let journal else { return nil }
+                // Outgrown while training (a bulk load): lists already trained serve until a
+                // training of what is there now, which starts next, instead of this result
+                // with the whole load replayed into it.
+                if contents.isTrained, contents.count >= snapshot.count * configuration.retrainingGrowth { return nil }
+                guard journal.count - replayed > 16 else { return true }
+                replaying.replay(journal[replayed ... replayed], from: contents)
+                replayed += 1
+                return false
+            }
+            rebuilt = caughtUp == nil ? nil : replaying
+            if caughtUp != false { break }
+        }
+        let swapped: Bool = lock.writing {
+            defer { journal = nil }
+            guard var rebuilt, generation == self.generation, let journal else { return false }
+            rebuilt.replay(journal[replayed...], from: contents)
+            rebuilt.appliedSequence = contents.appliedSequence
+            contents = rebuilt
+            changeCount += 1
+            return true
+        }
+        // Written at once, so a restart does not train again; a failure here leaves the
+        // previous file, which the next persist replaces.
+        if swapped { try? persist() }
+        return true
     }
 
     public func nearest(to query: FaceTemplate, k: Int, in collections: Set<CollectionID>?) throws -> [Neighbor] {

@@ -43,6 +43,11 @@ struct ListColumn<Element: BitwiseCopyable> {
         owned.removeLast(width)
     }
 
+    mutating func reserveCapacity(_ count: Int) {
+        takeOwnership()
+        owned.reserveCapacity(count)
+    }
+
     private mutating func takeOwnership() {
         guard let elements = mapped else { return }
         owned = Array(elements)
@@ -70,6 +75,14 @@ struct InvertedList {
         withUnsafePointer(to: collection) { collections.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
         vectors.append(contentsOf: vector)
         if let code { codes.append(contentsOf: code) }
+    }
+
+    /// Makes room for `count` entries in all, so appending them allocates nothing more.
+    mutating func reserveCapacity(_ count: Int, withCodes: Bool) {
+        ids.reserveCapacity(count)
+        collections.reserveCapacity(count)
+        vectors.reserveCapacity(count * dimension)
+        if withCodes { codes.reserveCapacity(count * dimension) }
     }
 
     /// Removes the entry at `slot` by moving the last entry into it. Returns the id of the
