@@ -24,6 +24,13 @@ struct ListColumn<Element: BitwiseCopyable> {
 
     mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         takeOwnership()
+        let needed = owned.count + elements.count
+        if needed > owned.capacity {
+            // Grown by a quarter rather than doubled: a bulk load touches every list, and
+            // doubling left the lists of a ten-million-entry index holding half as much again
+            // in spare room (gigabytes) until the next persist mapped them from the file.
+            owned.reserveCapacity(max(needed, owned.count + owned.count / 4))
+        }
         owned.append(contentsOf: elements)
     }
 
