@@ -31,7 +31,7 @@ public struct SyntheticTemplates: Sendable {
     static let photoSpreadVariation = 0.15
     static let photosPerIdentity = 1...10
 
-    /// Row `i` (128 floats) is stored face `i`.
+    /// Row `i` (128 floats) is stored face `i`; empty unless the vectors are stored.
     public let vectors: [Float]
     /// The identity of each stored face.
     public let identities: [Int32]
@@ -39,38 +39,81 @@ public struct SyntheticTemplates: Sendable {
     private let photoSpreads: [Float]
     /// Per-dimension noise scale: the square root of the 1/i^0.7 spectrum, unit total variance.
     private let noiseScales: [Float]
+    private let seed: UInt64
 
     public var count: Int { identities.count }
     public var identityCount: Int { photoSpreads.count }
 
-    /// `count` faces; the same `seed` gives the same faces.
-    public init(count: Int, seed: UInt64 = 1) {
-        var generator = SplitMix64(seed: seed)
+    /// `count` faces; the same `seed` gives the same faces. Without `storingVectors`, only the
+    /// identities are kept (ten million faces' vectors are 5 GB), and `forEachBatch` makes
+    /// the vectors again when they are wanted.
+    public init(count: Int, seed: UInt64 = 1, storingVectors: Bool = true) {
         let weights = (1...Self.dimension).map { pow(Double($0), -Self.spectrumExponent / 2) }
         let total = weights.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        noiseScales = weights.map { Float($0 / total) }
-
+        let noiseScales = weights.map { Float($0 / total) }
         var vectors = [Float](), identities = [Int32](), centres = [Float](), photoSpreads = [Float]()
-        vectors.reserveCapacity(count * Self.dimension)
+        if storingVectors { vectors.reserveCapacity(count * Self.dimension) }
         identities.reserveCapacity(count)
-        while identities.count < count {
-            let identity = Int32(photoSpreads.count)
-            var centre = [Float](repeating: 0, count: Self.dimension)
-            centre[0] = 1
-            Self.addNoise(to: &centre, scale: Self.identitySpread, noiseScales: noiseScales, using: &generator)
-            Self.normalise(&centre)
+        Self.generate(count: count, seed: seed, noiseScales: noiseScales) { centre, spread in
             centres.append(contentsOf: centre)
-            photoSpreads.append(Self.photoSpread * Float(exp(Self.photoSpreadVariation * Self.gaussian(using: &generator))))
-            let photos = min(Int.random(in: Self.photosPerIdentity, using: &generator), count - identities.count)
-            for _ in 0..<photos {
-                vectors.append(contentsOf: Self.photo(of: centre, spread: photoSpreads.last!, noiseScales: noiseScales, using: &generator))
-                identities.append(identity)
-            }
+            photoSpreads.append(spread)
+        } photo: { photo, identity in
+            if storingVectors { vectors.append(contentsOf: photo) }
+            identities.append(identity)
         }
+        self.noiseScales = noiseScales
+        self.seed = seed
         self.vectors = vectors
         self.identities = identities
         self.centres = centres
         self.photoSpreads = photoSpreads
+    }
+
+    /// Calls `body(start, vectors)` for faces `start ..< start + batch` in turn, their vectors
+    /// as rows of one array: sliced from the stored vectors, or made again from the seed.
+    public func forEachBatch(of batch: Int, _ body: (_ start: Int, _ vectors: [Float]) throws -> Void) throws {
+        if !vectors.isEmpty {
+            for start in stride(from: 0, to: count, by: batch) {
+                try body(start, Array(vectors[start * Self.dimension ..< min(count, start + batch) * Self.dimension]))
+            }
+            return
+        }
+        var pending = [Float](), start = 0
+        pending.reserveCapacity(batch * Self.dimension)
+        var failure: (any Error)?
+        Self.generate(count: count, seed: seed, noiseScales: noiseScales) { _, _ in } photo: { photo, _ in
+            guard failure == nil else { return }
+            pending.append(contentsOf: photo)
+            if pending.count == batch * Self.dimension || start + pending.count / Self.dimension == count {
+                do { try body(start, pending) } catch { failure = error }
+                start += pending.count / Self.dimension
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The generative model, in the order its random numbers are drawn: each identity's centre
+    /// and spread, then its photos.
+    private static func generate(count: Int, seed: UInt64, noiseScales: [Float],
+                                 identity: (_ centre: [Float], _ spread: Float) -> Void,
+                                 photo: (_ photo: [Float], _ identity: Int32) -> Void) {
+        var generator = SplitMix64(seed: seed)
+        var made = 0, identities: Int32 = 0
+        while made < count {
+            var centre = [Float](repeating: 0, count: Self.dimension)
+            centre[0] = 1
+            Self.addNoise(to: &centre, scale: Self.identitySpread, noiseScales: noiseScales, using: &generator)
+            Self.normalise(&centre)
+            let spread = Self.photoSpread * Float(exp(Self.photoSpreadVariation * Self.gaussian(using: &generator)))
+            identity(centre, spread)
+            let photos = min(Int.random(in: Self.photosPerIdentity, using: &generator), count - made)
+            for _ in 0..<photos {
+                photo(Self.photo(of: centre, spread: spread, noiseScales: noiseScales, using: &generator), identities)
+            }
+            made += photos
+            identities += 1
+        }
     }
 
     public func template(_ row: Int) -> FaceTemplate {
@@ -90,7 +133,8 @@ public struct SyntheticTemplates: Sendable {
     }
 
     /// Mean and standard deviation of distances over `pairs` random same-person and
-    /// different-person pairs of stored faces, to compare with the measured real ones.
+    /// different-person pairs of stored faces, to compare with the measured real ones. Needs
+    /// the stored vectors.
     public func distanceStatistics(pairs: Int, seed: UInt64 = 7) -> (same: (mean: Double, sd: Double), different: (mean: Double, sd: Double)) {
         var generator = SplitMix64(seed: seed)
         var same = [Double](), different = [Double]()

@@ -98,6 +98,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     private var journal: [Change]?
     /// Whether the training thread is running.
     private var trainingRuns = false
+    private var swappedTrainings = 0
     /// Bumped by `removeAll`, so a training of contents that are gone is thrown away.
     private var generation = 0
     /// Callers waiting for the training thread to end.
@@ -183,6 +184,9 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             changeCount += 1
         }
     }
+
+    /// Trainings finished and swapped in since this index was opened.
+    public var trainingsFinished: Int { lock.reading { swappedTrainings } }
 
     /// Whether a training is running in the background.
     public var isTraining: Bool { lock.reading { trainingRuns } }
@@ -271,6 +275,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             rebuilt.appliedSequence = contents.appliedSequence
             contents = rebuilt
             changeCount += 1
+            swappedTrainings += 1
             return true
         }
         // Written at once, so a restart does not train again; a failure here leaves the
