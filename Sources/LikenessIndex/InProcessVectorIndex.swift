@@ -107,6 +107,12 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     fileprivate enum Change {
         case insert([FaceID])
         case remove([FaceID])
+
+        var size: Int {
+            switch self {
+            case .insert(let ids), .remove(let ids): ids.count
+            }
+        }
     }
 
     /// Opens the index in `file`, or starts empty if there is no such file.
@@ -250,8 +256,8 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         }
         var rebuilt: InvertedLists? = snapshot.rebuilt(coarse: coarse, quantizer: quantizer)
         // Replay the journal while searches and changes go on, one change (a batch) per hold
-        // of the shared lock, until little is left, so the exclusive step at the end replays
-        // only the last few.
+        // of the shared lock, until at most a thousand entries are left for the exclusive step
+        // at the end (replaying 16 batches of 10,000 there held searches up for a second).
         var replayed = 0
         while var replaying = rebuilt {
             let caughtUp: Bool? = lock.reading {
@@ -260,7 +266,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
                 // training of what is there now, which starts next, instead of this result
                 // with the whole load replayed into it.
                 if contents.isTrained, contents.count >= snapshot.count * configuration.retrainingGrowth { return nil }
-                guard journal.count - replayed > 16 else { return true }
+                guard journal[replayed...].reduce(0, { $0 + $1.size }) > 1_000 else { return true }
                 replaying.replay(journal[replayed ... replayed], from: contents)
                 replayed += 1
                 return false
