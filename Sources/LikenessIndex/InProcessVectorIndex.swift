@@ -88,8 +88,9 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     private var contents: InvertedLists
     private var configuration: Configuration
     private var probesOverride: Int?
-    /// Counts changes, so `persist` can tell whether the contents moved on while it wrote.
-    private var changeCount = 0
+    /// Counts replacements of the whole contents (a training swapped in, `removeAll`), so
+    /// `persist` can tell whether the lists it wrote are still the ones in use.
+    private var replacements = 0
     /// One persist at a time: they share the temporary file name.
     private let persisting = NSLock()
     /// While a training runs: the changes made since its snapshot, in order. Inserts are kept
@@ -165,7 +166,6 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             contents.insert(entries)
             journal?.append(.insert(entries.map(\.id)))
             advance(to: sequence)
-            changeCount += 1
             guard !trainingRuns, trainingIsDue else { return false }
             trainingRuns = true
             return true
@@ -178,7 +178,6 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             contents.remove(ids)
             journal?.append(.remove(ids))
             advance(to: sequence)
-            changeCount += 1
         }
     }
 
@@ -187,7 +186,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             contents = InvertedLists()
             if journal != nil { journal = [] }
             generation += 1
-            changeCount += 1
+            replacements += 1
         }
     }
 
@@ -280,7 +279,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             rebuilt.replay(journal[replayed...], from: contents)
             rebuilt.appliedSequence = contents.appliedSequence
             contents = rebuilt
-            changeCount += 1
+            replacements += 1
             swappedTrainings += 1
             return true
         }
@@ -299,21 +298,22 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         }
     }
 
-    /// Writes under the shared lock, so searches go on meanwhile. Then, unless a change came
-    /// in since, the lists switch to views of the written file: that frees their in-memory
-    /// copies and lets go of the previous file.
+    /// Writes under the shared lock, so searches go on meanwhile. Then every list not changed
+    /// since becomes a view of the written file: that frees their in-memory copies and lets go
+    /// of the previous file. (Adopting only when nothing at all had changed, as before, failed
+    /// whenever an insert was waiting for the lock, and left whole indexes in memory.)
     public func persist() throws {
         try persisting.withLock {
-            let writtenAt = try lock.reading {
+            let (written, revisions) = try lock.reading {
                 try IndexFile.write(contents, to: file)
-                return changeCount
+                return (replacements, contents.lists.map(\.revision))
             }
             try lock.writing {
-                guard changeCount == writtenAt else { return }
-                guard let written = try IndexFile.load(file) else {
+                guard replacements == written else { return }
+                guard let writtenContents = try IndexFile.load(file) else {
                     throw IndexFileError(file: file, problem: "it vanished right after being written")
                 }
-                contents.adoptStorage(of: written)
+                contents.adoptStorage(of: writtenContents, writtenRevisions: revisions)
             }
         }
     }

@@ -73,6 +73,8 @@ struct InvertedList {
     var vectors = ListColumn<Float>()
     /// The quantized vectors the trained search scans; empty while untrained.
     var codes = ListColumn<UInt8>()
+    /// Counts this list's changes, so a persist can tell which lists are still as written.
+    private(set) var revision = 0
 
     var count: Int { ids.count }
 
@@ -82,6 +84,7 @@ struct InvertedList {
         withUnsafePointer(to: collection) { collections.append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
         vectors.append(contentsOf: vector)
         if let code { codes.append(contentsOf: code) }
+        revision += 1
     }
 
     /// Makes room for `count` entries in all, so appending them allocates nothing more.
@@ -101,6 +104,7 @@ struct InvertedList {
         collections.swapRemove(at: slot, width: 1)
         vectors.swapRemove(at: slot * dimension, width: dimension)
         if codes.count > 0 { codes.swapRemove(at: slot * dimension, width: dimension) }
+        revision += 1
         return moved
     }
 

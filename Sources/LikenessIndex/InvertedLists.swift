@@ -125,12 +125,15 @@ struct InvertedLists {
         hasLocations = true
     }
 
-    /// After persisting: every list becomes a view of the file just written, which holds the
-    /// same entries in the same slots (so locations stay valid). Frees the owned copies and
-    /// drops the mapping of the previous file.
-    mutating func adoptStorage(of written: InvertedLists) {
-        precondition(written.count == count && written.lists.count == lists.count, "the written file holds these lists")
-        lists = written.lists
+    /// After persisting: each list still as it was written (`revisions` holds the lists'
+    /// revisions then) becomes a view of the file, which holds it in the same slots (so
+    /// locations stay valid), freeing its in-memory copy. Lists changed since stay in memory
+    /// until the next persist. No list is left viewing the previous file, which is let go.
+    mutating func adoptStorage(of written: InvertedLists, writtenRevisions revisions: [Int]) {
+        precondition(written.lists.count == lists.count && revisions.count == lists.count, "the written file holds these lists")
+        for list in lists.indices where lists[list].revision == revisions[list] {
+            lists[list] = written.lists[list]
+        }
         mapping = written.mapping
     }
 
