@@ -56,28 +56,25 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             self.refineFactor = refineFactor
         }
 
-        /// Measured with `IndexBenchmark` at 1,000,000 synthetic face-like templates (see
-        /// SyntheticTemplates; trained at 640k entries into 6,400 lists), one query at a time
-        /// on a 2-core AMD EPYC, release build, while another build kept the second core busy
-        /// (repeated runs of the default ranged 3.6–4.9 ms p50, so a quiet machine does better):
+        /// Measured with `IndexBenchmark` (`likeness bench search --index-only`) over synthetic
+        /// face-like templates (see SyntheticTemplates), one query at a time on a 2-core AMD
+        /// EPYC, release build. At 1,000,000 (7,112 lists, trained at 790k entries): the default
+        /// 16% (1,138 lists) answered in 2.64 ms p50, 4.06 ms p99, recall@10 0.9915. At
+        /// 10,000,000 (12,801 lists, trained at 2.56M, one core per search):
         ///
-        ///     probes   refine   p50 ms   p99 ms   recall@10   same-person recall
-        ///     256      ×10       1.6      5.5      0.934       0.952
-        ///     384      ×10       2.5      6.6      0.969       0.974
-        ///     512      ×10       2.7      6.9      0.981       0.983
-        ///     768      ×2        4.5      9.6      0.993       0.994
-        ///     768      ×10       4.9      9.8      0.993       0.994
-        ///     768      ×50       5.4     11.4      0.993       0.994
-        ///     1024     ×10     4.9–6.0    9.5      0.997       0.996
+        ///     probes   share   p50 ms   p99 ms   recall@10
+        ///     1,024     8%      12.4     17.2     0.977
+        ///     1,536    12%      18.4     27.2     0.989
+        ///     2,048    16%      23.3     37.4     0.995
         ///
-        /// Missing a true match costs an investigation more than a few ms does, so the default
-        /// takes recall@10 ≥ 0.99. The scan is memory-bound: scanning exact 512-byte vectors
-        /// (~60 ns each) took 11.4 ms p50 for the same 0.993 at 768 probes; 128-byte codes cut
-        /// that to a third. Recall matches the exact scan's at every probe count from refine ×2
-        /// up, so quantization loses no true neighbours here; ×10 keeps a margin for real
-        /// descriptors for ~0.1 ms. 8·√n lists found 0.934 at 4% of the entries scanned where
-        /// 4·√n found 0.887, for twice the training time. The first training at 32,768 entries
-        /// keeps search below it exact (0.7 ms at 30k) and takes ~2 s.
+        /// The share needed for recall@10 ≥ 0.99 was about 16% at both sizes, hence a share
+        /// rather than a count (768 lists suited 1M and missed at 10M). Missing a true match
+        /// costs an investigation more than a few ms does, so the default takes ≥ 0.99. The scan
+        /// is memory-bound: 128-byte codes scan at a third of the cost of exact 512-byte
+        /// vectors, and recall matches the exact scan's from refine ×2 up; ×10 keeps a margin
+        /// for real descriptors for ~0.1 ms. 8·√n lists found 0.934 at 4% of the entries
+        /// scanned where 4·√n found 0.887. The first training at 32,768 entries keeps search
+        /// below it exact (0.7 ms at 30k).
         public static let standard = Configuration(
             trainingThreshold: 32_768, listsPerSqrtCount: 8, retrainingGrowth: 2,
             trainingPointsPerList: 32, kMeansIterations: 10, probedShare: 0.16, refineFactor: 10)
