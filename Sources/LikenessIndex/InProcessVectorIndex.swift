@@ -17,9 +17,12 @@ import LikenessCore
 /// searches and changes go on against the current lists. Changes made meanwhile are kept in a
 /// journal and replayed onto the rebuilt lists, which then replace the current ones in one
 /// short exclusive step, and are written to the file. (Trained inside the insert that crossed
-/// the line, as before, it blocked every search for over a minute at 640k entries.) Memory:
-/// the snapshot is views of the index file, written just before; the rebuilt lists are held
-/// in memory, at 640 bytes per entry, until they are written and mapped in turn.
+/// the line, as before, it blocked every search for over a minute at 640k entries.)
+///
+/// Memory: the lists are views of the mapped index file, plus what was appended since it was
+/// last written (`entriesInMemory`), so a bulk load holds only its latest entries in memory.
+/// A training's snapshot is views of the file, written just before; its rebuilt lists are
+/// held in memory, at 656 bytes per entry, until they are written and mapped in turn.
 ///
 /// Thread-safe: searches share a reader-writer lock and run in parallel; changes take it
 /// exclusively. That lock guards every mutable stored property, which is what makes the
@@ -155,6 +158,12 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     /// Entries when the centroids were last trained (0 = never).
     public var trainedAtCount: Int { lock.reading { contents.trainedAtCount } }
 
+    /// Entries held in memory rather than as views of the index file: those appended since
+    /// it was last written, and every entry of a list that lost one since.
+    public var entriesInMemory: Int {
+        lock.reading { contents.lists.reduce(0) { $0 + $1.count - $1.ids.mappedCount } }
+    }
+
     /// The number of inverted lists (1 while untrained).
     public var listCount: Int { lock.reading { contents.lists.count } }
 
@@ -237,8 +246,8 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     /// in and written. Returns false if there was too little to train on.
     private func trainOnce() -> Bool {
         // Written first, so the snapshot is views of the file rather than memory it shares
-        // with the live lists: a change during the training then copies the one list it
-        // touches, instead of leaving the snapshot holding the old copy of it.
+        // with the live lists, and the entries appended since the last write are not held
+        // twice once the live lists move on.
         try? persist()
         let (snapshot, generation, configuration) = lock.writing {
             journal = []

@@ -195,11 +195,11 @@ enum IndexFile {
             try output.write(coarse.groupCentroids)
         }
         if let quantizer = contents.quantizer { try output.write(quantizer.minimums) }
-        for list in contents.lists { try list.ids.withUnsafeBufferPointer { try output.write($0) } }
-        for list in contents.lists { try list.collections.withUnsafeBufferPointer { try output.write($0) } }
+        for list in contents.lists { try list.ids.withParts { try output.write($0); try output.write($1) } }
+        for list in contents.lists { try list.collections.withParts { try output.write($0); try output.write($1) } }
         try output.write([UInt8](repeating: 0, count: layout.vectors - layout.vectorPaddingStart))
-        for list in contents.lists { try list.vectors.withUnsafeBufferPointer { try output.write($0) } }
-        for list in contents.lists { try list.codes.withUnsafeBufferPointer { try output.write($0) } }
+        for list in contents.lists { try list.vectors.withParts { try output.write($0); try output.write($1) } }
+        for list in contents.lists { try list.codes.withParts { try output.write($0); try output.write($1) } }
         try output.flush()
         guard output.written == layout.total else {
             throw IndexFileError(file: url, problem: "wrote \(output.written) bytes, expected \(layout.total)")

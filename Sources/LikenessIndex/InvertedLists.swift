@@ -88,8 +88,8 @@ struct InvertedLists {
             guard let location = source.locations[id] else { continue }
             let list = source.lists[Int(location.list)], slot = Int(location.slot)
             found.append(id)
-            collections.append(list.collections.withUnsafeBufferPointer { $0[slot] })
-            list.vectors.withUnsafeBufferPointer { vectors += $0[slot * dimension ..< (slot + 1) * dimension] }
+            collections.append(list.collections[slot])
+            list.vectors.withElements(from: slot * dimension, width: dimension) { vectors += $0 }
         }
         insert(ids: found, collections: collections, vectors: vectors)
     }
@@ -116,23 +116,24 @@ struct InvertedLists {
         locations = [:]
         locations.reserveCapacity(count)
         for (list, entries) in lists.enumerated() {
-            entries.ids.withUnsafeBufferPointer { ids in
-                for (slot, id) in ids.enumerated() {
-                    locations[id] = Location(list: Int32(list), slot: Int32(slot))
+            entries.forEachPart { part in
+                for (offset, id) in part.ids.enumerated() {
+                    locations[id] = Location(list: Int32(list), slot: Int32(part.firstSlot + offset))
                 }
             }
         }
         hasLocations = true
     }
 
-    /// After persisting: each list still as it was written (`revisions` holds the lists'
-    /// revisions then) becomes a view of the file, which holds it in the same slots (so
-    /// locations stay valid), freeing its in-memory copy. Lists changed since stay in memory
-    /// until the next persist. No list is left viewing the previous file, which is let go.
+    /// After persisting: each list becomes a view of the file as far as the file still holds
+    /// it (`revisions` holds the lists' revisions when written), in the same slots, so
+    /// locations stay valid; only entries appended since, or lists changed otherwise since,
+    /// stay in memory until the next persist. No list is left viewing the previous file,
+    /// which is let go.
     mutating func adoptStorage(of written: InvertedLists, writtenRevisions revisions: [Int]) {
         precondition(written.lists.count == lists.count && revisions.count == lists.count, "the written file holds these lists")
-        for list in lists.indices where lists[list].revision == revisions[list] {
-            lists[list] = written.lists[list]
+        for list in lists.indices {
+            lists[list] = lists[list].adopting(written.lists[list], writtenRevision: revisions[list])
         }
         mapping = written.mapping
     }
@@ -164,24 +165,23 @@ struct InvertedLists {
         rebuilt.hasLocations = false
         // Every entry's new list first, so each new list is allocated once at its final size:
         // grown by appending, the arrays averaged half as much again in spare capacity.
-        let assignments = lists.map { list in list.vectors.withUnsafeBufferPointer { coarse.assign($0) } }
+        var assignments = [[Int32]]()
+        for list in lists { list.forEachPart { assignments.append(coarse.assign($0.vectors)) } }
         var sizes = [Int](repeating: 0, count: coarse.listCount)
         for assignment in assignments { for list in assignment { sizes[Int(list)] += 1 } }
         for (list, size) in sizes.enumerated() { rebuilt.lists[list].reserveCapacity(size, withCodes: true) }
-        for (list, assignment) in zip(lists, assignments) {
-            let codes = list.vectors.withUnsafeBufferPointer { quantizer.encode($0) }
-            list.ids.withUnsafeBufferPointer { ids in
-                list.collections.withUnsafeBufferPointer { collections in
-                    list.vectors.withUnsafeBufferPointer { vectors in
-                        codes.withUnsafeBufferPointer { codes in
-                            for slot in 0..<ids.count {
-                                let row = slot * dimension ..< (slot + 1) * dimension
-                                rebuilt.lists[Int(assignment[slot])].append(
-                                    id: ids[slot], collection: collections[slot],
-                                    vector: UnsafeBufferPointer(rebasing: vectors[row]),
-                                    code: UnsafeBufferPointer(rebasing: codes[row]))
-                            }
-                        }
+        var parts = assignments.makeIterator()
+        for list in lists {
+            list.forEachPart { part in
+                let assignment = parts.next()!
+                let codes = quantizer.encode(part.vectors)
+                codes.withUnsafeBufferPointer { codes in
+                    for slot in 0..<part.count {
+                        let row = slot * dimension ..< (slot + 1) * dimension
+                        rebuilt.lists[Int(assignment[slot])].append(
+                            id: part.ids[slot], collection: part.collections[slot],
+                            vector: UnsafeBufferPointer(rebasing: part.vectors[row]),
+                            code: UnsafeBufferPointer(rebasing: codes[row]))
                     }
                 }
             }
@@ -199,12 +199,10 @@ struct InvertedLists {
         sample.reserveCapacity(sampleCount * dimension)
         var next = chosen.startIndex, listStart = 0
         for list in lists {
-            list.vectors.withUnsafeBufferPointer { vectors in
-                while next < chosen.endIndex, chosen[next] < listStart + list.count {
-                    let slot = chosen[next] - listStart
-                    sample.append(contentsOf: vectors[slot * dimension ..< (slot + 1) * dimension])
-                    next += 1
-                }
+            while next < chosen.endIndex, chosen[next] < listStart + list.count {
+                let slot = chosen[next] - listStart
+                list.vectors.withElements(from: slot * dimension, width: dimension) { sample.append(contentsOf: $0) }
+                next += 1
             }
             listStart += list.count
         }
@@ -242,8 +240,8 @@ struct InvertedLists {
             }
             for candidate in candidates.items {
                 let list = lists[Int(candidate.list)], slot = Int(candidate.slot)
-                let distance = list.vectors.withUnsafeBufferPointer { squaredDistance(query, $0.baseAddress! + slot * dimension) }
-                best.offer(distance, list.ids.withUnsafeBufferPointer { $0[slot] })
+                let distance = list.vectors.withElements(from: slot * dimension, width: dimension) { squaredDistance(query, $0.baseAddress!) }
+                best.offer(distance, list.ids[slot])
             }
         } else {
             lists[0].scan(query: query, collections: filter, into: &best)

@@ -192,6 +192,76 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     #expect(!contains(bytes, code))
 }
 
+@Test func onlyEntriesChangedSinceTheLastWriteAreHeldInMemory() async throws {
+    let file = try indexFile()
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 18))
+    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    try await index.insert(entries, through: 1)
+    await index.trainingFinished()
+    try await index.persist()
+    #expect(index.entriesInMemory == 0)
+    let queries = TestTemplates.clustered(count: 20, seed: 19)
+    func answers() async throws -> [[Neighbor]] {
+        var answers = [[Neighbor]]()
+        for query in queries { answers.append(try await index.nearest(to: query, k: 10, in: nil)) }
+        return answers
+    }
+
+    // Appending leaves the written entries of every list it touches in the file.
+    let added = TestTemplates.entries(TestTemplates.clustered(count: 200, seed: 20), firstID: 10_000)
+    try await index.insert(added, through: 2)
+    #expect(index.entriesInMemory == 200)
+    let beforeWriting = try await answers()
+    try await index.persist()
+    #expect(index.entriesInMemory == 0)
+    #expect(try await answers() == beforeWriting)
+
+    // Removing one entry takes its list into memory, until the next write.
+    try await index.remove([entries[100].id], through: 3)
+    let inMemory = index.entriesInMemory
+    #expect(inMemory > 0 && inMemory < 3_000)
+    try await index.persist()
+    #expect(index.entriesInMemory == 0)
+    #expect(try await index.nearest(to: entries[100].template, k: 20, in: nil).allSatisfy { $0.id != entries[100].id })
+}
+
+@Test func changesMadeWhileWritingStayIntactAndAreWrittenNextTime() async throws {
+    let file = try indexFile()
+    let templates = TestTemplates.clustered(count: 6_000, seed: 21)
+    let entries = TestTemplates.entries(templates)
+    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    try await index.insert(Array(entries.prefix(3_000)), through: 1)
+    await index.trainingFinished()
+    // Appends, replacements and removals race with writes, so some land between a write
+    // and the moment its file replaces the lists' memory.
+    async let changes: Void = {
+        for batch in 0..<30 {
+            let start = 3_000 + batch * 100
+            try await index.insert(Array(entries[start ..< start + 100]), through: Int64(2 + batch))
+            try await index.remove([FaceID(start - 2_500)], through: Int64(2 + batch))
+        }
+    }()
+    for _ in 0..<10 { try await index.persist() }
+    try await changes
+    await index.trainingFinished()
+    try await index.persist()
+    #expect(index.entriesInMemory == 0)
+    #expect(await index.count == 6_000 - 30)
+
+    // Every answer's distance is that of the vector its id was given: no entry got another's
+    // slot. The reopened file answers the same.
+    let reopened = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+    for query in TestTemplates.clustered(count: 20, seed: 22) {
+        let found = try await index.nearest(to: query, k: 10, in: nil)
+        #expect(found.count == 10)
+        for neighbor in found {
+            let exact = zip(query.values, templates[Int(neighbor.id) - 1].values).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            #expect(abs(neighbor.distance - exact) < 1e-4)
+        }
+        #expect(try await reopened.nearest(to: query, k: 10, in: nil) == found)
+    }
+}
+
 private func contains(_ data: Data, _ pattern: [UInt8]) -> Bool {
     data.range(of: Data(pattern)) != nil
 }
