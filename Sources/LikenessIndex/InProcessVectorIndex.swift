@@ -263,8 +263,11 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         // Replay the journal while searches and changes go on, one change (a batch) per hold
         // of the shared lock, until at most a thousand entries are left for the exclusive step
         // at the end (replaying 16 batches of 10,000 there held searches up for a second).
+        // `rebuilt` is changed in place, never through a copy: a copy shares the lists' arrays,
+        // and the first change to each list would then copy it whole (at ten million entries
+        // every batch copied gigabytes).
         var replayed = 0
-        while var replaying = rebuilt {
+        while rebuilt != nil {
             let caughtUp: Bool? = lock.reading {
                 guard generation == self.generation, let journal else { return nil }
                 // Outgrown while training (a bulk load): lists already trained serve until a
@@ -272,19 +275,20 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
                 // with the whole load replayed into it.
                 if contents.isTrained, contents.count >= snapshot.count * configuration.retrainingGrowth { return nil }
                 guard journal[replayed...].reduce(0, { $0 + $1.size }) > 1_000 else { return true }
-                replaying.replay(journal[replayed ... replayed], from: contents)
+                rebuilt!.replay(journal[replayed ... replayed], from: contents)
                 replayed += 1
                 return false
             }
-            rebuilt = caughtUp == nil ? nil : replaying
+            if caughtUp == nil { rebuilt = nil }
             if caughtUp != false { break }
         }
         let swapped: Bool = lock.writing {
             defer { journal = nil }
-            guard var rebuilt, generation == self.generation, let journal else { return false }
-            rebuilt.replay(journal[replayed...], from: contents)
-            rebuilt.appliedSequence = contents.appliedSequence
-            contents = rebuilt
+            guard rebuilt != nil, generation == self.generation, let journal else { return false }
+            rebuilt!.replay(journal[replayed...], from: contents)
+            rebuilt!.appliedSequence = contents.appliedSequence
+            contents = rebuilt!
+            rebuilt = nil
             replacements += 1
             swappedTrainings += 1
             return true
