@@ -120,7 +120,7 @@ let package = Package(
                                          .product(name: "HummingbirdTLS", package: "hummingbird")]),
 
         .target(name: "LikenessEvaluation", dependencies: ["LikenessCore"]),
-        .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex"]),
+        .target(name: "LikenessBench", dependencies: ["LikenessCore", "LikenessIndex", "CMalloc"]),
 
         .target(name: "TestSupport",
                 dependencies: ["LikenessCore", "LikenessEngine", "LikenessStore", "LikenessStoreSQLite", "LikenessStorePostgres",

@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 import LikenessCore
 import LikenessIndex
@@ -81,6 +82,8 @@ public enum IndexBenchmark {
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
 
         // Reopen, as a one-shot CLI search or a restart would, and time the first search on it.
+        // Freed memory of the build handed back first, so the growth measured is the index's.
+        malloc_trim(0)
         let residentBeforeOpen = ProcessMemory.residentBytes()
         clock.lap()
         let reopened = try InProcessVectorIndex(file: file, configuration: configuration)
@@ -262,7 +265,8 @@ public enum ProcessMemory {
 
     private static func statusField(_ name: String, of process: Int32?) -> Int {
         guard let line = procLines("/proc/\(process.map(String.init) ?? "self")/status").first(where: { $0.hasPrefix(name) }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+              // "VmHWM:\t  123456 kB": a tab, then spaces that a large value leaves out.
+              let kilobytes = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) else { return 0 }
         return kilobytes * 1024
     }
 

@@ -50,13 +50,14 @@ enum IndexFile {
             if errno == ENOENT { return nil }
             throw IndexFileError(file: url, problem: "cannot open it (\(String(cString: strerror(errno))))")
         }
-        defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
+            close(descriptor)
             throw IndexFileError(file: url, problem: "cannot read its size (\(String(cString: strerror(errno))))")
         }
         let size = Int(status.st_size)
         guard size >= headerSize else {
+            close(descriptor)
             throw IndexFileError(file: url, problem: "it is \(size) bytes, shorter than the \(headerSize)-byte header")
         }
         let mapping = try FileMapping(descriptor: descriptor, size: size, file: url)
@@ -132,10 +133,6 @@ enum IndexFile {
         let collections = (base + layout.collections).bindMemory(to: CollectionID.self, capacity: count)
         let vectors = (base + layout.vectors).bindMemory(to: Float.self, capacity: count * dimension)
         let codes = (base + layout.codes).bindMemory(to: UInt8.self, capacity: layout.codeCount)
-        // A trained search reads only a hundred or so vectors, scattered, to re-rank. Without
-        // this, each read faults in its neighbours too: at ten million entries a thousand
-        // searches made 5 GB of the 5 GB of vectors resident, instead of the codes alone.
-        if isTrained { mapping.adviseRandomAccess(layout.vectors ..< layout.codes) }
         let codesPerEntry = isTrained ? dimension : 0
         var lists = [InvertedList]()
         lists.reserveCapacity(listCount)
@@ -252,25 +249,44 @@ enum IndexFile {
 final class FileMapping: @unchecked Sendable {
     // Immutable after init and never written through: safe to share between threads.
     let bytes: UnsafeRawBufferPointer
+    /// The mapped file, kept open for `read(_:into:)`.
+    private let descriptor: Int32
 
+    /// Maps the file open at `descriptor`, which this mapping then owns and closes.
     init(descriptor: Int32, size: Int, file: URL) throws {
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-            throw IndexFileError(file: file, problem: "cannot map it into memory (\(String(cString: strerror(errno))))")
+            let problem = String(cString: strerror(errno))
+            close(descriptor)
+            throw IndexFileError(file: file, problem: "cannot map it into memory (\(problem))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+        self.descriptor = descriptor
+        // Reads through the descriptor are re-ranking's scattered vectors: no read-ahead.
+        posix_fadvise(descriptor, 0, 0, POSIX_FADV_RANDOM)
     }
 
-    /// Tells the kernel that `range` (byte offsets) is read at random: no read-ahead, and no
-    /// mapping of neighbouring pages on a fault. Only advice, so a failure changes nothing.
-    func adviseRandomAccess(_ range: Range<Int>) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
-        guard start < end else { return }
-        madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress! + start), end - start, MADV_RANDOM)
+    func holds(_ pointer: UnsafeRawPointer) -> Bool {
+        pointer >= bytes.baseAddress! && pointer < bytes.baseAddress! + bytes.count
+    }
+
+    /// Copies `elements`, which lie in this mapping, to `destination` by reading the file
+    /// rather than through the mapping. A read of a few scattered elements through the
+    /// mapping leaves their pages in this process, and the kernel maps the cached pages
+    /// around each one too: a thousand searches of ten million entries, re-ranking a hundred
+    /// vectors each, made all 5 GB of vectors resident. Read from the file, they stay in the
+    /// page cache, which the kernel reclaims as it needs.
+    func read<Element: BitwiseCopyable>(_ elements: UnsafeBufferPointer<Element>, into destination: UnsafeMutablePointer<Element>) {
+        let offset = bytes.baseAddress!.distance(to: UnsafeRawPointer(elements.baseAddress!))
+        let length = elements.count * MemoryLayout<Element>.stride
+        if pread(descriptor, destination, length, off_t(offset)) != length {
+            // The same bytes, through the mapping (which raises SIGBUS if they are unreadable).
+            destination.update(from: elements.baseAddress!, count: elements.count)
+        }
     }
 
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        close(descriptor)
     }
 }
 

@@ -238,10 +238,17 @@ struct InvertedLists {
                     for list in further where candidates.count < k { scan(list) }
                 }
             }
-            for candidate in candidates.items {
-                let list = lists[Int(candidate.list)], slot = Int(candidate.slot)
-                let distance = list.vectors.withElements(from: slot * dimension, width: dimension) { squaredDistance(query, $0.baseAddress!) }
-                best.offer(distance, list.ids[slot])
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { copied in
+                for candidate in candidates.items {
+                    let list = lists[Int(candidate.list)], slot = Int(candidate.slot)
+                    let distance = list.vectors.withElements(from: slot * dimension, width: dimension) { vector in
+                        // A vector in the file is read from it (see FileMapping.read), not paged in.
+                        guard let mapping, mapping.holds(vector.baseAddress!) else { return squaredDistance(query, vector.baseAddress!) }
+                        mapping.read(vector, into: copied.baseAddress!)
+                        return squaredDistance(query, copied.baseAddress!)
+                    }
+                    best.offer(distance, list.ids[slot])
+                }
             }
         } else {
             lists[0].scan(query: query, collections: filter, into: &best)
