@@ -48,10 +48,9 @@ public struct AccountableSearch: Sendable {
         } catch {
             throw GovernanceError.invalid(FieldErrors("photo", "\(name) is not a readable image: \(error)"))
         }
-        let thumbnail = timings.measure("thumbnail") {
-            try? ImageCodec.jpeg(of: probe.image, left: 0, top: 0, width: probe.image.width, height: probe.image.height,
-                                 maxSide: 128, quality: 70)
-        }
+        // Made beside the search, on another core when there is one: only the audit entry needs
+        // it, and made first it held each search up 15 ms (a 1 MP photo) to 46 ms (12 MP).
+        async let madeThumbnail = Self.auditThumbnail(of: probe.image)
         let collections = try await timings.measure("scope") { try await searchable(by: caller, within: within) }
         let result: ProbeResult
         do {
@@ -59,16 +58,26 @@ public struct AccountableSearch: Sendable {
             timings.append(result.timings)
         } catch let error as SearchError {
             // A search that found no usable face is still a search: it is audited, then refused.
+            let thumbnail = await madeThumbnail
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
                              matches: [], outcome: "failed", detail: error.description)
             throw GovernanceError.invalid(FieldErrors(face == nil ? "photo" : "face", error.description))
         }
+        // What the search waited for the thumbnail, once it had its candidates.
+        let waitStart = ContinuousClock.now
+        let thumbnail = await madeThumbnail
+        timings.record("thumbnail", since: waitStart)
         let entry = try await timings.measure("audit") {
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
                              matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
         }
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
                        result: result, timings: timings)
+    }
+
+    /// The probe photo as the audit log keeps it: 128 px on its longer side.
+    private static func auditThumbnail(of image: RGBImage) async -> [UInt8]? {
+        try? ImageCodec.jpeg(of: image, left: 0, top: 0, width: image.width, height: image.height, maxSide: 128, quality: 70)
     }
 
     /// Searches with a face already in the gallery (a pivot from a candidate).
