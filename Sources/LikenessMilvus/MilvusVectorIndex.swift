@@ -43,8 +43,9 @@ public final class MilvusVectorIndex: VectorIndex {
     }
 
     /// HNSW, which both servers Likeness supports accept. Its recall is set at search time by
-    /// `searchBreadth` (see there).
-    static let indexParameters = (type: "HNSW", build: #"{"M":16,"efConstruction":200}"#)
+    /// `searchBreadth` (see there). M 32 rather than 16: face templates cluster tightly, and at
+    /// M 16 recall@10 over 1M stopped at 0.98 even at a breadth of 2,048.
+    public static let indexParameters = (type: "HNSW", build: #"{"M":32,"efConstruction":256}"#)
     /// Rows per upsert: 5,000 templates are ~2.6 MB, well under the server's 64 MB message limit.
     static let upsertBatch = 5_000
     /// How long an erasure waits for Milvus to stop returning deleted ids before failing.

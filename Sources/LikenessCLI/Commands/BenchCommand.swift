@@ -111,22 +111,27 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Index queries to time.") var queries = 1_000
     @Option(help: "Runs of the `likeness search` command to time.") var runs = 5
     @Option(help: "The probe photo for the end-to-end runs.") var probe = "Tests/Fixtures/faces/img11.jpg"
-    @Option(help: "Measure a Milvus server instead (milvus://HOST:PORT), in a collection of its own that is dropped after.")
+    @Option(help: "Measure a Milvus server (milvus://HOST:PORT) beside the embedded index, in a collection of its own that is dropped after; no `likeness search` runs.")
     var vectors: String?
     @Option(parsing: .upToNextOption, help: "Lists probed per index search, one row each (default: the index's setting).")
     var probes: [Int] = []
+    @Option(parsing: .upToNextOption, help: "Milvus's HNSW search breadths (ef), one row each.")
+    var ef: [Int] = [256, 512, 1_024, 2_048]
     @Flag(help: "Measure the index alone: no gallery, no `likeness search` runs (a gallery of ten million takes hours to build).")
     var indexOnly = false
 
     func run() async throws {
         try await failingWithExitCode2 {
-            if let vectors {
-                print(try await MilvusBenchmark.run(url: vectors, size: size, queries: queries).table())
-                return
-            }
             guard probes.allSatisfy({ $0 > 0 }) else { throw UsageFailure("--probes takes positive list counts") }
+            guard ef.allSatisfy({ $0 >= 10 }) else { throw UsageFailure("--ef takes breadths of at least 10 (k)") }
             let report = try await IndexBenchmark.run(size: size, queries: queries, probes: probes.isEmpty ? nil : probes)
             print(report.table())
+            if let vectors {
+                // In the same run, so both are measured on the same machine under the same load.
+                print("")
+                print(try await MilvusBenchmark.run(url: vectors, size: size, queries: queries, breadths: ef).table())
+                return
+            }
             if indexOnly { return }
             print("")
             let data = URL(fileURLWithPath: "bench-data/search-\(size)")

@@ -10,7 +10,7 @@ import LikenessMilvus
 /// HNSW search breadths. The collection is dropped afterwards.
 public enum MilvusBenchmark {
     /// - Parameter breadths: the HNSW search `ef` values to measure.
-    public static func run(url: String, size: Int, queries: Int, breadths: [Int] = [128, 512, 1024, 2048], batchSize: Int = 10_000,
+    public static func run(url: String, size: Int, queries: Int, breadths: [Int], batchSize: Int = 10_000,
                            seed: UInt64 = 1) async throws -> MilvusBenchmarkReport {
         let k = 10
         let faces = SyntheticTemplates(count: size, seed: seed)
@@ -99,7 +99,7 @@ public struct MilvusBenchmarkReport: Sendable {
             ("Milvus", server),
             ("templates", "\(size), \(queries) queries, one at a time"),
             ("insert (upsert)", String(format: "%.1f s, %.0f /s", insertSeconds, Double(size) / insertSeconds)),
-            ("seal and build HNSW", String(format: "%.1f s", indexSeconds)),
+            ("seal and build HNSW \(MilvusVectorIndex.indexParameters.build)", String(format: "%.1f s", indexSeconds)),
         ]
         for search in searches {
             rows.append(("ef \(search.breadth)", String(
