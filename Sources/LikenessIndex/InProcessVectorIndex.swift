@@ -63,14 +63,15 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         /// face-like templates (see SyntheticTemplates), one query at a time on a 2-core AMD
         /// EPYC, release build. At 1,000,000 (7,112 lists, trained at 790k entries): the default
         /// 16% (1,138 lists) answered in 2.64 ms p50, 4.06 ms p99, recall@10 0.9915. At
-        /// 10,000,000 (12,801 lists, trained at 2.56M, one core per search):
+        /// 10,000,000 (two runs: 20,230 and 21,218 lists, trained at 6.4M and 7.0M; a scan of
+        /// over 200,000 codes is split across both cores):
         ///
         ///     probes   share   p50 ms   p99 ms   recall@10
-        ///     1,024     8%      12.4     17.2     0.977
-        ///     1,536    12%      18.4     27.2     0.989
-        ///     2,048    16%      23.3     37.4     0.995
+        ///     2,048    10.1%    11.3     20.7     0.988
+        ///     2,600    12.3%    14.7     21.1     0.992
+        ///     3,237    15.3%    17.6     26.3     0.996
         ///
-        /// The share needed for recall@10 ≥ 0.99 was about 16% at both sizes, hence a share
+        /// The share needed for recall@10 ≥ 0.99 was 12–16% at both sizes, hence a share
         /// rather than a count (768 lists suited 1M and missed at 10M). Missing a true match
         /// costs an investigation more than a few ms does, so the default takes ≥ 0.99. The scan
         /// is memory-bound: 128-byte codes scan at a third of the cost of exact 512-byte
@@ -251,7 +252,7 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         try? persist()
         let (snapshot, generation, configuration) = lock.writing {
             journal = []
-            return (contents, self.generation, self.configuration)
+            return (contents.snapshot, self.generation, self.configuration)
         }
         let listCount = Int((configuration.listsPerSqrtCount * Double(snapshot.count).squareRoot()).rounded())
         guard let (coarse, quantizer) = snapshot.trainQuantizers(
@@ -308,21 +309,24 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
         }
     }
 
-    /// Writes under the shared lock, so searches go on meanwhile. Then every list not changed
-    /// since becomes a view of the written file: that frees their in-memory copies and lets go
-    /// of the previous file. (Adopting only when nothing at all had changed, as before, failed
-    /// whenever an insert was waiting for the lock, and left whole indexes in memory.)
+    /// Writes a snapshot of the contents, taken under the lock but written outside it, so
+    /// searches and changes go on meanwhile. (Written under the shared lock, as before, a
+    /// change arriving during the write waited for it, and every search queued behind that
+    /// change: seconds at ten million entries.) Then every list becomes a view of the written
+    /// file as far as the file holds it (see `InvertedLists.adoptStorage`), which frees
+    /// memory and lets go of the previous file.
     public func persist() throws {
         try persisting.withLock {
-            let (written, revisions) = try lock.reading {
-                try IndexFile.write(contents, to: file)
-                return (replacements, contents.lists.map(\.revision))
+            // A copy of the lists' arrays costs nothing until a change, which then copies
+            // only the entries of that list held in memory.
+            let (snapshot, written) = lock.reading { (contents.snapshot, replacements) }
+            try IndexFile.write(snapshot, to: file)
+            guard let writtenContents = try IndexFile.load(file) else {
+                throw IndexFileError(file: file, problem: "it vanished right after being written")
             }
-            try lock.writing {
+            let revisions = snapshot.lists.map(\.revision)
+            lock.writing {
                 guard replacements == written else { return }
-                guard let writtenContents = try IndexFile.load(file) else {
-                    throw IndexFileError(file: file, problem: "it vanished right after being written")
-                }
                 contents.adoptStorage(of: writtenContents, writtenRevisions: revisions)
             }
         }

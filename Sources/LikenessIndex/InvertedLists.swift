@@ -47,6 +47,16 @@ struct InvertedLists {
 
     var isTrained: Bool { coarse != nil }
 
+    /// A copy to write or train on while these lists go on changing. It shares every array
+    /// until a change copies the one it touches, but leaves out the locations: only changes
+    /// need them, and shared, the next change would copy all of them (ten million entries).
+    var snapshot: InvertedLists {
+        var copy = self
+        copy.locations = [:]
+        copy.hasLocations = false
+        return copy
+    }
+
     // MARK: Changes
 
     mutating func insert(_ entries: [IndexEntry]) {
