@@ -61,10 +61,10 @@ public final class MilvusVectorIndex: VectorIndex {
     private var faces: String { location.collection }
     private var state: String { location.collection + "_state" }
     /// Search `ef`: candidates HNSW keeps while searching; at least k. Measured on Milvus 2.3.5
-    /// over 1M synthetic face-like templates (`likeness bench search --vectors`): recall@10 0.92
-    /// at ef 128 (p50 4.2 ms), 0.96 at 512 (5.7 ms), 0.97 at 1,024 (8.1 ms), 0.98 at 2,048
-    /// (12.5 ms). A missed match costs an investigation more than 10 ms costs a search whose
-    /// face detection alone takes ~240 ms, so the default is 2,048.
+    /// over 1M synthetic face-like templates (`likeness bench search --vectors`, HNSW M 32,
+    /// 2 cores): recall@10 0.966 at ef 256 (p50 6.8 ms), 0.984 at 512 (9.4 ms), 0.991 at
+    /// 1,024 (12.4 ms), 0.993 at 2,048 (25.9 ms). A missed match costs an investigation more
+    /// than a few milliseconds cost a search, so the default is the first breadth past 0.99.
     public let searchBreadth: Int
     /// Milvus's timestamp of this process's last acknowledged upsert. Searches ask Milvus to
     /// have applied at least that much ("session" consistency): a process finds what it wrote
@@ -75,7 +75,7 @@ public final class MilvusVectorIndex: VectorIndex {
     private let lastWrite = Mutex<UInt64>(0)
 
     /// Connects, and creates the collections (templates, and the applied sequence) if absent.
-    public init(_ location: Location, searchBreadth: Int = 2_048) async throws {
+    public init(_ location: Location, searchBreadth: Int = 1_024) async throws {
         self.location = location
         self.searchBreadth = searchBreadth
         // Milvus (grpc-go) pings on almost every request, and swift-nio-http2 closes a connection
