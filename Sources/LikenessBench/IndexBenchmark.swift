@@ -10,11 +10,11 @@ public enum IndexBenchmark {
     /// - Parameters:
     ///   - size: stored templates.
     ///   - queries: probe templates (new photos of stored identities).
-    ///   - probes: probe counts to measure; nil = the configuration's share of the lists.
+    ///   - probes: probe counts to measure besides the configuration's share of the lists.
     ///   - refineFactors: re-ranking factors to measure with each probe count; nil = the configuration's.
     ///   - batchSize: entries per insert call, like the gallery's sync pages.
     ///   - persistEvery: entries between writes of the index file during the build.
-    public static func run(size: Int, queries: Int, probes: [Int]? = nil, refineFactors: [Int]? = nil,
+    public static func run(size: Int, queries: Int, probes: [Int] = [], refineFactors: [Int]? = nil,
                            configuration: InProcessVectorIndex.Configuration = .standard,
                            batchSize: Int = 10_000, persistEvery: Int = 2_000_000,
                            seed: UInt64 = 1) async throws -> IndexBenchmarkReport {
@@ -97,13 +97,13 @@ public enum IndexBenchmark {
 
         var searches = [IndexBenchmarkReport.SearchRow]()
         var indexResident = 0, indexFileResident = 0
-        let settings = (probes.map { $0.map(Optional.some) } ?? [nil]).flatMap { probeCount in
+        let settings = ([nil] + probes.map(Optional.some)).flatMap { probeCount in
             (refineFactors ?? [configuration.refineFactor]).map { (probes: probeCount, refineFactor: $0) }
         }
         // Untimed: every query once at the most lists probed (a superset of the lists fewer
         // probes scan), so the timed runs measure searching, not first faults of the mapped
         // file (the first search after load above shows those).
-        reopened.probes = settings.compactMap(\.probes).max()
+        reopened.probes = ([reopened.probesPerSearch] + probes).max()
         for query in probeTemplates { _ = try reopened.nearest(to: query, k: k, in: nil) }
         for setting in settings {
             reopened.probes = setting.probes

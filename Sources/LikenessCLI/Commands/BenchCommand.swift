@@ -113,7 +113,7 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "The probe photo for the end-to-end runs.") var probe = "Tests/Fixtures/faces/img11.jpg"
     @Option(help: "Measure a Milvus server (milvus://HOST:PORT) beside the embedded index, in a collection of its own that is dropped after; no `likeness search` runs.")
     var vectors: String?
-    @Option(parsing: .upToNextOption, help: "Lists probed per index search, one row each (default: the index's setting).")
+    @Option(parsing: .upToNextOption, help: "Lists probed per index search, one row each besides the index's own setting.")
     var probes: [Int] = []
     @Option(parsing: .upToNextOption, help: "Milvus's HNSW search breadths (ef), one row each.")
     var ef: [Int] = [256, 512, 1_024, 2_048]
@@ -124,7 +124,7 @@ struct SearchBench: AsyncParsableCommand {
         try await failingWithExitCode2 {
             guard probes.allSatisfy({ $0 > 0 }) else { throw UsageFailure("--probes takes positive list counts") }
             guard ef.allSatisfy({ $0 >= 10 }) else { throw UsageFailure("--ef takes breadths of at least 10 (k)") }
-            let report = try await IndexBenchmark.run(size: size, queries: queries, probes: probes.isEmpty ? nil : probes)
+            let report = try await IndexBenchmark.run(size: size, queries: queries, probes: probes)
             print(report.table())
             if let vectors {
                 // In the same run, so both are measured on the same machine under the same load.
