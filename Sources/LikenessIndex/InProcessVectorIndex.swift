@@ -61,17 +61,18 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
 
         /// Measured with `IndexBenchmark` (`likeness bench search --index-only`) over synthetic
         /// face-like templates (see SyntheticTemplates), one query at a time on a 2-core AMD
-        /// EPYC, release build. At 1,000,000 (7,112 lists, trained at 790k entries): the default
-        /// 16% (1,138 lists) answered in 2.64 ms p50, 4.06 ms p99, recall@10 0.9915. At
-        /// 10,000,000 (two runs: 20,230 and 21,218 lists, trained at 6.4M and 7.0M; a scan of
-        /// over 200,000 codes is split across both cores):
+        /// EPYC, release build. At 1,000,000 (7,466 lists, trained at 870k entries): the default
+        /// 16% (1,195 lists) answered in 3.03 ms p50, 4.52 ms p99, recall@10 0.9940. At
+        /// 10,000,000 (three runs, of 19,530, 20,230 and 21,218 lists, trained at 6.0M, 6.4M
+        /// and 7.0M; a scan of over 200,000 codes is split across both cores):
         ///
         ///     probes   share   p50 ms   p99 ms   recall@10
         ///     2,048    10.1%    11.3     20.7     0.988
-        ///     2,600    12.3%    14.7     21.1     0.992
+        ///     2,600    13.3%    15.2     23.4     0.993
+        ///     3,125    16.0%    19.4     35.0     0.995   (the default, 19,530 lists)
         ///     3,237    15.3%    17.6     26.3     0.996
         ///
-        /// The share needed for recall@10 ≥ 0.99 was 12–16% at both sizes, hence a share
+        /// The share needed for recall@10 ≥ 0.99 was 12–13% at both sizes, hence a share
         /// rather than a count (768 lists suited 1M and missed at 10M). Missing a true match
         /// costs an investigation more than a few ms does, so the default takes ≥ 0.99. The scan
         /// is memory-bound: 128-byte codes scan at a third of the cost of exact 512-byte
