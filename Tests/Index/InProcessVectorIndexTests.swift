@@ -169,13 +169,19 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
     #expect(await again.appliedSequence == 43)
 }
 
-@Test func removedTemplateBytesLeaveTheFile() async throws {
-    let file = try indexFile()
-    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 13))
-    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
+/// An index of 3,000 clustered entries that trains early, trained and written to its file.
+func writtenTrainedIndex(seed: UInt64) async throws -> (InProcessVectorIndex, [IndexEntry]) {
+    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: seed))
+    let index = try InProcessVectorIndex(file: try indexFile(), configuration: trainsEarly)
     try await index.insert(entries, through: 1)
     await index.trainingFinished()
     try await index.persist()
+    return (index, entries)
+}
+
+@Test func removedTemplateBytesLeaveTheFile() async throws {
+    let (index, entries) = try await writtenTrainedIndex(seed: 13)
+    let file = index.file
     let victim = entries[1_234]
     let windows = stride(from: 0, to: 512 - 16 + 1, by: 4).map { Array(victim.template.bytes[$0 ..< $0 + 16]) }
     let code = sq8Code(of: victim.template, quantizerIn: try Data(contentsOf: file))
@@ -193,12 +199,7 @@ func persistAndReopenGivesTheSameIndex(configuration: InProcessVectorIndex.Confi
 }
 
 @Test func onlyEntriesChangedSinceTheLastWriteAreHeldInMemory() async throws {
-    let file = try indexFile()
-    let entries = TestTemplates.entries(TestTemplates.clustered(count: 3_000, seed: 18))
-    let index = try InProcessVectorIndex(file: file, configuration: trainsEarly)
-    try await index.insert(entries, through: 1)
-    await index.trainingFinished()
-    try await index.persist()
+    let (index, entries) = try await writtenTrainedIndex(seed: 18)
     #expect(index.entriesInMemory == 0)
     let queries = TestTemplates.clustered(count: 20, seed: 19)
     func answers() async throws -> [[Neighbor]] {
