@@ -76,7 +76,7 @@ public struct AccountableSearch: Sendable {
     }
 
     /// The probe photo as the audit log keeps it: 128 px on its longer side.
-    private static func auditThumbnail(of image: RGBImage) async -> [UInt8]? {
+    private static func auditThumbnail(of image: RGBImage) -> [UInt8]? {
         try? ImageCodec.jpeg(of: image, left: 0, top: 0, width: image.width, height: image.height, maxSide: 128, quality: 70)
     }
 

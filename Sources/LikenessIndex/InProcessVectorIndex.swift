@@ -27,8 +27,9 @@ import LikenessCore
 /// resident is the codes, ids and collections: 139 bytes an entry.
 ///
 /// Thread-safe: searches share a reader-writer lock and run in parallel; changes take it
-/// exclusively; a persist takes it only to snapshot the contents and to adopt the file. That lock guards every mutable stored property, which is what makes the
-/// `@unchecked Sendable` sound.
+/// exclusively; a persist takes it only to snapshot the contents and to adopt the file. That
+/// lock guards every mutable stored property, which is what makes the `@unchecked Sendable`
+/// sound.
 public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Entry count at which the index first trains centroids; below it, search is exact.
@@ -286,17 +287,22 @@ public final class InProcessVectorIndex: VectorIndex, @unchecked Sendable {
             if caughtUp == nil { rebuilt = nil }
             if caughtUp != false { break }
         }
-        let swapped: Bool = lock.writing {
+        // The replaced contents come out of the exclusive step to be freed after it: freeing
+        // ten million entries' locations is no work for searches to wait on.
+        var replaced: InvertedLists? = lock.writing {
             defer { journal = nil }
-            guard rebuilt != nil, generation == self.generation, let journal else { return false }
+            guard rebuilt != nil, generation == self.generation, let journal else { return nil }
             rebuilt!.replay(journal[replayed...], from: contents)
             rebuilt!.appliedSequence = contents.appliedSequence
+            let previous = contents
             contents = rebuilt!
             rebuilt = nil
             replacements += 1
             swappedTrainings += 1
-            return true
+            return previous
         }
+        let swapped = replaced != nil
+        replaced = nil
         // Written at once, so a restart does not train again; a failure here leaves the
         // previous file, which the next persist replaces.
         if swapped { try? persist() }
