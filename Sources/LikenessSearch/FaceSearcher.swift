@@ -73,11 +73,11 @@ public final class FaceSearcher: Sendable {
         let (policy, templatePolicy) = (self.policy, self.templatePolicy)
         var timings = SearchTimings()
         let queued = ContinuousClock.now
-        let (shrink, faces, templates, warning, engineTimings) = try await pool.run {
-            engine -> (Int, [DetectedFace], FaceTemplates?, String?, SearchTimings) in
+        let index = chosen ?? 0
+        let (image, shrink, faces, detectTimings) = try await pool.run {
+            engine -> (RGBImage, Int, [DetectedFace], SearchTimings) in
             var timings = SearchTimings()
             timings.record("engine-wait", since: queued)
-            let index = chosen ?? 0
             func detect(_ image: RGBImage) throws -> [DetectedFace] {
                 if policy == .standard {
                     let faces = try engine.detectFaces(in: image, policy: .quickProbe)
@@ -92,20 +92,30 @@ public final class FaceSearcher: Sendable {
                 (image, shrink) = (try timings.measure("decode-full") { try fullSize() }, 1)
                 faces = try timings.measure("detect-full") { try detect(image) }
             }
-            guard faces.indices.contains(index) else { return (shrink, faces, nil, nil, timings) }
-            let face = faces[index]
-            let templates = try timings.measure("templates") {
-                FaceTemplates(dlib: try engine.templates(for: [face], in: image, policy: templatePolicy)[0],
-                              sface: try engine.sfaceTemplates(for: [face], in: image)[0])
-            }
-            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: image)) }
-            return (shrink, faces, templates, warning, timings)
+            return (image, shrink, faces, timings)
         }
-        timings.append(engineTimings)
+        timings.append(detectTimings)
         guard !faces.isEmpty else { throw SearchError.noFace(probe: name) }
-        guard let templates else {
-            throw SearchError.noSuchFace(probe: name, requested: chosen ?? 0, found: faces.count)
+        guard faces.indices.contains(index) else {
+            throw SearchError.noSuchFace(probe: name, requested: index, found: faces.count)
         }
+        let face = faces[index]
+        // The two models' templates are queued as two jobs: when another engine is idle (one
+        // search at a time) they run at once, and the search waits for the longer (dlib's, with
+        // its mirror) rather than for both; under load each takes the next free engine, and the
+        // work is what it was. The quality check goes with SFace's, the shorter.
+        let templatesStart = ContinuousClock.now
+        async let sfaceAndQuality = pool.run { engine -> (FaceTemplate?, String?, SearchTimings) in
+            let sface = try engine.sfaceTemplates(for: [face], in: image)[0]
+            var timings = SearchTimings()
+            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: image)) }
+            return (sface, warning, timings)
+        }
+        let dlib = try await pool.run { engine in try engine.templates(for: [face], in: image, policy: templatePolicy)[0] }
+        let (sface, warning, qualityTimings) = try await sfaceAndQuality
+        let templates = FaceTemplates(dlib: dlib, sface: sface)
+        timings.record("templates", since: templatesStart)
+        timings.append(qualityTimings)
         let matches = try await nearest(to: templates, top: top, collections: collections, timings: &timings)
         // Boxes in the photo's own pixels, whatever size it was searched at.
         return ProbeResult(probe: name, faces: faces.map { $0.box.scaled(by: shrink) }, face: chosen ?? 0, matches: matches,
