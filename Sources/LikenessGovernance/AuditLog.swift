@@ -16,6 +16,7 @@ public struct AuditLog: Sendable {
         case collectionCreated = "collection_created", ingest, export, erasure, settingsChange = "settings_change"
         case subjectAccess = "subject_access", subjectRequest = "subject_request", subjectLookup = "subject_lookup", consent
         case organizationCreated = "organization_created", backup, restore
+        case caseOpened = "case_opened", caseAuthorisation = "case_authorisation", caseClosed = "case_closed"
     }
 
     @discardableResult

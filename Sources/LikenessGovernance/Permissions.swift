@@ -11,6 +11,12 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageSettings
     /// Access and erasure requests from the people whose faces are held.
     case handleSubjectRequests
+    /// Reading the organisation's cases.
+    case readCases
+    /// Opening cases, and closing those one leads.
+    case openCases
+    /// Recording an authority's decision on a case, and closing any case.
+    case superviseCases
 }
 
 extension Role {
@@ -20,11 +26,11 @@ extension Role {
              (.admin, .readCollections), (.admin, .readReports), (.admin, .handleSubjectRequests):
             true
         case (.supervisor, .readAudit), (.supervisor, .readReports), (.supervisor, .readCollections),
-             (.supervisor, .search):
+             (.supervisor, .search), (.supervisor, .readCases), (.supervisor, .openCases), (.supervisor, .superviseCases):
             true
-        case (.investigator, .search), (.investigator, .readCollections):
+        case (.investigator, .search), (.investigator, .readCollections), (.investigator, .readCases), (.investigator, .openCases):
             true
-        case (.auditor, .readAudit), (.auditor, .readReports):
+        case (.auditor, .readAudit), (.auditor, .readReports), (.auditor, .readCases):
             true
         default:
             false

@@ -19,6 +19,7 @@ public struct ServerServices: Sendable {
     public let search: AccountableSearch
     public let uploads: Uploads
     public let requests: SubjectRequests
+    public let cases: Cases
     public let bands: BandThresholds
     let metrics: ServerMetrics
     let pages: Pages
@@ -31,6 +32,7 @@ public struct ServerServices: Sendable {
         self.accounts = accounts
         self.search = search
         self.requests = requests
+        cases = Cases(store: gallery.store)
         self.uploads = uploads
         self.bands = bands
         metrics = ServerMetrics()
@@ -111,6 +113,7 @@ public enum LikenessServer {
             .addRoutes(CollectionsAPIController(services: services).endpoints)
             .addRoutes(AccountsAPIController(services: services).endpoints)
             .addRoutes(OversightAPIController(services: services).endpoints)
+            .addRoutes(CasesAPIController(services: services).endpoints)
         router.addRoutes(SessionsWebController(services: services, configuration: configuration).endpoints)
             .addRoutes(PasswordsWebController(services: services).endpoints)
             .addRoutes(SearchWebController(services: services).endpoints)

@@ -214,5 +214,31 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // SQLite's v16.
+        Migration(version: 8, name: "cases and their authorisation", statements: [
+            """
+            CREATE TABLE investigation_case (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id BIGINT NOT NULL REFERENCES organization(id),
+                number TEXT NOT NULL,
+                title TEXT NOT NULL,
+                offence TEXT,
+                status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                lead_investigator BIGINT NOT NULL REFERENCES account(id),
+                opened_by BIGINT NOT NULL REFERENCES account(id),
+                opened_at TIMESTAMPTZ NOT NULL,
+                closed_at TIMESTAMPTZ,
+                -- The authority's decision, all NULL until one is recorded.
+                authorisation TEXT CHECK (authorisation IN ('granted', 'refused')),
+                authorisation_reference TEXT,
+                authorisation_authority TEXT,
+                authorisation_decided_at TIMESTAMPTZ,
+                authorisation_recorded_by BIGINT REFERENCES account(id),
+                authorisation_recorded_at TIMESTAMPTZ,
+                UNIQUE (organization_id, number)
+            )
+            """,
+            "CREATE INDEX investigation_case_by_org ON investigation_case (organization_id, status)",
+        ]),
     ]
 }

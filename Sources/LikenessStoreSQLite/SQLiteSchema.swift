@@ -378,6 +378,31 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v16: cases and their authorisation") { db in
+            try db.execute(sql: """
+                CREATE TABLE investigation_case (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    number TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    offence TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                    lead_investigator INTEGER NOT NULL REFERENCES account(id),
+                    opened_by INTEGER NOT NULL REFERENCES account(id),
+                    opened_at DATETIME NOT NULL,
+                    closed_at DATETIME,
+                    -- The authority's decision, all NULL until one is recorded.
+                    authorisation TEXT CHECK (authorisation IN ('granted', 'refused')),
+                    authorisation_reference TEXT,
+                    authorisation_authority TEXT,
+                    authorisation_decided_at DATETIME,
+                    authorisation_recorded_by INTEGER REFERENCES account(id),
+                    authorisation_recorded_at DATETIME,
+                    UNIQUE (organization_id, number)
+                );
+                CREATE INDEX investigation_case_by_org ON investigation_case(organization_id, status);
+                """)
+        }
         return migrator
     }
 }

@@ -344,6 +344,11 @@ import TestSupport
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.body.json["openapi"] as? String == "3.1.0")
                 #expect((response.body.json["paths"] as? [String: Any])?["/api/v1/searches"] != nil)
+                // Every action the log records is one the document lists for an audit entry.
+                let schemas = (response.body.json["components"] as? [String: Any])?["schemas"] as? [String: Any]
+                let entry = (schemas?["AuditEntry"] as? [String: Any])?["properties"] as? [String: Any]
+                let listed = (entry?["action"] as? [String: Any])?["enum"] as? [String]
+                #expect(Set(listed ?? []) == Set(AuditLog.Action.allCases.map(\.rawValue)))
             }
         }
         try await rig.close()

@@ -40,7 +40,10 @@ import TestSupport
 
     static func json(_ text: String) -> (ByteBuffer, String) { (ByteBuffer(string: text), "application/json") }
 
-    static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64, spareAccount: Int64) async throws -> [Row] {
+    static let caseReaders: Set<Role> = [.investigator, .supervisor, .auditor]
+
+    static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64, spareAccount: Int64,
+                      openCase: Int64, closedCase: Int64) async throws -> [Row] {
         let collection = rig.rig.collection.id
         let faceA = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 100).first { $0.collection == collection }).id
         let imageA = try #require(try await rig.rig.gallery.store.matchDetails(for: [faceA])[faceA]).image
@@ -94,6 +97,14 @@ import TestSupport
             Row(method: .get, path: "/api/v1/alerts", rule: .roles(overseers, .ok, scoped: false)),
             Row(method: .get, path: "/api/v1/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
             Row(method: .get, path: "/api/v1/reports/transparency?format=csv", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
+            // Cases (bodies that fail validation, checked after the role and the case's organisation)
+            Row(method: .get, path: "/api/v1/cases", rule: .roles(caseReaders, .ok, scoped: false)),
+            Row(method: .post, path: "/api/v1/cases", body: json(#"{"number": "", "title": "matrix"}"#),
+                rule: .roles(searchers, .unprocessableContent, scoped: false)),
+            Row(method: .get, path: "/api/v1/cases/\(openCase)", rule: .roles(caseReaders, .ok, scoped: true)),
+            Row(method: .post, path: "/api/v1/cases/\(openCase)/authorisation", body: json(#"{"decision": "maybe"}"#),
+                rule: .roles([.supervisor], .unprocessableContent, scoped: true)),
+            Row(method: .post, path: "/api/v1/cases/\(closedCase)/close", rule: .roles(searchers, .conflict, scoped: true)),
             // Pages (their forms need a session's CSRF token: the browser test drives them)
             Row(method: .get, path: "/", rule: .signedIn(.ok)),
             Row(method: .get, path: "/history", rule: .roles(searchers, .ok, scoped: false)),
@@ -147,7 +158,15 @@ import TestSupport
             let spareAccount = try await rig.governance.createAccount(NewAccount(
                 organization: rig.rig.organization.id, username: "a-spare", displayName: "A spare", passwordHash: "x",
                 role: .investigator, status: .active)).id
-            let rows = try await Self.table(rig, upload: upload, auditEntry: entry, spareKey: spare, spareAccount: spareAccount)
+            // Cases of A, led by A's investigator: one open, one closed.
+            let lead = Accounts.Caller(account: try #require(rig.accounts["A.investigator"]), address: nil)
+            let openCase = try await rig.services.cases.open(try Cases.Opening(number: "M-1", title: "matrix", offence: nil,
+                                                                               leadInvestigator: nil), caller: lead)
+            let closedCase = try await rig.services.cases.open(try Cases.Opening(number: "M-2", title: "matrix", offence: nil,
+                                                                                 leadInvestigator: nil), caller: lead)
+            _ = try await rig.services.cases.close(closedCase.id, caller: lead)
+            let rows = try await Self.table(rig, upload: upload, auditEntry: entry, spareKey: spare, spareAccount: spareAccount,
+                                            openCase: openCase.id, closedCase: closedCase.id)
 
             for row in rows {
                 let label = "\(row.method) \(row.path)"

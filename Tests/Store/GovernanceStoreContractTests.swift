@@ -375,4 +375,51 @@ import TestSupport
             #expect(zip(chain, chain.dropFirst()).allSatisfy { $0.at <= $1.at })
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func casesAreUniquePerOrganisationAndTakeOneDecision(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let police = try await store.createOrganization(name: "police")
+            let archive = try await store.createOrganization(name: "archive")
+            let lead = try await account(store, "lead", in: police.id)
+            let other = try await account(store, "other", in: archive.id)
+            // Whole seconds: both backends keep them exactly.
+            let opened = Date(timeIntervalSince1970: 1_790_000_000)
+            let new = NewCase(organization: police.id, number: "C-1", title: "Robbery at the station", offence: "robbery",
+                              leadInvestigator: lead.id, openedBy: lead.id, openedAt: opened)
+            let created = try #require(try await store.createCase(new))
+            #expect(created.status == .open && created.authorisation == nil && created.closedAt == nil && created.openedAt == opened)
+            #expect(try await store.investigationCase(created.id) == created)
+            #expect(try await store.investigationCase(number: "C-1", in: police.id) == created)
+            #expect(try await store.createCase(new) == nil, "a second C-1 in the same organisation")
+            var elsewhere = new
+            (elsewhere.organization, elsewhere.leadInvestigator, elsewhere.openedBy) = (archive.id, other.id, other.id)
+            let archived = try #require(try await store.createCase(elsewhere), "C-1 of another organisation")
+            #expect(try await store.investigationCase(number: "C-1", in: archive.id)?.id == archived.id)
+            var second = new
+            (second.number, second.offence) = ("C-2", nil)
+            let later = try #require(try await store.createCase(second))
+            #expect(later.offence == nil)
+            #expect(try await store.cases(in: police.id, status: nil).map(\.id) == [later.id, created.id])
+
+            let granted = CaseAuthorisation(decision: .granted, reference: "W-77", authority: "Crown Court at Leeds",
+                                            decidedAt: opened.addingTimeInterval(3_600), recordedBy: lead.id,
+                                            recordedAt: opened.addingTimeInterval(7_200))
+            #expect(try await store.recordAuthorisation(granted, of: created.id))
+            var refused = granted
+            refused.decision = .refused
+            #expect(try await !store.recordAuthorisation(refused, of: created.id), "a decision is never replaced")
+            #expect(try await store.investigationCase(created.id)?.authorisation == granted)
+
+            #expect(try await store.closeCase(later.id, at: opened.addingTimeInterval(60)))
+            #expect(try await !store.closeCase(later.id, at: opened.addingTimeInterval(120)), "closed once")
+            let closed = try #require(try await store.investigationCase(later.id))
+            #expect(closed.status == .closed && closed.closedAt == opened.addingTimeInterval(60))
+            #expect(try await !store.recordAuthorisation(granted, of: later.id), "no decision on a closed case")
+            #expect(try await store.cases(in: police.id, status: .open).map(\.id) == [created.id])
+            #expect(try await store.cases(in: police.id, status: .closed).map(\.id) == [later.id])
+            #expect(try await store.investigationCase(999_999) == nil)
+        }
+    }
 }

@@ -158,11 +158,15 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                              content_type=content_type)
     assert response.status == 202, response.status
     conforms("UploadStatus", started, "POST /api/v1/collections/{id}/uploads with a fixture photo")
+    response, opened = call("POST", "/api/v1/cases", {"number": "API-SCHEMA-CASE", "title": "an API schema test"}, key=searcher)
+    assert response.status == 201, response.status
+    conforms("Case", opened, "POST /api/v1/cases")
     _, accounts = call("GET", "/api/v1/accounts", key=admin)
     dictionaries = {"faces": faces, "images": images, "collections": collections, "uploads": [started["id"]],
                     "thumbnails": [search["audit_entry"], pivot["audit_entry"]],
                     "searches": [search["audit_entry"], pivot["audit_entry"]],
-                    "accounts": [a["id"] for a in accounts["accounts"]], "jurisdictions": ["GB", "US-CA"]}
+                    "accounts": [a["id"] for a in accounts["accounts"]], "jurisdictions": ["GB", "US-CA"],
+                    "cases": [opened["id"]]}
     # Half the generated values of these parameters are real, so that the operations reach their
     # 2xx and not only their 404 and 422. Never API keys' ids: a run would revoke its own key.
     # Results open only through the searcher's own search: their search ids come from the searches above.
@@ -172,7 +176,8 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                 ("searchProbe", "path.search", "searches"),
                 ("getCollection", "path.id", "collections"), ("upload", "path.id", "collections"),
                 ("uploadStatus", "path.upload", "uploads"), ("auditThumbnail", "path.id", "thumbnails"),
-                ("changeAccount", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions")]
+                ("changeAccount", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions"),
+                ("getCase", "path.id", "cases"), ("recordCaseAuthorisation", "path.id", "cases"), ("closeCase", "path.id", "cases")]
     print("[dictionaries]")
     for name, values in dictionaries.items():
         print(f"{name} = {{ values = {json.dumps(values)} }}")

@@ -1,0 +1,148 @@
+import Foundation
+import LikenessStore
+
+/// The organisation's cases: opened by those who search, given the authority's decision by a
+/// supervisor, closed by their lead investigator or a supervisor. Every change is audited.
+public struct Cases: Sendable {
+    public let store: any GovernanceStore
+    public let audit: AuditLog
+    /// The clock, injectable so that tests can move past a deadline.
+    let now: @Sendable () -> Date
+
+    public init(store: any GovernanceStore, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        audit = AuditLog(store: store)
+        self.now = now
+    }
+
+    /// What opening a case asks for, checked field by field.
+    public struct Opening: Sendable {
+        public var number: String
+        public var title: String
+        public var offence: String?
+        /// nil: the caller leads it.
+        public var leadInvestigator: AccountID?
+
+        public init(number: String?, title: String?, offence: String?, leadInvestigator: AccountID?) throws(FieldErrors) {
+            var errors = FieldErrors()
+            let number = number?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if number.isEmpty { errors.add("number", "a case number is required") }
+            if number.count > 64 { errors.add("number", "at most 64 characters") }
+            let title = title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if title.isEmpty { errors.add("title", "a title is required") }
+            if title.count > 200 { errors.add("title", "at most 200 characters") }
+            let offence = offence?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if (offence?.count ?? 0) > 200 { errors.add("offence", "at most 200 characters") }
+            guard errors.isEmpty else { throw errors }
+            self.number = number
+            self.title = title
+            self.offence = offence?.isEmpty == false ? offence : nil
+            self.leadInvestigator = leadInvestigator
+        }
+    }
+
+    public func open(_ opening: Opening, caller: Accounts.Caller) async throws -> InvestigationCase {
+        try caller.require(.openCases)
+        let organization = caller.account.organization
+        let lead = opening.leadInvestigator ?? caller.account.id
+        guard let account = try await store.account(lead), account.organization == organization, account.status == .active,
+              account.role.allows(.openCases) else {
+            throw GovernanceError.invalid(FieldErrors("lead_investigator",
+                                                      "must be an active investigator or supervisor of the organisation"))
+        }
+        guard let opened = try await store.createCase(NewCase(organization: organization, number: opening.number, title: opening.title,
+                                                              offence: opening.offence, leadInvestigator: lead,
+                                                              openedBy: caller.account.id, openedAt: now())) else {
+            throw GovernanceError.conflict("the organisation already has a case numbered '\(opening.number)'")
+        }
+        try await record(.caseOpened, opened, caller: caller, detail: "opened \"\(opened.title)\", led by \(account.username)")
+        return opened
+    }
+
+    public func list(status: InvestigationCase.Status?, caller: Accounts.Caller) async throws -> [InvestigationCase] {
+        try caller.require(.readCases)
+        return try await store.cases(in: caller.account.organization, status: status)
+    }
+
+    /// A case of the caller's organisation (any other is not found).
+    public func get(_ id: CaseID, caller: Accounts.Caller) async throws -> InvestigationCase {
+        try caller.require(.readCases)
+        guard let found = try await store.investigationCase(id), found.organization == caller.account.organization else {
+            throw GovernanceError.notFound("no case \(id)")
+        }
+        return found
+    }
+
+    /// The authority's decision as a supervisor records it, checked field by field.
+    public struct Decision: Sendable {
+        public var decision: CaseAuthorisation.Decision
+        public var reference: String
+        public var authority: String
+        public var decidedAt: Date
+
+        public init(decision: String?, reference: String?, authority: String?, decidedAt: Date?) throws(FieldErrors) {
+            var errors = FieldErrors()
+            let parsed = decision.flatMap(CaseAuthorisation.Decision.init(rawValue:))
+            if parsed == nil { errors.add("decision", "must be granted or refused") }
+            let reference = reference?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if reference.isEmpty { errors.add("reference", "the authority's reference is required") }
+            if reference.count > 100 { errors.add("reference", "at most 100 characters") }
+            let authority = authority?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if authority.isEmpty { errors.add("authority", "who decided is required") }
+            if authority.count > 200 { errors.add("authority", "at most 200 characters") }
+            if decidedAt == nil { errors.add("decided_at", "when the authority decided is required") }
+            guard errors.isEmpty, let parsed, let decidedAt else { throw errors }
+            self.decision = parsed
+            self.reference = reference
+            self.authority = authority
+            self.decidedAt = decidedAt
+        }
+    }
+
+    public func recordAuthorisation(of id: CaseID, _ decision: Decision, caller: Accounts.Caller) async throws -> InvestigationCase {
+        try caller.require(.superviseCases)
+        let found = try await get(id, caller: caller)
+        // Five minutes' grace for the clocks of whoever typed it.
+        guard decision.decidedAt <= now().addingTimeInterval(300) else {
+            throw GovernanceError.invalid(FieldErrors("decided_at", "is in the future"))
+        }
+        guard found.status == .open else { throw GovernanceError.conflict("case \(found.number) is closed") }
+        guard found.authorisation == nil else {
+            throw GovernanceError.conflict("case \(found.number) already has the authority's decision")
+        }
+        let authorisation = CaseAuthorisation(decision: decision.decision, reference: decision.reference, authority: decision.authority,
+                                              decidedAt: decision.decidedAt, recordedBy: caller.account.id, recordedAt: now())
+        guard try await store.recordAuthorisation(authorisation, of: id) else {
+            throw GovernanceError.conflict("case \(found.number) changed meanwhile: read it again")
+        }
+        var updated = found
+        updated.authorisation = authorisation
+        try await record(.caseAuthorisation, updated, caller: caller,
+                         detail: "\(decision.decision.rawValue) by \(decision.authority), reference \(decision.reference)")
+        return updated
+    }
+
+    public func close(_ id: CaseID, caller: Accounts.Caller) async throws -> InvestigationCase {
+        try caller.require(.openCases)
+        let found = try await get(id, caller: caller)
+        guard found.leadInvestigator == caller.account.id || caller.account.role.allows(.superviseCases) else {
+            throw GovernanceError.forbidden("only the case's lead investigator or a supervisor closes it")
+        }
+        let at = now()
+        guard found.status == .open, try await store.closeCase(id, at: at) else {
+            throw GovernanceError.conflict("case \(found.number) is closed")
+        }
+        var closed = found
+        closed.status = .closed
+        closed.closedAt = at
+        try await record(.caseClosed, closed, caller: caller, detail: "closed")
+        return closed
+    }
+
+    private func record(_ action: AuditLog.Action, _ investigation: InvestigationCase, caller: Accounts.Caller, detail: String) async throws {
+        try await audit.record(NewAuditEntry(organization: investigation.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: action.rawValue,
+                                             caseNumber: investigation.number, offence: investigation.offence,
+                                             clientAddress: caller.address, detail: "case \(investigation.id): \(detail)"))
+    }
+}

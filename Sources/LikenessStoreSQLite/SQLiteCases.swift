@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+import LikenessStore
+
+/// Cases and their authorisation.
+extension SQLiteGalleryStore {
+    static let caseColumns = """
+        id, organization_id, number, title, offence, status, lead_investigator, opened_by, opened_at, closed_at,
+        authorisation, authorisation_reference, authorisation_authority, authorisation_decided_at,
+        authorisation_recorded_by, authorisation_recorded_at
+        """
+
+    public func createCase(_ new: NewCase) async throws -> InvestigationCase? {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO investigation_case (organization_id, number, title, offence, status, lead_investigator, opened_by, opened_at)
+                VALUES (?, ?, ?, ?, 'open', ?, ?, ?)
+                ON CONFLICT (organization_id, number) DO NOTHING
+                """, arguments: [new.organization, new.number, new.title, new.offence, new.leadInvestigator, new.openedBy,
+                                 new.openedAt])
+            guard db.changesCount > 0 else { return nil }
+            return InvestigationCase(id: db.lastInsertedRowID, organization: new.organization, number: new.number, title: new.title,
+                                     offence: new.offence, status: .open, leadInvestigator: new.leadInvestigator,
+                                     authorisation: nil, openedBy: new.openedBy, openedAt: new.openedAt, closedAt: nil)
+        }
+    }
+
+    public func investigationCase(_ id: CaseID) async throws -> InvestigationCase? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.caseColumns) FROM investigation_case WHERE id = ?", arguments: [id])
+                .map(Self.investigationCase)
+        }
+    }
+
+    public func investigationCase(number: String, in organization: OrganizationID) async throws -> InvestigationCase? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT \(Self.caseColumns) FROM investigation_case WHERE organization_id = ? AND number = ?
+                """, arguments: [organization, number]).map(Self.investigationCase)
+        }
+    }
+
+    public func cases(in organization: OrganizationID, status: InvestigationCase.Status?) async throws -> [InvestigationCase] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.caseColumns) FROM investigation_case
+                WHERE organization_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC
+                """, arguments: [organization, status?.rawValue]).map(Self.investigationCase)
+        }
+    }
+
+    public func recordAuthorisation(_ a: CaseAuthorisation, of id: CaseID) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE investigation_case SET authorisation = ?, authorisation_reference = ?, authorisation_authority = ?,
+                       authorisation_decided_at = ?, authorisation_recorded_by = ?, authorisation_recorded_at = ?
+                WHERE id = ? AND status = 'open' AND authorisation IS NULL
+                """, arguments: [a.decision.rawValue, a.reference, a.authority, a.decidedAt, a.recordedBy, a.recordedAt, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func closeCase(_ id: CaseID, at: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE investigation_case SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+                           arguments: [at, id])
+            return db.changesCount > 0
+        }
+    }
+
+    static func investigationCase(_ row: Row) -> InvestigationCase {
+        var authorisation: CaseAuthorisation?
+        if let decision = (row["authorisation"] as String?).flatMap(CaseAuthorisation.Decision.init(rawValue:)) {
+            authorisation = CaseAuthorisation(decision: decision, reference: row["authorisation_reference"] ?? "",
+                                              authority: row["authorisation_authority"] ?? "",
+                                              decidedAt: row["authorisation_decided_at"] ?? .distantPast,
+                                              recordedBy: row["authorisation_recorded_by"] ?? 0,
+                                              recordedAt: row["authorisation_recorded_at"] ?? .distantPast)
+        }
+        return InvestigationCase(id: row["id"], organization: row["organization_id"], number: row["number"], title: row["title"],
+                                 offence: row["offence"], status: InvestigationCase.Status(rawValue: row["status"]) ?? .closed,
+                                 leadInvestigator: row["lead_investigator"], authorisation: authorisation,
+                                 openedBy: row["opened_by"], openedAt: row["opened_at"], closedAt: row["closed_at"])
+    }
+}
