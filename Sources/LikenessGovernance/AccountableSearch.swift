@@ -5,13 +5,15 @@ import LikenessEngine
 import LikenessSearch
 import LikenessStore
 
-/// A face search that is answerable: made by a signed-in user allowed to search, for a stated
-/// case and purpose, over their own organisation's collections only, and written to the audit
-/// log before anyone sees the candidates.
+/// A face search that is answerable: made by a signed-in user allowed to search, for an open
+/// case of their organisation that its authorisation lets be searched, with a stated purpose,
+/// over their own organisation's collections only, and written to the audit log before anyone
+/// sees the candidates.
 public struct AccountableSearch: Sendable {
     let searcher: FaceSearcher
     let store: any GalleryStore
     let audit: AuditLog
+    public let cases: Cases
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
@@ -19,10 +21,12 @@ public struct AccountableSearch: Sendable {
         try await searchableCollections(for: caller, store: store, governance: audit.store).filter { within?.contains($0) ?? true }
     }
 
-    public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog) {
+    /// `now` is the clock the cases' deadlines are read by (injectable for tests).
+    public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog, now: @escaping @Sendable () -> Date = Date.init) {
         self.searcher = searcher
         self.store = store
         self.audit = audit
+        cases = Cases(store: audit.store, now: now)
     }
 
     public struct Outcome: Sendable {
@@ -39,7 +43,7 @@ public struct AccountableSearch: Sendable {
     public func search(photo: [UInt8], name: String = "probe", face: Int?, top: Int, within: Set<CollectionID>? = nil,
                        justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
         var timings = SearchTimings()
-        let admitted = try await timings.measure("admission") { try await checkAllowed(caller) }
+        let (admitted, investigation) = try await timings.measure("admission") { try await checkAllowed(caller, justification) }
         defer { admitted?.release() }
         let sha256 = timings.measure("hash") { SHA256.hash(data: photo).hexString }
         let probe: FaceSearcher.Probe
@@ -59,8 +63,9 @@ public struct AccountableSearch: Sendable {
         } catch let error as SearchError {
             // A search that found no usable face is still a search: it is audited, then refused.
             let thumbnail = await madeThumbnail
-            try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
-                             matches: [], outcome: "failed", detail: error.description)
+            let entry = try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
+                                         matches: [], outcome: "failed", detail: error.description)
+            try await cases.searched(investigation, entry: entry.id)
             throw GovernanceError.invalid(FieldErrors(face == nil ? "photo" : "face", error.description))
         }
         // What the search waited for the thumbnail, once it had its candidates.
@@ -71,6 +76,7 @@ public struct AccountableSearch: Sendable {
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
                              matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
         }
+        try await cases.searched(investigation, entry: entry.id)
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
                        result: result, timings: timings)
     }
@@ -83,7 +89,7 @@ public struct AccountableSearch: Sendable {
     /// Searches with a face already in the gallery (a pivot from a candidate).
     public func search(fromFace id: FaceID, top: Int, justification: SearchJustification,
                        caller: Accounts.Caller) async throws -> Outcome {
-        let admitted = try await checkAllowed(caller)
+        let (admitted, investigation) = try await checkAllowed(caller, justification)
         defer { admitted?.release() }
         guard let crop = try await store.faceCrop(id),
               let collection = try await store.collection(crop.collection),
@@ -95,15 +101,23 @@ public struct AccountableSearch: Sendable {
         let matches = try await searcher.nearest(to: templates, top: top, collections: Set(collections))
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
                                      matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
+        try await cases.searched(investigation, entry: entry.id)
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil,
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches), timings: SearchTimings())
     }
 
-    /// Role, account state and a trial's quota. A trial account's search holds its place until
-    /// released, after its audit entry is written (see `TrialSearchAdmission`).
-    func checkAllowed(_ caller: Accounts.Caller) async throws -> TrialSearchAdmission.Place? {
+    /// Role, account state, the case and its authorisation, and a trial's quota. A trial
+    /// account's search holds its place until released, after its audit entry is written (see
+    /// `TrialSearchAdmission`).
+    func checkAllowed(_ caller: Accounts.Caller,
+                      _ justification: SearchJustification) async throws -> (TrialSearchAdmission.Place?, InvestigationCase) {
         try caller.require(.search)
         if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
+        let investigation = try await cases.admitSearch(caseNumber: justification.caseNumber, caller: caller)
+        return (try await takeTrialPlace(caller), investigation)
+    }
+
+    private func takeTrialPlace(_ caller: Accounts.Caller) async throws -> TrialSearchAdmission.Place? {
         guard let quota = caller.account.trialSearchQuota else { return nil }
         let place = trials.take(caller.account.id)
         do {
@@ -157,6 +171,10 @@ public struct ShownResult: Sendable {
         }
         guard now.timeIntervalSince(entry.date) <= lifetime else {
             throw GovernanceError.notFound("search \(id) is more than \(Int(lifetime / 3600)) hours old: its results are closed")
+        }
+        if entry.entry.action == AuditLog.Action.search.rawValue, let number = entry.entry.caseNumber,
+           try await governance.investigationCase(number: number, in: caller.account.organization)?.blockedAt != nil {
+            throw GovernanceError.notFound("search \(id)'s case \(number) was stopped: its results are deleted")
         }
         return ShownResult(auditEntry: id, organization: caller.account.organization,
                            faces: Set(entry.entry.candidates.map(\.face)), store: store)

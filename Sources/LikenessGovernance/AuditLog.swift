@@ -17,6 +17,7 @@ public struct AuditLog: Sendable {
         case subjectAccess = "subject_access", subjectRequest = "subject_request", subjectLookup = "subject_lookup", consent
         case organizationCreated = "organization_created", backup, restore
         case caseOpened = "case_opened", caseAuthorisation = "case_authorisation", caseClosed = "case_closed"
+        case caseBlocked = "case_blocked"
     }
 
     @discardableResult
@@ -113,11 +114,11 @@ public struct AuditLog: Sendable {
             .sorted { ($0.searches, $1.username) > ($1.searches, $0.username) }
     }
 
-    /// What a supervisor must look at: users over the daily limit, and searches whose purpose
-    /// is outside the fixed list ("other"), in [from, to).
+    /// What a supervisor must look at: users over the daily limit, searches whose purpose is
+    /// outside the fixed list ("other"), and cases whose searches were stopped, in [from, to).
     public func alerts(organization: Organization, from: Date, to: Date) async throws -> [Alert] {
-        let searches = try await entries(organization: organization.id, from: from, to: to)
-            .filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
+        let all = try await entries(organization: organization.id, from: from, to: to)
+        let searches = all.filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
         var alerts: [Alert] = []
         let byUserDay = Dictionary(grouping: searches) { "\($0.entry.actor) \($0.at.prefix(10))" }
         for (_, group) in byUserDay where group.count > organization.dailySearchLimit {
@@ -130,6 +131,10 @@ public struct AuditLog: Sendable {
             alerts.append(Alert(kind: .purposeOutsideList, username: entry.entry.actor, day: String(entry.at.prefix(10)),
                                 auditEntry: entry.id,
                                 detail: "purpose outside the list: \(entry.entry.purpose ?? "") (case \(entry.entry.caseNumber ?? "-"))"))
+        }
+        for entry in all where entry.entry.action == Action.caseBlocked.rawValue {
+            alerts.append(Alert(kind: .caseBlocked, username: entry.entry.actor, day: String(entry.at.prefix(10)),
+                                auditEntry: entry.id, detail: "case \(entry.entry.caseNumber ?? "-"): " + (entry.entry.detail ?? "")))
         }
         return alerts.sorted { $0.auditEntry > $1.auditEntry }
     }
@@ -155,7 +160,9 @@ public struct DailySearchCount: Sendable, Codable, Hashable {
 }
 
 public struct Alert: Sendable, Codable, Hashable {
-    public enum Kind: String, Sendable, Codable { case dailyLimitExceeded = "daily_limit_exceeded", purposeOutsideList = "purpose_outside_list" }
+    public enum Kind: String, Sendable, Codable {
+        case dailyLimitExceeded = "daily_limit_exceeded", purposeOutsideList = "purpose_outside_list", caseBlocked = "case_blocked"
+    }
     public var kind: Kind
     public var username: String
     public var day: String

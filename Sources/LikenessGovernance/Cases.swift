@@ -2,8 +2,13 @@ import Foundation
 import LikenessStore
 
 /// The organisation's cases: opened by those who search, given the authority's decision by a
-/// supervisor, closed by their lead investigator or a supervisor. Every change is audited.
+/// supervisor, closed by their lead investigator or a supervisor. Every search is made for one
+/// of them, and only while its authorisation allows (`admitSearch`). Every change is audited.
 public struct Cases: Sendable {
+    /// How long an urgent case may be searched for without the authority's decision, from its
+    /// first search (EU AI Act Art. 26(10)).
+    public static let urgentWindow: TimeInterval = 48 * 3600
+
     public let store: any GovernanceStore
     public let audit: AuditLog
     /// The clock, injectable so that tests can move past a deadline.
@@ -119,7 +124,83 @@ public struct Cases: Sendable {
         updated.authorisation = authorisation
         try await record(.caseAuthorisation, updated, caller: caller,
                          detail: "\(decision.decision.rawValue) by \(decision.authority), reference \(decision.reference)")
+        if decision.decision == .refused {
+            updated = try await block(updated, reason: "the authority refused its searches (\(decision.authority), reference \(decision.reference))")
+        }
         return updated
+    }
+
+    /// The open case of the caller's organisation numbered `number`, if its searches may go on:
+    /// it is not blocked, and has the authority's grant, or (under the organisation's urgent
+    /// policy) its 48 hours have not passed. A case found past them is blocked here.
+    public func admitSearch(caseNumber number: String, caller: Accounts.Caller) async throws -> InvestigationCase {
+        let organization = caller.account.organization
+        guard let found = try await store.investigationCase(number: number, in: organization) else {
+            throw GovernanceError.invalid(FieldErrors("case_number", "no case numbered '\(number)' in your organisation: open it first"))
+        }
+        guard found.status == .open else { throw GovernanceError.invalid(FieldErrors("case_number", "case \(number) is closed")) }
+        if let reason = found.blockedReason { throw GovernanceError.forbidden("case \(number)'s searches are stopped: \(reason)") }
+        switch found.authorisation?.decision {
+        case .granted: return found
+        case .refused:  // blocked as the refusal was recorded; a crash between the two lands here
+            let blocked = try await block(found, reason: "the authority refused its searches")
+            throw GovernanceError.forbidden("case \(number)'s searches are stopped: \(blocked.blockedReason ?? "")")
+        case nil: break
+        }
+        guard let policy = try await store.organization(organization)?.caseAuthorisation, policy == .urgent else {
+            throw GovernanceError.forbidden("""
+                case \(number) has no authorisation: your organisation requires the authority's decision before a case is \
+                searched (a supervisor records it)
+                """)
+        }
+        if let since = found.urgentSince, now() >= since.addingTimeInterval(Self.urgentWindow) {
+            let blocked = try await block(found, reason: Self.overdueReason(since))
+            throw GovernanceError.forbidden("case \(number)'s searches are stopped: \(blocked.blockedReason ?? "")")
+        }
+        return found
+    }
+
+    /// After a search of a case without the authority's decision: its 48 hours start with the
+    /// first such search.
+    public func searched(_ investigation: InvestigationCase, entry: Int64) async throws {
+        guard investigation.authorisation == nil, investigation.urgentSince == nil else { return }
+        try await store.markUrgentSearch(of: investigation.id, at: now(), entry: entry)
+    }
+
+    /// Stops the searches of every case whose 48 hours have passed without a decision; returns
+    /// how many it stopped. Run now and then by the server, so that a case nobody searches again
+    /// is stopped (and its supervisor alerted) on time too.
+    @discardableResult
+    public func enforceDeadlines() async throws -> Int {
+        let overdue = try await store.overdueCases(urgentBefore: now().addingTimeInterval(-Self.urgentWindow))
+        for investigation in overdue {
+            _ = try await block(investigation, reason: Self.overdueReason(investigation.urgentSince ?? investigation.openedAt))
+        }
+        return overdue.count
+    }
+
+    static func overdueReason(_ since: Date) -> String {
+        "no authorisation was recorded within 48 hours of its first urgent search (\(AuditEntry.timestamp(since)))"
+    }
+
+    /// Stops a case's searches and deletes what they left to be seen: their probe thumbnails
+    /// (the log keeps their digests), and the results, which no longer open (`ShownResult`).
+    /// Audited as `case_blocked`: the entry that raises the supervisors' alert.
+    private func block(_ investigation: InvestigationCase, reason: String) async throws -> InvestigationCase {
+        let at = now()
+        var blocked = investigation
+        if try await store.blockCase(investigation.id, at: at, reason: reason) {
+            (blocked.blockedAt, blocked.blockedReason) = (at, reason)
+            let redacted = try await store.redactSearchThumbnails(ofCase: investigation.number, in: investigation.organization)
+            try await audit.record(NewAuditEntry(organization: investigation.organization, actorID: nil, actor: "likeness",
+                                                 action: AuditLog.Action.caseBlocked.rawValue, caseNumber: investigation.number,
+                                                 offence: investigation.offence,
+                                                 detail: "case \(investigation.id): searches stopped: \(reason); "
+                                                     + "\(redacted) probe thumbnails deleted, results closed"))
+        } else if let current = try await store.investigationCase(investigation.id) {
+            blocked = current
+        }
+        return blocked
     }
 
     public func close(_ id: CaseID, caller: Accounts.Caller) async throws -> InvestigationCase {

@@ -114,4 +114,14 @@ public enum OrganizationSettings {
                                              actor: caller.account.username, action: AuditLog.Action.settingsChange.rawValue,
                                              clientAddress: caller.address, detail: "daily search limit \(limit) per user"))
     }
+
+    /// Whether a case may be searched before the authority's decision (`urgent`) or not.
+    public static func setCaseAuthorisation(_ policy: CaseAuthorisationPolicy, caller: Accounts.Caller, governance: any GovernanceStore,
+                                            audit: AuditLog) async throws {
+        try caller.require(.manageSettings)
+        try await governance.setCaseAuthorisationPolicy(policy, for: caller.account.organization)
+        try await audit.record(NewAuditEntry(organization: caller.account.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: AuditLog.Action.settingsChange.rawValue,
+                                             clientAddress: caller.address, detail: "case authorisation: \(policy.rawValue)"))
+    }
 }

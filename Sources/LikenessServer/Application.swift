@@ -32,7 +32,7 @@ public struct ServerServices: Sendable {
         self.accounts = accounts
         self.search = search
         self.requests = requests
-        cases = Cases(store: gallery.store)
+        cases = search.cases
         self.uploads = uploads
         self.bands = bands
         metrics = ServerMetrics()
@@ -120,6 +120,7 @@ public enum LikenessServer {
             .addRoutes(CollectionsWebController(services: services).endpoints)
             .addRoutes(AccountsWebController(services: services).endpoints)
             .addRoutes(OversightWebController(services: services).endpoints)
+            .addRoutes(CasesWebController(services: services).endpoints)
             .addRoutes(PrivacyRequestsWebController(services: services, configuration: configuration).endpoints)
         return router
     }

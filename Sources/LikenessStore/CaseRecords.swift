@@ -20,10 +20,19 @@ public struct InvestigationCase: Sendable, Codable, Hashable {
     public var openedBy: AccountID
     public var openedAt: Date
     public var closedAt: Date?
+    /// An urgent case's first search made without the authority's decision, and its audit
+    /// entry: the decision is due 48 hours after it.
+    public var urgentSince: Date?
+    public var urgentEntry: Int64?
+    /// When its searches were stopped (the authority refused, or its 48 hours passed without a
+    /// decision), and why.
+    public var blockedAt: Date?
+    public var blockedReason: String?
 
     public init(id: CaseID, organization: OrganizationID, number: String, title: String, offence: String?, status: Status,
                 leadInvestigator: AccountID, authorisation: CaseAuthorisation?, openedBy: AccountID, openedAt: Date,
-                closedAt: Date?) {
+                closedAt: Date?, urgentSince: Date? = nil, urgentEntry: Int64? = nil, blockedAt: Date? = nil,
+                blockedReason: String? = nil) {
         self.id = id
         self.organization = organization
         self.number = number
@@ -35,7 +44,20 @@ public struct InvestigationCase: Sendable, Codable, Hashable {
         self.openedBy = openedBy
         self.openedAt = openedAt
         self.closedAt = closedAt
+        self.urgentSince = urgentSince
+        self.urgentEntry = urgentEntry
+        self.blockedAt = blockedAt
+        self.blockedReason = blockedReason
     }
+}
+
+/// An organisation's rule for searching before the authority has decided on a case.
+public enum CaseAuthorisationPolicy: String, Sendable, Codable, CaseIterable {
+    /// A case's searches wait for the authority's decision, granted.
+    case required
+    /// Searches may start before it; it is due within 48 hours of the first (EU AI Act
+    /// Art. 26(10)), or the case's searches stop.
+    case urgent
 }
 
 /// A judicial or administrative authority's decision on a case's searches (EU AI Act
@@ -98,4 +120,15 @@ public protocol CaseStore: Sendable {
     func recordAuthorisation(_ authorisation: CaseAuthorisation, of id: CaseID) async throws -> Bool
     /// Closes an open case; false if it was not open.
     func closeCase(_ id: CaseID, at: Date) async throws -> Bool
+    /// Starts an urgent case's 48 hours, unless they have started already.
+    func markUrgentSearch(of id: CaseID, at: Date, entry: Int64) async throws
+    /// Stops a case's searches; false if they were stopped already.
+    func blockCase(_ id: CaseID, at: Date, reason: String) async throws -> Bool
+    /// Open cases of every organisation, not blocked, without a decision, whose urgent searches
+    /// began before `cutoff`.
+    func overdueCases(urgentBefore cutoff: Date) async throws -> [InvestigationCase]
+    func setCaseAuthorisationPolicy(_ policy: CaseAuthorisationPolicy, for organization: OrganizationID) async throws
+    /// Deletes the probe thumbnails of the case's searches (their digests stay in the log);
+    /// returns how many it deleted.
+    func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int
 }

@@ -91,14 +91,16 @@ public struct Organization: Sendable, Codable, Hashable {
     public var createdAt: Date
     /// The ISO 3166 codes it may ingest and search (a country admits its subdivisions); nil: any.
     public var jurisdictions: [String]?
+    public var caseAuthorisation: CaseAuthorisationPolicy
 
     public init(id: OrganizationID, name: String, dailySearchLimit: Int, createdAt: Date,
-                jurisdictions: [String]? = nil) {
+                jurisdictions: [String]? = nil, caseAuthorisation: CaseAuthorisationPolicy = .required) {
         self.id = id
         self.name = name
         self.dailySearchLimit = dailySearchLimit
         self.createdAt = createdAt
         self.jurisdictions = jurisdictions
+        self.caseAuthorisation = caseAuthorisation
     }
 
     /// Whether a collection in `code` is within the organisation's jurisdictions.

@@ -7,7 +7,7 @@ extension PostgresGalleryStore {
     static let caseColumns = """
         id, organization_id, number, title, offence, status, lead_investigator, opened_by, opened_at, closed_at,
         authorisation, authorisation_reference, authorisation_authority, authorisation_decided_at,
-        authorisation_recorded_by, authorisation_recorded_at
+        authorisation_recorded_by, authorisation_recorded_at, urgent_since, urgent_entry, blocked_at, blocked_reason
         """
 
     public func createCase(_ new: NewCase) async throws -> InvestigationCase? {
@@ -55,6 +55,39 @@ extension PostgresGalleryStore {
             """).isEmpty
     }
 
+    public func markUrgentSearch(of id: CaseID, at: Date, entry: Int64) async throws {
+        try await run("""
+            UPDATE investigation_case SET urgent_since = \(at), urgent_entry = \(entry) WHERE id = \(id) AND urgent_since IS NULL
+            """)
+    }
+
+    public func blockCase(_ id: CaseID, at: Date, reason: String) async throws -> Bool {
+        try await !rows("""
+            UPDATE investigation_case SET blocked_at = \(at), blocked_reason = \(reason) WHERE id = \(id) AND blocked_at IS NULL
+            RETURNING id
+            """).isEmpty
+    }
+
+    public func overdueCases(urgentBefore cutoff: Date) async throws -> [InvestigationCase] {
+        try await rows("""
+            SELECT \(unescaped: Self.caseColumns) FROM investigation_case
+            WHERE status = 'open' AND blocked_at IS NULL AND authorisation IS NULL AND urgent_since < \(cutoff) ORDER BY id
+            """).map(Self.investigationCase)
+    }
+
+    public func setCaseAuthorisationPolicy(_ policy: CaseAuthorisationPolicy, for organization: OrganizationID) async throws {
+        try await run("UPDATE organization SET case_authorisation = \(policy.rawValue) WHERE id = \(organization)")
+    }
+
+    public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
+        try await rows("""
+            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
+            WHERE jpeg IS NOT NULL AND entry_id IN (
+                SELECT id FROM audit_entry WHERE organization_id = \(organization) AND case_number = \(number) AND action = 'search')
+            RETURNING entry_id
+            """).count
+    }
+
     static func investigationCase(_ row: PostgresRandomAccessRow) throws -> InvestigationCase {
         var authorisation: CaseAuthorisation?
         if let decision = try row.value("authorisation", as: String?.self).flatMap(CaseAuthorisation.Decision.init(rawValue:)) {
@@ -70,6 +103,8 @@ extension PostgresGalleryStore {
                                  status: InvestigationCase.Status(rawValue: try row.value("status")) ?? .closed,
                                  leadInvestigator: try row.value("lead_investigator"), authorisation: authorisation,
                                  openedBy: try row.value("opened_by"), openedAt: try row.value("opened_at"),
-                                 closedAt: try row.value("closed_at"))
+                                 closedAt: try row.value("closed_at"), urgentSince: try row.value("urgent_since"),
+                                 urgentEntry: try row.value("urgent_entry"), blockedAt: try row.value("blocked_at"),
+                                 blockedReason: try row.value("blocked_reason"))
     }
 }

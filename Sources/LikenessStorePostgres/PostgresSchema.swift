@@ -235,10 +235,22 @@ enum PostgresSchema {
                 authorisation_decided_at TIMESTAMPTZ,
                 authorisation_recorded_by BIGINT REFERENCES account(id),
                 authorisation_recorded_at TIMESTAMPTZ,
+                -- An urgent case's first search without a decision, which starts its 48 hours.
+                urgent_since TIMESTAMPTZ,
+                urgent_entry BIGINT,
+                -- Refused, or its 48 hours passed without a decision: no more searches.
+                blocked_at TIMESTAMPTZ,
+                blocked_reason TEXT,
                 UNIQUE (organization_id, number)
             )
             """,
             "CREATE INDEX investigation_case_by_org ON investigation_case (organization_id, status)",
+            // Whether a case's searches need the authority's decision first ('required'), or may
+            // start before it, with the decision due within 48 hours ('urgent').
+            """
+            ALTER TABLE organization ADD COLUMN case_authorisation TEXT NOT NULL DEFAULT 'required'
+                CHECK (case_authorisation IN ('required', 'urgent'))
+            """,
         ]),
     ]
 }

@@ -7,7 +7,7 @@ extension SQLiteGalleryStore {
     static let caseColumns = """
         id, organization_id, number, title, offence, status, lead_investigator, opened_by, opened_at, closed_at,
         authorisation, authorisation_reference, authorisation_authority, authorisation_decided_at,
-        authorisation_recorded_by, authorisation_recorded_at
+        authorisation_recorded_by, authorisation_recorded_at, urgent_since, urgent_entry, blocked_at, blocked_reason
         """
 
     public func createCase(_ new: NewCase) async throws -> InvestigationCase? {
@@ -68,6 +68,47 @@ extension SQLiteGalleryStore {
         }
     }
 
+    public func markUrgentSearch(of id: CaseID, at: Date, entry: Int64) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE investigation_case SET urgent_since = ?, urgent_entry = ? WHERE id = ? AND urgent_since IS NULL",
+                           arguments: [at, entry, id])
+        }
+    }
+
+    public func blockCase(_ id: CaseID, at: Date, reason: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE investigation_case SET blocked_at = ?, blocked_reason = ? WHERE id = ? AND blocked_at IS NULL",
+                           arguments: [at, reason, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func overdueCases(urgentBefore cutoff: Date) async throws -> [InvestigationCase] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.caseColumns) FROM investigation_case
+                WHERE status = 'open' AND blocked_at IS NULL AND authorisation IS NULL AND urgent_since < ? ORDER BY id
+                """, arguments: [cutoff]).map(Self.investigationCase)
+        }
+    }
+
+    public func setCaseAuthorisationPolicy(_ policy: CaseAuthorisationPolicy, for organization: OrganizationID) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE organization SET case_authorisation = ? WHERE id = ?", arguments: [policy.rawValue, organization])
+        }
+    }
+
+    public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
+                WHERE jpeg IS NOT NULL AND entry_id IN (
+                    SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search')
+                """, arguments: [Date(), organization, number])
+            return db.changesCount
+        }
+    }
+
     static func investigationCase(_ row: Row) -> InvestigationCase {
         var authorisation: CaseAuthorisation?
         if let decision = (row["authorisation"] as String?).flatMap(CaseAuthorisation.Decision.init(rawValue:)) {
@@ -80,6 +121,8 @@ extension SQLiteGalleryStore {
         return InvestigationCase(id: row["id"], organization: row["organization_id"], number: row["number"], title: row["title"],
                                  offence: row["offence"], status: InvestigationCase.Status(rawValue: row["status"]) ?? .closed,
                                  leadInvestigator: row["lead_investigator"], authorisation: authorisation,
-                                 openedBy: row["opened_by"], openedAt: row["opened_at"], closedAt: row["closed_at"])
+                                 openedBy: row["opened_by"], openedAt: row["opened_at"], closedAt: row["closed_at"],
+                                 urgentSince: row["urgent_since"], urgentEntry: row["urgent_entry"], blockedAt: row["blocked_at"],
+                                 blockedReason: row["blocked_reason"])
     }
 }

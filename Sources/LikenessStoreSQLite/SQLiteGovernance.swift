@@ -53,7 +53,8 @@ extension SQLiteGalleryStore: GovernanceStore {
     static func organization(_ row: Row) -> Organization {
         let jurisdictions = (row["jurisdictions"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         return Organization(id: row["id"], name: row["name"], dailySearchLimit: row["daily_search_limit"], createdAt: row["created_at"],
-                            jurisdictions: jurisdictions)
+                            jurisdictions: jurisdictions,
+                            caseAuthorisation: CaseAuthorisationPolicy(rawValue: row["case_authorisation"] ?? "") ?? .required)
     }
 
     // MARK: Accounts

@@ -398,9 +398,19 @@ enum SQLiteSchema {
                     authorisation_decided_at DATETIME,
                     authorisation_recorded_by INTEGER REFERENCES account(id),
                     authorisation_recorded_at DATETIME,
+                    -- An urgent case's first search without a decision, which starts its 48 hours.
+                    urgent_since DATETIME,
+                    urgent_entry INTEGER,
+                    -- Refused, or its 48 hours passed without a decision: no more searches.
+                    blocked_at DATETIME,
+                    blocked_reason TEXT,
                     UNIQUE (organization_id, number)
                 );
                 CREATE INDEX investigation_case_by_org ON investigation_case(organization_id, status);
+                -- Whether a case's searches need the authority's decision first ('required'), or
+                -- may start before it, with the decision due within 48 hours ('urgent').
+                ALTER TABLE organization ADD COLUMN case_authorisation TEXT NOT NULL DEFAULT 'required'
+                    CHECK (case_authorisation IN ('required', 'urgent'));
                 """)
         }
         return migrator

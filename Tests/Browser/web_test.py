@@ -23,12 +23,14 @@ searches for, so f runs last); each prints PASS or FAIL. Exit status 1 when any 
 
 import base64
 import contextlib
+import json
 import os
 import signal
 import sys
 import time
 import traceback
 import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -258,9 +260,10 @@ def check_photo_results(driver, what):
     assert_no_broken_images(driver, what)
 
 
-def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE, allow_none=False):
+def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE, allow_none=False,
+                      expect_refusal=False):
     """Fills the search form with the probe photo and submits it; returns the candidates (at
-    least one unless allow_none)."""
+    least one unless allow_none), or with expect_refusal the error page's text."""
     driver.get(URL + "/")
     wait_page(driver, "#search-form", "search page")
     banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
@@ -275,6 +278,13 @@ def search_with_photo(driver, case_number, purpose="missing_person", shot=None, 
     driver.find_element(By.ID, "offence").send_keys("browser test")
     if shot:
         screenshot(driver, shot)
+    if expect_refusal:
+        driver.find_element(By.ID, "search-button").click()
+        try:
+            WebDriverWait(driver, WAIT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.card.error #error-detail"))
+        except TimeoutException:
+            raise AssertionError(f"refused search: no error page within {WAIT} s at {driver.current_url}") from None
+        return driver.find_element(By.CSS_SELECTOR, "section.card.error").text
     return submit_search(driver, case_number, allow_none)
 
 
@@ -384,6 +394,40 @@ def test_desktop_search_pivot_history():
         assert len(mine) >= 2, f"/history should list the search and the pivot of {case}; rows: {rows}"
         check_console(driver, "history page")
         screenshot(driver, "a-desktop-history")
+
+
+def test_cases_page():
+    """a2. An investigator opens the phone search's case at 375 px; it cannot be searched until a
+    supervisor records the authority's grant on the cases page."""
+    case = CASES["phone"]
+    with session("a2-cases-phone", phone=True) as driver:
+        sign_in(driver, *INVESTIGATOR, "#search-form")
+        driver.get(URL + "/cases")
+        wait_page(driver, "#open-case", "cases page")
+        driver.find_element(By.ID, "case-open-number").send_keys(case)
+        driver.find_element(By.ID, "case-open-title").send_keys("Missing walker, phone search")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "#open-case button[type=submit]"), "table#cases", "opening a case")
+        row = driver.find_element(By.CSS_SELECTOR, f"tr[data-case='{case}']")
+        assert "open" in row.text and "none" in row.text, f"the new case reads {row.text!r}"
+        assert not row.find_elements(By.CSS_SELECTOR, "form.decision"), "an investigator is offered the authority's decision"
+        assert_no_overflow(driver, "cases page")
+        screenshot(driver, "a2-phone-cases")
+        refusal = search_with_photo(driver, case, "missing_person", expect_refusal=True)
+        assert "has no authorisation" in refusal, f"a search before the grant was not refused for it: {refusal!r}"
+    with session("a2-cases-supervisor") as driver:
+        sign_in(driver, *SUPERVISOR, "header form.signout")
+        driver.get(URL + "/cases")
+        wait_page(driver, "table#cases", "cases page")
+        form = driver.find_element(By.CSS_SELECTOR, f"tr[data-case='{case}'] form.decision")
+        Select(form.find_element(By.NAME, "decision")).select_by_value("granted")
+        form.find_element(By.NAME, "reference").send_keys("W-2026-114")
+        form.find_element(By.NAME, "authority").send_keys("Leeds Magistrates' Court")
+        driver.execute_script("arguments[0].value = '2026-11-30'", form.find_element(By.NAME, "decided_at"))
+        click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"), "table#cases", "recording the decision")
+        row = driver.find_element(By.CSS_SELECTOR, f"tr[data-case='{case}']")
+        assert "granted: Leeds Magistrates' Court, W-2026-114" in row.text, f"the decided case reads {row.text!r}"
+        assert "searches stopped" not in row.text, f"a granted case reads as stopped: {row.text!r}"
+        screenshot(driver, "a2-supervisor-cases")
 
 
 def test_phone_search():
@@ -821,6 +865,7 @@ def test_erasure_request():
 
 TESTS = [
     ("a. desktop search, pivot and history", test_desktop_search_pivot_history),
+    ("a2. cases: opened at 375 px, searched only once a supervisor records the grant", test_cases_page),
     ("b. phone search at 375 px", test_phone_search),
     ("b2. purpose 'other' asks for a description", test_purpose_other),
     ("c. sign-up and approval", test_signup_approval),
@@ -832,10 +877,33 @@ TESTS = [
 ]
 
 
+def open_cases():
+    """The cases this run searches for, opened by the investigator and authorised by the supervisor
+    through the API, as the organisation's default policy asks before a case is searched."""
+    def signed_in(user, password):
+        request = urllib.request.Request(URL + "/api/v1/session", data=json.dumps({"username": user, "password": password}).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            return {"Cookie": response.headers["Set-Cookie"].split(";")[0], "X-CSRF-Token": json.load(response)["csrf_token"],
+                    "Content-Type": "application/json"}
+
+    def post(path, body, headers):
+        request = urllib.request.Request(URL + path, data=json.dumps(body).encode(), method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            return json.load(response)
+
+    investigator, supervisor = signed_in(*INVESTIGATOR), signed_in(*SUPERVISOR)
+    for number in [number for name, number in CASES.items() if name != "phone"]:  # the phone's: test_cases_page
+        opened = post("/api/v1/cases", {"number": number, "title": "browser test"}, investigator)
+        post(f"/api/v1/cases/{opened['id']}/authorisation", {"decision": "granted", "reference": "ORDER-1",
+                                                             "authority": "test court", "decided_at": "2026-01-01"}, supervisor)
+
+
 def main():
     # Stopped by the runner: end with SystemExit so each browser is quit (the sessions' finally).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"Browser test against {URL} (run {RUN})")
+    open_cases()
     failures = 0
     for name, test in TESTS:
         started = time.monotonic()

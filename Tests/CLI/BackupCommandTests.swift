@@ -13,6 +13,7 @@ import TestSupport
         #expect(try Subprocess.likeness("admin", "create", "privacy", "--organization", "Archive", "--data", data).status == 0)
         #expect(try Subprocess.likeness("admin", "create", "ines", "--organization", "Archive", "--role", "investigator",
                                         "--data", data).status == 0)
+        try Subprocess.openAuthorisedCase("24/1", lead: "ines", organization: "Archive", data: data)
         _ = try Subprocess.likeness("collection", "create", "press", "--source", "s", "--lawful-basis", "b", "--jurisdiction", "GB",
                                     "--data", data)
         let ingest = try Subprocess.likeness("ingest", Fixtures.face("img16.jpg"), Fixtures.face("img17.jpg"), Fixtures.face("img10.jpg"),

@@ -8,6 +8,7 @@ import TestSupport
         let data = try Fixtures.scratchDirectory("likeness-cli").path
         #expect(try Subprocess.likeness("admin", "create", "ines", "--organization", "Study", "--role", "investigator",
                                         "--data", data).status == 0)
+        try Subprocess.openAuthorisedCase("C-5", lead: "ines", organization: "Study", data: data)
         let created = try Subprocess.likeness("collection", "create", "volunteers", "--source", "enrolment desk", "--lawful-basis",
                                               "consent", "--jurisdiction", "GB", "--consent", "--data", data)
         try #require(created.status == 0, "\(created.stderr)")

@@ -8,6 +8,7 @@ import TestSupport
         let data = try Fixtures.scratchDirectory("likeness-cli").path
         let account = try Subprocess.likeness("admin", "create", "ines", "--organization", "Police", "--role", "investigator", "--data", data)
         try #require(account.status == 0, "\(account.stderr)")
+        try Subprocess.openAuthorisedCase("24/1187", lead: "ines", organization: "Police", data: data)
         _ = try Subprocess.likeness("collection", "create", "press", "--source", "s", "--lawful-basis", "b",
                                     "--jurisdiction", "GB", "--data", data)
         let ingested = try Subprocess.likeness("ingest", Fixtures.face("img6.jpg"), Fixtures.face("img12.jpg"),

@@ -12,6 +12,8 @@ import TestSupport
         try FileManager.default.copyItem(at: fixture.appendingPathComponent("data"), to: data)
         let expected = try Self.matches(Data(contentsOf: fixture.appendingPathComponent("expected-search.json")))
 
+        // Searches now need an open, authorised case: the previous version had none.
+        try Subprocess.openAuthorisedCase("UP-1", lead: "ines", organization: "Archive", data: data.path)
         let search = try Subprocess.likeness("search", Fixtures.face("img61.jpg"), "--json", "--user", "ines", "--case", "UP-1",
                                              "--purpose", "missing_person", "--data", data.path)
         try #require(search.status == 0, "\(search.stderr)")

@@ -19,6 +19,7 @@ import TestSupport
             organization: rig.organization.id, username: "ines", displayName: "Ines", passwordHash: "-", role: .investigator,
             status: .active))
         let caller = Accounts.Caller(account: investigator, address: nil)
+        try await TestCases.openAuthorised(["J-1"], in: rig.organization.id, lead: investigator.id, store: governance)
         let search = AccountableSearch(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
                                        store: rig.gallery.store, audit: AuditLog(store: governance))
         let justification = try SearchJustification(caseNumber: "J-1", purpose: "missing_person", purposeText: nil, offence: nil)

@@ -115,6 +115,7 @@ import TestSupport
             Row(method: .get, path: "/keys", rule: .signedIn(.ok)),
             Row(method: .get, path: "/password", rule: .signedIn(.ok)),
             Row(method: .get, path: "/audit", rule: .roles(overseers, .ok, scoped: false)),
+            Row(method: .get, path: "/cases", rule: .roles(caseReaders, .ok, scoped: false)),
             Row(method: .get, path: "/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
         ]
     }

@@ -62,8 +62,14 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
                 keys["\(label).\(role.rawValue)"] = try await accountsService.createAPIKey(label: "test", caller: caller).secret
                 accounts["\(label).\(role.rawValue)"] = account
             }
+            // The cases the tests search for, authorised, in both organisations.
+            try await TestCases.openAuthorised(Self.caseNumbers, in: organization.id, lead: accounts["\(label).investigator"]!.id,
+                                               store: governance)
         }
     }
+
+    /// Open, authorised cases of both organisations.
+    static let caseNumbers = ["CASE-1", "C-1", "C-2", "C-9", "CROWD-1", "LOG-1"]
 
     var application: some ApplicationProtocol { application(ServerConfiguration()) }
 

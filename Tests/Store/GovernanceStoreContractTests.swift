@@ -422,4 +422,43 @@ import TestSupport
             #expect(try await store.investigationCase(999_999) == nil)
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func urgentCasesAreFoundOverdueAndBlockedCasesLoseTheirThumbnails(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let police = try await store.createOrganization(name: "police")
+            #expect(police.caseAuthorisation == .required)
+            try await store.setCaseAuthorisationPolicy(.urgent, for: police.id)
+            #expect(try await store.organization(police.id)?.caseAuthorisation == .urgent)
+            let lead = try await account(store, "lead", in: police.id)
+            let start = Date(timeIntervalSince1970: 1_790_000_000)
+            func open(_ number: String) async throws -> InvestigationCase {
+                try #require(try await store.createCase(NewCase(organization: police.id, number: number, title: "t", offence: nil,
+                                                                leadInvestigator: lead.id, openedBy: lead.id, openedAt: start)))
+            }
+            let early = try await open("U-1"), late = try await open("U-2"), never = try await open("U-3")
+            let searchOfEarly = try await store.appendAudit(search(police.id, by: lead.id, case: "U-1"))
+            let searchOfLate = try await store.appendAudit(search(police.id, by: lead.id, case: "U-2"))
+            try await store.markUrgentSearch(of: early.id, at: start, entry: searchOfEarly.id)
+            try await store.markUrgentSearch(of: early.id, at: start.addingTimeInterval(60), entry: 999)  // the first stays
+            try await store.markUrgentSearch(of: late.id, at: start.addingTimeInterval(7_200), entry: searchOfLate.id)
+            let marked = try #require(try await store.investigationCase(early.id))
+            #expect(marked.urgentSince == start && marked.urgentEntry == searchOfEarly.id)
+            #expect(try await store.overdueCases(urgentBefore: start.addingTimeInterval(3_600)).map(\.id) == [early.id])
+            #expect(try await store.overdueCases(urgentBefore: start.addingTimeInterval(9_000)).map(\.id) == [early.id, late.id])
+            _ = never
+
+            #expect(try await store.blockCase(early.id, at: start.addingTimeInterval(10), reason: "overdue"))
+            #expect(try await !store.blockCase(early.id, at: start.addingTimeInterval(20), reason: "again"))
+            let blocked = try #require(try await store.investigationCase(early.id))
+            #expect(blocked.blockedAt == start.addingTimeInterval(10) && blocked.blockedReason == "overdue")
+            #expect(try await store.overdueCases(urgentBefore: start.addingTimeInterval(9_000)).map(\.id) == [late.id])
+
+            #expect(try await store.redactSearchThumbnails(ofCase: "U-1", in: police.id) == 1)
+            #expect(try await store.auditThumbnail(entry: searchOfEarly.id, organization: police.id)?.jpeg == nil)
+            #expect(try await store.auditThumbnail(entry: searchOfLate.id, organization: police.id)?.jpeg != nil, "another case's")
+            #expect(try await store.redactSearchThumbnails(ofCase: "U-1", in: police.id) == 0)
+        }
+    }
 }

@@ -166,11 +166,11 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                     "thumbnails": [search["audit_entry"], pivot["audit_entry"]],
                     "searches": [search["audit_entry"], pivot["audit_entry"]],
                     "accounts": [a["id"] for a in accounts["accounts"]], "jurisdictions": ["GB", "US-CA"],
-                    "cases": [opened["id"]]}
+                    "cases": [opened["id"]], "case_numbers": ["API-SCHEMA-1", "API-SCHEMA-2"]}
     # Half the generated values of these parameters are real, so that the operations reach their
     # 2xx and not only their 404 and 422. Never API keys' ids: a run would revoke its own key.
     # Results open only through the searcher's own search: their search ids come from the searches above.
-    bindings = [("pivot", "body.face_id", "faces"), ("faceCrop", "path.id", "faces"), ("faceCrop", "path.search", "searches"),
+    bindings = [("pivot", "body.face_id", "faces"), ("pivot", "body.case_number", "case_numbers"), ("faceCrop", "path.id", "faces"), ("faceCrop", "path.search", "searches"),
                 ("getImage", "path.id", "images"), ("getImage", "path.search", "searches"),
                 ("imageMedia", "path.id", "images"), ("imageMedia", "path.search", "searches"),
                 ("searchProbe", "path.search", "searches"),
@@ -204,6 +204,12 @@ done
     --org "$organization" --data "$data" >/dev/null
 "$bin" ingest "$fixtures/img10.jpg" "$fixtures/img11.jpg" "$fixtures/img12.jpg" \
     --collection fixtures --org "$organization" --data "$data" >/dev/null
+# The cases the seeded searches are made for, with the authority's grant a search needs.
+for case_number in API-SCHEMA-1 API-SCHEMA-2; do
+    "$bin" case open "$case_number" --title "API schema test" --user st-investigator --data "$data" >/dev/null
+    "$bin" case authorise "$case_number" --decision granted --reference ORDER-1 --authority "test court" \
+        --decided-at 2026-01-01 --user st-supervisor --data "$data" >/dev/null
+done
 
 # --- The server ------------------------------------------------------------------------------
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

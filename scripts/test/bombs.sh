@@ -63,7 +63,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --- What is stored before the bombs: two accounts and three photos ----------------------------
+# --- What is stored before the bombs: three accounts, a case and three photos ----------------------------
 # Each with a password chosen here (--password-stdin): a printed one would be one-time.
 admin_password=$(openssl rand -hex 12)
 investigator_password=$(openssl rand -hex 12)
@@ -71,6 +71,12 @@ echo "$admin_password" | "$bin" admin create bomb-admin --organization "$organiz
     --data "$data" >/dev/null || fail "admin create bomb-admin"
 echo "$investigator_password" | "$bin" admin create bomb-investigator --organization "$organization" --role investigator \
     --password-stdin --data "$data" >/dev/null || fail "admin create bomb-investigator"
+# The case the bomb searches are made for, authorised, so that each search reaches its photo.
+"$bin" admin create bomb-supervisor --organization "$organization" --role supervisor --data "$data" >/dev/null ||
+    fail "admin create bomb-supervisor"
+"$bin" case open BOMB-1 --title "upload bombs" --user bomb-investigator --data "$data" >/dev/null || fail "case open BOMB-1"
+"$bin" case authorise BOMB-1 --decision granted --reference ORDER-1 --authority "test court" --decided-at 2026-01-01 \
+    --user bomb-supervisor --data "$data" >/dev/null || fail "case authorise BOMB-1"
 "$bin" collection create "$collection" --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \
     --lawful-basis "public test photographs" --jurisdiction GB --org "$organization" --data "$data" >/dev/null
 summary=$("$bin" ingest "$fixtures/img10.jpg" "$fixtures/img11.jpg" "$fixtures/img12.jpg" \

@@ -326,6 +326,11 @@ def main():
         passwords[username] = secrets.token_urlsafe(15)
         likeness("admin", "create", username, "--organization", "Archive", "--role", role, "--password-stdin",
                  input=passwords[username] + "\n")
+    # The case the searches are made for, authorised by a supervisor, as searches require.
+    likeness("admin", "create", "sam", "--organization", "Archive", "--role", "supervisor")
+    likeness("case", "open", "CRASH-1", "--title", "crash matrix", "--user", "ivy")
+    likeness("case", "authorise", "CRASH-1", "--decision", "granted", "--reference", "ORDER-1", "--authority", "test court",
+             "--decided-at", "2026-01-01", "--user", "sam")
     likeness("collection", "create", "press", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB")
     likeness("collection", "create", "short", "--source", "Likeness test fixtures", "--lawful-basis", "test", "--jurisdiction", "GB",
              "--retention-days", "30")

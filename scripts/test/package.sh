@@ -114,6 +114,11 @@ as_service likeness ingest "$work/img16.jpg" "$work/img17.jpg" "$work/img5.jpg" 
     { cat "$work/ingest.log"; fail "likeness ingest"; }
 password=$(openssl rand -hex 12)
 echo "$password" | as_service likeness admin create ivy --organization Likeness --role investigator --password-stdin >/dev/null
+# The case the search is for, opened by ivy and authorised by a supervisor, as searches require.
+as_service likeness admin create sam --organization Likeness --role supervisor >/dev/null
+as_service likeness case open PKG-1 --title "package test" --user ivy >/dev/null || fail "likeness case open"
+as_service likeness case authorise PKG-1 --decision granted --reference ORDER-1 --authority "test court" \
+    --decided-at 2026-01-01 --user sam >/dev/null || fail "likeness case authorise"
 start_server
 python3 - "$base" "$password" "$work/img61.jpg" <<'PY' || { cat "$work/ingest.log" "$work/server.log"; fail "a search through the installed server"; }
 import json, sys, urllib.request, uuid

@@ -138,6 +138,15 @@ def search(base, key, photo, case):
     return result
 
 
+def open_authorised_cases(numbers, organization, backend=shared):
+    """Opens the cases ivy searches for, with the authority's grant recorded by a supervisor."""
+    likeness("admin", "create", "sam", "--organization", organization, "--role", "supervisor", backend=backend)
+    for number in numbers:
+        likeness("case", "open", number, "--title", "scale-out test", "--user", "ivy", "--org", organization, backend=backend)
+        likeness("case", "authorise", number, "--decision", "granted", "--reference", "ORDER-1", "--authority", "test court",
+                 "--decided-at", "2026-01-01", "--user", "sam", "--org", organization, backend=backend)
+
+
 def wait_for(what, condition, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -163,6 +172,7 @@ def main():
                  input=passwords[username] + "\n")
     likeness("collection", "create", "press", "--source", "Likeness test fixtures", "--lawful-basis", "test",
              "--jurisdiction", "GB", "--org", "Archive")
+    open_authorised_cases(["SCALE-1", "SCALE-2", "SCALE-3", "SCALE-5"], "Archive")
     server_a = serve("a")
     server_b = serve("b")
     admin_key = api_key(server_a, "ada", passwords["ada"])
@@ -215,6 +225,7 @@ def main():
     embedded_total = sum(c["faces"] for c in json.loads(likeness("collection", "list", "--json", backend=embedded).stdout))
     check(embedded_total == faces, f"the embedded store found the same number of faces ({embedded_total})")
     likeness("admin", "create", "ivy", "--organization", "default", "--role", "investigator", backend=embedded)
+    open_authorised_cases(["SCALE-2", "SCALE-4"], "default", backend=embedded)
     for probe in ["img61.jpg", "img11.jpg", "img42.jpg"]:
         arguments = ["search", os.path.join(fixtures, probe), "--top", "10", "--json", "--user", "ivy", "--case", "SCALE-2",
                      "--purpose", "criminal_investigation"]

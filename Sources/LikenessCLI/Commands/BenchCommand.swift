@@ -143,7 +143,7 @@ struct SearchBench: AsyncParsableCommand {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
                 process.arguments = ["search", probe, "--top", "10", "--json", "--data", data.path, "--user", "bench-investigator",
-                                     "--case", "BENCH-1", "--purpose", "other", "--purpose-text", "search benchmark"]
+                                     "--case", HTTPBench.benchCase, "--purpose", "other", "--purpose-text", "search benchmark"]
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()
                 process.waitUntilExit()

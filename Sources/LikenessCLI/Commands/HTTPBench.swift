@@ -73,13 +73,29 @@ struct HTTPBench: AsyncParsableCommand {
         guard let organization = try await governance.organization(named: "bench") else {
             throw UsageFailure("\(data.path) has no 'bench' organisation; remove it to rebuild")
         }
-        let username = "bench-\(role.rawValue)"
-        var account = try await governance.account(username: username)?.account
-        if account == nil {
-            account = try await accounts.createAccount(in: organization, username: username, password: Secrets.token(), role: role)
+        func caller(_ role: Role) async throws -> Accounts.Caller {
+            let username = "bench-\(role.rawValue)"
+            if let account = try await governance.account(username: username)?.account {
+                return Accounts.Caller(account: account, address: "bench")
+            }
+            let account = try await accounts.createAccount(in: organization, username: username, password: Secrets.token(), role: role)
+            return Accounts.Caller(account: account, address: "bench")
         }
-        return try await accounts.createAPIKey(label: "bench", caller: Accounts.Caller(account: account!, address: "bench")).secret
+        let benchCaller = try await caller(role)
+        if role == .investigator, try await governance.investigationCase(number: benchCase, in: organization.id) == nil {
+            // The case the benchmark searches for, with the grant a search needs by default.
+            let cases = Cases(store: governance)
+            let opened = try await cases.open(try Cases.Opening(number: benchCase, title: "benchmark searches", offence: nil,
+                                                                leadInvestigator: nil), caller: benchCaller)
+            _ = try await cases.recordAuthorisation(
+                of: opened.id, try Cases.Decision(decision: "granted", reference: "BENCH", authority: "the benchmark", decidedAt: Date()),
+                caller: try await caller(.supervisor))
+        }
+        return try await accounts.createAPIKey(label: "bench", caller: benchCaller).secret
     }
+
+    /// The case every benchmark search is made for.
+    static let benchCase = "BENCH-1"
 
     /// `likeness serve` (this executable) over `data` on a loopback `port`, its output discarded.
     static func startServer(data: URL, port: Int) throws -> Process {
@@ -107,7 +123,7 @@ struct HTTPBench: AsyncParsableCommand {
 
     static func searchRequest(base: String, key: String, photo: [UInt8]) -> HTTPClientRequest {
         multipartRequest(base + "/api/v1/searches", key: key,
-                         fields: [("case_number", "BENCH-1"), ("purpose", "other"), ("purpose_text", "load benchmark"), ("top", "10")],
+                         fields: [("case_number", benchCase), ("purpose", "other"), ("purpose_text", "load benchmark"), ("top", "10")],
                          file: (field: "photo", filename: "probe.jpg", bytes: photo))
     }
 

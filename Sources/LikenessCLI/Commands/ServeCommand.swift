@@ -119,6 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
             let background: [any Service] = opened.connections + [
                 RetentionService(retention: retention, requests: services.requests, logger: logger),
                 AuditCheckpointService(checkpoints: checkpoints, logger: logger),
+                CaseDeadlineService(cases: services.cases, logger: logger),
             ]
             let app = try LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls, tls: tls,

@@ -329,7 +329,7 @@ extension SoakBench {
                 request.headers.add(name: "Authorization", value: "Bearer \(keys.investigator)")
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: """
-                    {"face_id": \(face ?? 0), "case_number": "BENCH-1", "purpose": "other", "purpose_text": "soak benchmark"}
+                    {"face_id": \(face ?? 0), "case_number": "\(HTTPBench.benchCase)", "purpose": "other", "purpose_text": "soak benchmark"}
                     """))
                 return request
             case .upload:

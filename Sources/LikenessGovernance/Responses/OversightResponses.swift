@@ -90,10 +90,12 @@ public struct SettingsResponse: Encodable, Sendable {
     public var dailySearchLimit: Int
     /// Null: any jurisdiction.
     @Nullable public var jurisdictions: [String]?
+    public var caseAuthorisation: CaseAuthorisationPolicy
 
     public init(_ organization: Organization) {
         self.organization = organization.name
         dailySearchLimit = organization.dailySearchLimit
         jurisdictions = organization.jurisdictions
+        caseAuthorisation = organization.caseAuthorisation
     }
 }

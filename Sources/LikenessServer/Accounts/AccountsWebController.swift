@@ -31,6 +31,7 @@ struct AccountsWebController {
         return page("accounts", [
             "organization": organization.name, "daily_search_limit": organization.dailySearchLimit,
             "jurisdictions": organization.jurisdictions?.joined(separator: " ") ?? "",
+            "authorisation_required": organization.caseAuthorisation == .required,
             "accounts": all.map { a in
                 ["id": a.id, "username": a.username, "display_name": a.displayName, "role": a.role.rawValue,
                  "status": a.status.rawValue, "pending": a.status == .pending, "is_self": a.id == caller.account.id,

@@ -45,6 +45,30 @@ public struct AuditCheckpointService: Service {
     }
 }
 
+/// Stops the searches of urgent cases whose 48 hours passed without the authority's decision,
+/// every `interval` while the server runs, so that a case nobody searches again is stopped,
+/// and its supervisors alerted, on time as well.
+public struct CaseDeadlineService: Service {
+    let cases: Cases
+    let interval: Duration
+    let logger: Logger
+
+    public init(cases: Cases, interval: Duration = .seconds(300), logger: Logger) {
+        self.cases = cases
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async {
+        repeat {
+            do {
+                let stopped = try await cases.enforceDeadlines()
+                if stopped > 0 { logger.notice("stopped the searches of \(stopped) cases past their 48 hours without authorisation") }
+            } catch { logger.error("enforcing case deadlines failed: \(error)") }
+        } while await sleptWithoutShutdown(interval)
+    }
+}
+
 /// Sleeps for `interval`; false, at once, when the service group shuts down or the task is
 /// cancelled.
 func sleptWithoutShutdown(_ interval: Duration) async -> Bool {

@@ -92,20 +92,26 @@ struct OversightAPIController {
         var dailySearchLimit: Int?
         /// ISO 3166 codes; an empty list allows any jurisdiction.
         var jurisdictions: [String]?
-        enum CodingKeys: String, CodingKey { case dailySearchLimit = "daily_search_limit", jurisdictions }
+        var caseAuthorisation: CaseAuthorisationPolicy?
+        enum CodingKeys: String, CodingKey {
+            case dailySearchLimit = "daily_search_limit", jurisdictions, caseAuthorisation = "case_authorisation"
+        }
     }
 
     @Sendable func changeSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.manageSettings)
         let body = try await request.decodeJSON(SettingsBody.self)
-        guard body.dailySearchLimit != nil || body.jurisdictions != nil else {
-            throw GovernanceError.invalid(FieldErrors("body", "give daily_search_limit, jurisdictions or both"))
+        guard body.dailySearchLimit != nil || body.jurisdictions != nil || body.caseAuthorisation != nil else {
+            throw GovernanceError.invalid(FieldErrors("body", "give daily_search_limit, jurisdictions, case_authorisation or several"))
         }
         if let limit = body.dailySearchLimit {
             try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: audit)
         }
         if let codes = body.jurisdictions {
             try await OrganizationSettings.setJurisdictions(codes, caller: caller, governance: governance, audit: audit)
+        }
+        if let policy = body.caseAuthorisation {
+            try await OrganizationSettings.setCaseAuthorisation(policy, caller: caller, governance: governance, audit: audit)
         }
         return try await settings(request, context: context)
     }

@@ -76,6 +76,12 @@ struct OversightWebController {
         try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: audit)
         let codes = (form["jurisdictions"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         try await OrganizationSettings.setJurisdictions(codes, caller: caller, governance: governance, audit: audit)
+        if let text = form["case_authorisation"] {
+            guard let policy = CaseAuthorisationPolicy(rawValue: text) else {
+                throw GovernanceError.invalid(FieldErrors("case_authorisation", "required or urgent"))
+            }
+            try await OrganizationSettings.setCaseAuthorisation(policy, caller: caller, governance: governance, audit: audit)
+        }
         return .redirect(to: "/accounts")
     }
 }

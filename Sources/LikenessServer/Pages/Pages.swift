@@ -34,6 +34,7 @@ struct Pages: Sendable {
             context["can_audit"] = role.allows(.readAudit)
             context["can_reports"] = role.allows(.readReports)
             context["can_requests"] = role.allows(.handleSubjectRequests)
+            context["can_cases"] = role.allows(.readCases)
         }
         let html = library.render(context, withTemplate: template) ?? "template \(template) is missing"
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
