@@ -86,4 +86,20 @@ import TestSupport
         #expect(caseEntries.map(\.1) == ["a-investigator", "a-supervisor", "a-investigator"])
         try await rig.close()
     }
+
+    @Test func theSearchPageOffersTheOpenCasesOnly() async throws {
+        let rig = try await ServerRig(engine: .fake)
+        let lead = Accounts.Caller(account: try #require(rig.accounts["A.investigator"]), address: nil)
+        let closed = try await rig.services.cases.open(try Cases.Opening(number: "OLD-1", title: "closed", offence: nil,
+                                                                         leadInvestigator: nil), caller: lead)
+        _ = try await rig.services.cases.close(closed.id, caller: lead)
+        try await rig.application.test(.router) { client in
+            try await client.execute(uri: "/", method: .get, headers: rig.headers("A.investigator")) { response in
+                let page = String(buffer: response.body)
+                #expect(response.status == .ok && page.contains("<datalist id=\"open-cases\">"))
+                #expect(page.contains("<option value=\"CASE-1\">") && !page.contains("OLD-1"), "\(page.prefix(3_000))")
+            }
+        }
+        try await rig.close()
+    }
 }

@@ -34,7 +34,10 @@ struct SearchWebController {
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         guard caller.account.role.allows(.search) else { return page("home", [:], context) }
-        return page("search", ["purposes": Self.purposes], context)
+        // The open cases it may search for, offered as the case number is typed.
+        let open = try await services.cases.list(status: .open, caller: caller).filter { $0.blockedAt == nil }
+        return page("search", ["purposes": Self.purposes, "open_cases": open.map { ["number": $0.number, "title": $0.title] }],
+                    context)
     }
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
