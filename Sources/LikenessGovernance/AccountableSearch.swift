@@ -14,6 +14,7 @@ public struct AccountableSearch: Sendable {
     let store: any GalleryStore
     let audit: AuditLog
     public let cases: Cases
+    public let training: Training
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
@@ -27,6 +28,7 @@ public struct AccountableSearch: Sendable {
         self.store = store
         self.audit = audit
         cases = Cases(store: audit.store, now: now)
+        training = Training(store: audit.store, now: now)
     }
 
     public struct Outcome: Sendable {
@@ -106,13 +108,14 @@ public struct AccountableSearch: Sendable {
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches), timings: SearchTimings())
     }
 
-    /// Role, account state, the case and its authorisation, and a trial's quota. A trial
+    /// Role, account state, training, the case and its authorisation, and a trial's quota. A trial
     /// account's search holds its place until released, after its audit entry is written (see
     /// `TrialSearchAdmission`).
     func checkAllowed(_ caller: Accounts.Caller,
                       _ justification: SearchJustification) async throws -> (TrialSearchAdmission.Place?, InvestigationCase) {
         try caller.require(.search)
         if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
+        if let untrained = try await training.refusal(for: caller.account) { throw GovernanceError.forbidden(untrained) }
         let investigation = try await cases.admitSearch(caseNumber: justification.caseNumber, caller: caller)
         return (try await takeTrialPlace(caller), investigation)
     }

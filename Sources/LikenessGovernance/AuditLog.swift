@@ -17,7 +17,7 @@ public struct AuditLog: Sendable {
         case subjectAccess = "subject_access", subjectRequest = "subject_request", subjectLookup = "subject_lookup", consent
         case organizationCreated = "organization_created", backup, restore
         case caseOpened = "case_opened", caseAuthorisation = "case_authorisation", caseClosed = "case_closed"
-        case caseBlocked = "case_blocked"
+        case caseBlocked = "case_blocked", trainingRecorded = "training_recorded"
     }
 
     @discardableResult

@@ -20,6 +20,7 @@ public struct ServerServices: Sendable {
     public let uploads: Uploads
     public let requests: SubjectRequests
     public let cases: Cases
+    public let training: Training
     public let bands: BandThresholds
     let metrics: ServerMetrics
     let pages: Pages
@@ -33,6 +34,7 @@ public struct ServerServices: Sendable {
         self.search = search
         self.requests = requests
         cases = search.cases
+        training = search.training
         self.uploads = uploads
         self.bands = bands
         metrics = ServerMetrics()

@@ -7,7 +7,7 @@ public typealias AccountID = Int64
 /// Who may do what, and the record of what they did: organisations, their accounts, sign-in
 /// sessions, API keys, and the append-only audit log. The embedded implementation shares the
 /// gallery's SQLite database (`SQLiteGalleryStore`).
-public protocol GovernanceStore: CaseStore {
+public protocol GovernanceStore: CaseStore, TrainingStore {
     // Organisations
     func createOrganization(name: String) async throws -> Organization
     func organization(_ id: OrganizationID) async throws -> Organization?
@@ -92,15 +92,19 @@ public struct Organization: Sendable, Codable, Hashable {
     /// The ISO 3166 codes it may ingest and search (a country admits its subdivisions); nil: any.
     public var jurisdictions: [String]?
     public var caseAuthorisation: CaseAuthorisationPolicy
+    /// How old a training record may be for its account to search.
+    public var trainingValidityMonths: Int
 
     public init(id: OrganizationID, name: String, dailySearchLimit: Int, createdAt: Date,
-                jurisdictions: [String]? = nil, caseAuthorisation: CaseAuthorisationPolicy = .required) {
+                jurisdictions: [String]? = nil, caseAuthorisation: CaseAuthorisationPolicy = .required,
+                trainingValidityMonths: Int = 12) {
         self.id = id
         self.name = name
         self.dailySearchLimit = dailySearchLimit
         self.createdAt = createdAt
         self.jurisdictions = jurisdictions
         self.caseAuthorisation = caseAuthorisation
+        self.trainingValidityMonths = trainingValidityMonths
     }
 
     /// Whether a collection in `code` is within the organisation's jurisdictions.

@@ -41,7 +41,8 @@ extension PostgresGalleryStore: GovernanceStore {
             .flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         return Organization(id: try row.value("id"), name: try row.value("name"), dailySearchLimit: try row.value("daily_search_limit"),
                             createdAt: try row.value("created_at"), jurisdictions: jurisdictions,
-                            caseAuthorisation: CaseAuthorisationPolicy(rawValue: try row.value("case_authorisation", as: String.self)) ?? .required)
+                            caseAuthorisation: CaseAuthorisationPolicy(rawValue: try row.value("case_authorisation", as: String.self)) ?? .required,
+                            trainingValidityMonths: try row.value("training_validity_months"))
     }
 
     // MARK: Accounts

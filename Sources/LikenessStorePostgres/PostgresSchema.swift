@@ -252,5 +252,21 @@ enum PostgresSchema {
                 CHECK (case_authorisation IN ('required', 'urgent'))
             """,
         ]),
+        // SQLite's v17.
+        Migration(version: 9, name: "training records", statements: [
+            """
+            CREATE TABLE training_record (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                account_id BIGINT NOT NULL REFERENCES account(id),
+                course TEXT NOT NULL,
+                completed_on TIMESTAMPTZ NOT NULL,
+                recorded_by BIGINT REFERENCES account(id),   -- NULL: the command line
+                recorded_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX training_record_by_account ON training_record (account_id, completed_on)",
+            // How many months a training record lets its account search.
+            "ALTER TABLE organization ADD COLUMN training_validity_months INTEGER NOT NULL DEFAULT 12",
+        ]),
     ]
 }

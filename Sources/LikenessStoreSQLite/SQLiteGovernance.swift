@@ -54,7 +54,8 @@ extension SQLiteGalleryStore: GovernanceStore {
         let jurisdictions = (row["jurisdictions"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         return Organization(id: row["id"], name: row["name"], dailySearchLimit: row["daily_search_limit"], createdAt: row["created_at"],
                             jurisdictions: jurisdictions,
-                            caseAuthorisation: CaseAuthorisationPolicy(rawValue: row["case_authorisation"] ?? "") ?? .required)
+                            caseAuthorisation: CaseAuthorisationPolicy(rawValue: row["case_authorisation"] ?? "") ?? .required,
+                            trainingValidityMonths: row["training_validity_months"] ?? 12)
     }
 
     // MARK: Accounts

@@ -413,6 +413,21 @@ enum SQLiteSchema {
                     CHECK (case_authorisation IN ('required', 'urgent'));
                 """)
         }
+        migrator.registerMigration("v17: training records") { db in
+            try db.execute(sql: """
+                CREATE TABLE training_record (
+                    id INTEGER PRIMARY KEY,
+                    account_id INTEGER NOT NULL REFERENCES account(id),
+                    course TEXT NOT NULL,
+                    completed_on DATETIME NOT NULL,
+                    recorded_by INTEGER REFERENCES account(id),   -- NULL: the command line
+                    recorded_at DATETIME NOT NULL
+                );
+                CREATE INDEX training_record_by_account ON training_record(account_id, completed_on);
+                -- How many months a training record lets its account search.
+                ALTER TABLE organization ADD COLUMN training_validity_months INTEGER NOT NULL DEFAULT 12;
+                """)
+        }
         return migrator
     }
 }

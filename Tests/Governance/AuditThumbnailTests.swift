@@ -25,6 +25,7 @@ import TestSupport
         let audit = AuditLog(store: governance)
         let search = AccountableSearch(searcher: searcher, store: rig.gallery.store, audit: audit)
         try await TestCases.openAuthorised(["C-7"], in: rig.organization.id, lead: investigator.account.id, store: governance)
+        try await TestCases.train([investigator.account.id], store: governance)
 
         let templates = try await rig.gallery.store.templates(after: 0, limit: 10)
         let details = try await rig.gallery.store.matchDetails(for: templates.map(\.id))

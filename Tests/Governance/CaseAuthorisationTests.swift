@@ -40,6 +40,7 @@ import TestSupport
             let clock = TestClock()
             investigator = try await caller("ivy", .investigator)
             supervisor = try await caller("sam", .supervisor)
+            try await TestCases.train([investigator.account.id], store: store)
             search = AccountableSearch(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
                                        store: store, audit: AuditLog(store: store), now: { clock.now })
             self.clock = clock

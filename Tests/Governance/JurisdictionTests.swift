@@ -20,6 +20,7 @@ import TestSupport
             status: .active))
         let caller = Accounts.Caller(account: investigator, address: nil)
         try await TestCases.openAuthorised(["J-1"], in: rig.organization.id, lead: investigator.id, store: governance)
+        try await TestCases.train([investigator.id], store: governance)
         let search = AccountableSearch(searcher: FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard),
                                        store: rig.gallery.store, audit: AuditLog(store: governance))
         let justification = try SearchJustification(caseNumber: "J-1", purpose: "missing_person", purposeText: nil, offence: nil)

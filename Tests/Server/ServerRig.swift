@@ -59,6 +59,7 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
                     organization: organization.id, username: "\(label.lowercased())-\(role.rawValue)", displayName: "\(label) \(role.rawValue)",
                     passwordHash: await PasswordHasher(cost: 4).hash(password), role: role, status: .active))
                 let caller = Accounts.Caller(account: account, address: nil)
+                try await TestCases.train([account.id], store: governance)
                 keys["\(label).\(role.rawValue)"] = try await accountsService.createAPIKey(label: "test", caller: caller).secret
                 accounts["\(label).\(role.rawValue)"] = account
             }

@@ -176,7 +176,8 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                 ("searchProbe", "path.search", "searches"),
                 ("getCollection", "path.id", "collections"), ("upload", "path.id", "collections"),
                 ("uploadStatus", "path.upload", "uploads"), ("auditThumbnail", "path.id", "thumbnails"),
-                ("changeAccount", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions"),
+                ("changeAccount", "path.id", "accounts"), ("listTraining", "path.id", "accounts"),
+                ("recordTraining", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions"),
                 ("getCase", "path.id", "cases"), ("recordCaseAuthorisation", "path.id", "cases"), ("closeCase", "path.id", "cases")]
     print("[dictionaries]")
     for name, values in dictionaries.items():
@@ -204,7 +205,11 @@ done
     --org "$organization" --data "$data" >/dev/null
 "$bin" ingest "$fixtures/img10.jpg" "$fixtures/img11.jpg" "$fixtures/img12.jpg" \
     --collection fixtures --org "$organization" --data "$data" >/dev/null
-# The cases the seeded searches are made for, with the authority's grant a search needs.
+# The searchers' training, and the cases the seeded searches are made for, with the authority's
+# grant a search needs.
+for account in investigator supervisor; do
+    "$bin" admin train "st-$account" --course "API schema test" --completed-on "$(date -u +%F)" --data "$data" >/dev/null
+done
 for case_number in API-SCHEMA-1 API-SCHEMA-2; do
     "$bin" case open "$case_number" --title "API schema test" --user st-investigator --data "$data" >/dev/null
     "$bin" case authorise "$case_number" --decision granted --reference ORDER-1 --authority "test court" \

@@ -71,7 +71,10 @@ echo "$admin_password" | "$bin" admin create bomb-admin --organization "$organiz
     --data "$data" >/dev/null || fail "admin create bomb-admin"
 echo "$investigator_password" | "$bin" admin create bomb-investigator --organization "$organization" --role investigator \
     --password-stdin --data "$data" >/dev/null || fail "admin create bomb-investigator"
-# The case the bomb searches are made for, authorised, so that each search reaches its photo.
+# The investigator's training and the case the bomb searches are made for, authorised, so that
+# each search reaches its photo.
+"$bin" admin train bomb-investigator --course "upload bombs" --completed-on "$(date -u +%F)" --data "$data" >/dev/null ||
+    fail "admin train bomb-investigator"
 "$bin" admin create bomb-supervisor --organization "$organization" --role supervisor --data "$data" >/dev/null ||
     fail "admin create bomb-supervisor"
 "$bin" case open BOMB-1 --title "upload bombs" --user bomb-investigator --data "$data" >/dev/null || fail "case open BOMB-1"

@@ -60,6 +60,11 @@ account() {
 admin_password=$(account browser-admin admin) || exit 1
 investigator_password=$(account browser-investigator investigator) || exit 1
 supervisor_password=$(account browser-supervisor supervisor) || exit 1
+# Searching needs a current training record.
+for user in browser-investigator browser-supervisor; do
+    "$bin" admin train "$user" --course "browser test" --completed-on "$(date -u +%F)" --data "$data" >/dev/null ||
+        fail "admin train $user"
+done
 
 # The gallery: three photos of the probe's person (img6, img10, img11; not the probe img5) and others.
 "$bin" collection create fixtures --source "Likeness test fixtures (Tests/Fixtures/NOTICE)" \

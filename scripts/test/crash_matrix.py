@@ -326,7 +326,9 @@ def main():
         passwords[username] = secrets.token_urlsafe(15)
         likeness("admin", "create", username, "--organization", "Archive", "--role", role, "--password-stdin",
                  input=passwords[username] + "\n")
-    # The case the searches are made for, authorised by a supervisor, as searches require.
+    # ivy's training, and the case the searches are made for, authorised by a supervisor, as
+    # searches require.
+    likeness("admin", "train", "ivy", "--course", "crash matrix", "--completed-on", time.strftime("%Y-%m-%d", time.gmtime()))
     likeness("admin", "create", "sam", "--organization", "Archive", "--role", "supervisor")
     likeness("case", "open", "CRASH-1", "--title", "crash matrix", "--user", "ivy")
     likeness("case", "authorise", "CRASH-1", "--decision", "granted", "--reference", "ORDER-1", "--authority", "test court",

@@ -114,7 +114,10 @@ as_service likeness ingest "$work/img16.jpg" "$work/img17.jpg" "$work/img5.jpg" 
     { cat "$work/ingest.log"; fail "likeness ingest"; }
 password=$(openssl rand -hex 12)
 echo "$password" | as_service likeness admin create ivy --organization Likeness --role investigator --password-stdin >/dev/null
-# The case the search is for, opened by ivy and authorised by a supervisor, as searches require.
+# ivy's training, and the case the search is for, opened by ivy and authorised by a supervisor, as
+# searches require.
+as_service likeness admin train ivy --course "package test" --completed-on "$(date -u +%F)" >/dev/null ||
+    fail "likeness admin train"
 as_service likeness admin create sam --organization Likeness --role supervisor >/dev/null
 as_service likeness case open PKG-1 --title "package test" --user ivy >/dev/null || fail "likeness case open"
 as_service likeness case authorise PKG-1 --decision granted --reference ORDER-1 --authority "test court" \

@@ -139,7 +139,9 @@ def search(base, key, photo, case):
 
 
 def open_authorised_cases(numbers, organization, backend=shared):
-    """Opens the cases ivy searches for, with the authority's grant recorded by a supervisor."""
+    """ivy's training, and the cases ivy searches for, with the authority's grant recorded by a supervisor."""
+    likeness("admin", "train", "ivy", "--course", "scale-out test", "--completed-on", datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+             backend=backend)
     likeness("admin", "create", "sam", "--organization", organization, "--role", "supervisor", backend=backend)
     for number in numbers:
         likeness("case", "open", number, "--title", "scale-out test", "--user", "ivy", "--org", organization, backend=backend)

@@ -7,7 +7,7 @@ import LikenessStore
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Set up organisations and their accounts from the server's machine.",
-        subcommands: [Create.self, Bootstrap.self, ResetPassword.self, Jurisdictions.self])
+        subcommands: [Create.self, Bootstrap.self, ResetPassword.self, Train.self, Jurisdictions.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -132,6 +132,28 @@ extension AdminCommand {
                 let password = try await accounts.resetPassword(username: username,
                                                                 by: "cli:\(ProcessInfo.processInfo.userName)")
                 print("Account '\(username)' has a one-time password (to change at the next sign-in): \(password)")
+            }
+        }
+    }
+
+    struct Train: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a course an account completed: searching needs one within the organisation's limit (12 months by default).")
+        @Argument(help: "The username.") var username: String
+        @Option(help: "The course.") var course: String
+        @Option(help: "When it was completed: YYYY-MM-DD.") var completedOn: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                guard let completed = ISO8601DateFormatter.date(completedOn) else { throw UsageFailure("--completed-on: a date, YYYY-MM-DD") }
+                let gallery = try await data.openGallery()
+                guard let account = try await gallery.store.account(username: username)?.account else {
+                    throw UsageFailure("no account '\(username)'")
+                }
+                let record = try await Training(store: gallery.store).record(course: course, completedOn: completed, for: account,
+                                                                             caller: nil)
+                print("Recorded: \(username) completed \(record.course) on \(String(AuditEntry.timestamp(record.completedOn).prefix(10))).")
             }
         }
     }

@@ -91,11 +91,13 @@ public struct SettingsResponse: Encodable, Sendable {
     /// Null: any jurisdiction.
     @Nullable public var jurisdictions: [String]?
     public var caseAuthorisation: CaseAuthorisationPolicy
+    public var trainingValidityMonths: Int
 
     public init(_ organization: Organization) {
         self.organization = organization.name
         dailySearchLimit = organization.dailySearchLimit
         jurisdictions = organization.jurisdictions
         caseAuthorisation = organization.caseAuthorisation
+        trainingValidityMonths = organization.trainingValidityMonths
     }
 }

@@ -15,6 +15,8 @@ struct AccountsAPIController {
         RouteCollection(context: AppRequestContext.self)
             .get("accounts", use: list)
             .patch("accounts/:id", use: change)
+            .get("accounts/:id/training", use: listTraining)
+            .post("accounts/:id/training", use: recordTraining)
             .get("api-keys", use: listKeys)
             .post("api-keys", use: createKey)
             .delete("api-keys/:id", use: revokeKey)
@@ -52,6 +54,29 @@ struct AccountsAPIController {
         let account = try await accounts.change(id, Accounts.Change(role: body.role, status: body.status, trial: trial,
                                                                     endTrial: body.endTrial ?? false), caller: caller)
         return try Response.json(AccountResponse(account))
+    }
+
+    @Sendable func listTraining(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.manageAccounts)
+        let account = try await accounts.account(try context.id(), caller: caller)
+        let organization = try await context.organization(in: services.governance)
+        return try Response.json(TrainingRecordsResponse(try await services.governance.trainingRecords(of: account.id),
+                                                         validityMonths: organization.trainingValidityMonths))
+    }
+
+    struct TrainingBody: Decodable {
+        var course: String
+        var completedOn: Date
+        enum CodingKeys: String, CodingKey { case course, completedOn = "completed_on" }
+    }
+
+    @Sendable func recordTraining(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.manageAccounts)
+        let account = try await accounts.account(try context.id(), caller: caller)
+        let body = try await request.decodeJSON(TrainingBody.self)
+        let record = try await services.training.record(course: body.course, completedOn: body.completedOn, for: account, caller: caller)
+        let organization = try await context.organization(in: services.governance)
+        return try Response.json(TrainingRecordResponse(record, validityMonths: organization.trainingValidityMonths), status: .created)
     }
 
     @Sendable func listKeys(_ request: Request, context: AppRequestContext) async throws -> Response {

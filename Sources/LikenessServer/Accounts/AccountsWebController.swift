@@ -15,6 +15,7 @@ struct AccountsWebController {
         RouteCollection(context: AppRequestContext.self)
             .get("accounts", use: list)
             .post("accounts/:id", use: change)
+            .post("accounts/:id/training", use: recordTraining)
             .get("keys", use: keysPage)
             .post("keys", use: createKey)
             .post("keys/:id/revoke", use: revokeKey)
@@ -28,13 +29,22 @@ struct AccountsWebController {
         let caller = try context.require(.manageAccounts)
         let all = try await governance.accounts(in: caller.account.organization)
         let organization = try await context.organization(in: governance)
+        var training: [AccountID: String] = [:]
+        for account in all {
+            guard let newest = try await governance.trainingRecords(of: account.id).first else { continue }
+            let until = Training.expiry(of: newest, months: organization.trainingValidityMonths)
+            training[account.id] = "\(newest.course), \(AuditEntry.timestamp(newest.completedOn).prefix(10)); "
+                + (until > Date() ? "valid until " : "expired ") + String(AuditEntry.timestamp(until).prefix(10))
+        }
         return page("accounts", [
+            "training_validity_months": organization.trainingValidityMonths,
             "organization": organization.name, "daily_search_limit": organization.dailySearchLimit,
             "jurisdictions": organization.jurisdictions?.joined(separator: " ") ?? "",
             "authorisation_required": organization.caseAuthorisation == .required,
             "accounts": all.map { a in
                 ["id": a.id, "username": a.username, "display_name": a.displayName, "role": a.role.rawValue,
                  "status": a.status.rawValue, "pending": a.status == .pending, "is_self": a.id == caller.account.id,
+                 "training": training[a.id] ?? "none recorded",
                  "trial": a.trialExpiresAt.map { "until \(AuditEntry.timestamp($0).prefix(10)), \(a.trialSearchQuota ?? 0) searches" } ?? "",
                  "roles": Role.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == a.role] }] as [String: Any]
             },
@@ -59,6 +69,16 @@ struct AccountsWebController {
         }
         change.endTrial = form["end_trial"] == "1"
         _ = try await services.accounts.change(id, change, caller: caller)
+        return .redirect(to: "/accounts")
+    }
+
+    @Sendable func recordTraining(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (caller, form) = try await request.signedInForm(context)
+        let account = try await services.accounts.account(try context.id(), caller: caller)
+        guard let completed = form["completed_on"].flatMap(Query.date) else {
+            throw GovernanceError.invalid(FieldErrors("completed_on", "a date, YYYY-MM-DD"))
+        }
+        _ = try await services.training.record(course: form["course"] ?? "", completedOn: completed, for: account, caller: caller)
         return .redirect(to: "/accounts")
     }
 

@@ -93,16 +93,20 @@ struct OversightAPIController {
         /// ISO 3166 codes; an empty list allows any jurisdiction.
         var jurisdictions: [String]?
         var caseAuthorisation: CaseAuthorisationPolicy?
+        var trainingValidityMonths: Int?
         enum CodingKeys: String, CodingKey {
             case dailySearchLimit = "daily_search_limit", jurisdictions, caseAuthorisation = "case_authorisation"
+            case trainingValidityMonths = "training_validity_months"
         }
     }
 
     @Sendable func changeSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.require(.manageSettings)
         let body = try await request.decodeJSON(SettingsBody.self)
-        guard body.dailySearchLimit != nil || body.jurisdictions != nil || body.caseAuthorisation != nil else {
-            throw GovernanceError.invalid(FieldErrors("body", "give daily_search_limit, jurisdictions, case_authorisation or several"))
+        guard body.dailySearchLimit != nil || body.jurisdictions != nil || body.caseAuthorisation != nil
+                || body.trainingValidityMonths != nil else {
+            throw GovernanceError.invalid(FieldErrors(
+                "body", "give daily_search_limit, jurisdictions, case_authorisation, training_validity_months or several"))
         }
         if let limit = body.dailySearchLimit {
             try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: audit)
@@ -112,6 +116,9 @@ struct OversightAPIController {
         }
         if let policy = body.caseAuthorisation {
             try await OrganizationSettings.setCaseAuthorisation(policy, caller: caller, governance: governance, audit: audit)
+        }
+        if let months = body.trainingValidityMonths {
+            try await services.training.setValidity(months: months, caller: caller)
         }
         return try await settings(request, context: context)
     }

@@ -76,6 +76,9 @@ struct OversightWebController {
         try await OrganizationSettings.setDailySearchLimit(limit, caller: caller, governance: governance, audit: audit)
         let codes = (form["jurisdictions"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         try await OrganizationSettings.setJurisdictions(codes, caller: caller, governance: governance, audit: audit)
+        if let months = try form.integer("training_validity_months", in: 1...60) {
+            try await services.training.setValidity(months: months, caller: caller)
+        }
         if let text = form["case_authorisation"] {
             guard let policy = CaseAuthorisationPolicy(rawValue: text) else {
                 throw GovernanceError.invalid(FieldErrors("case_authorisation", "required or urgent"))
