@@ -23,6 +23,15 @@ struct UsageFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// An option's date: a calendar date (YYYY-MM-DD, midnight UTC) or an ISO 8601 time.
+func date(_ text: String, option: String) throws -> Date {
+    let formatter = ISO8601DateFormatter()
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withFullDate]
+    guard let date = formatter.date(from: text) else { throw UsageFailure("\(option) takes a date (YYYY-MM-DD) or an ISO 8601 time") }
+    return date
+}
+
 enum Output {
     /// One JSON object on one line, keyed as the API's. The values are plain numbers and strings,
     /// so a failure is a bug, and it stops the command rather than print something else.

@@ -115,8 +115,12 @@ public struct AccountableSearch: Sendable {
                       _ justification: SearchJustification) async throws -> (TrialSearchAdmission.Place?, InvestigationCase) {
         try caller.require(.search)
         if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
-        if let untrained = try await training.refusal(for: caller.account) { throw GovernanceError.forbidden(untrained) }
-        let investigation = try await cases.admitSearch(caseNumber: justification.caseNumber, caller: caller)
+        // Read once: training and the case both follow the organisation's settings.
+        guard let organization = try await audit.store.organization(caller.account.organization) else {
+            throw GovernanceError.forbidden("the account's organisation no longer exists")
+        }
+        if let untrained = try await training.refusal(for: caller.account, of: organization) { throw GovernanceError.forbidden(untrained) }
+        let investigation = try await cases.admitSearch(caseNumber: justification.caseNumber, of: organization)
         return (try await takeTrialPlace(caller), investigation)
     }
 

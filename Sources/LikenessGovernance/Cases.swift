@@ -78,6 +78,12 @@ public struct Cases: Sendable {
         return found
     }
 
+    /// A case of the caller's organisation by its number, if there is one.
+    public func get(number: String, caller: Accounts.Caller) async throws -> InvestigationCase? {
+        try caller.require(.readCases)
+        return try await store.investigationCase(number: number, in: caller.account.organization)
+    }
+
     /// The authority's decision as a supervisor records it, checked field by field.
     public struct Decision: Sendable {
         public var decision: CaseAuthorisation.Decision
@@ -130,12 +136,11 @@ public struct Cases: Sendable {
         return updated
     }
 
-    /// The open case of the caller's organisation numbered `number`, if its searches may go on:
+    /// The open case of `organization` numbered `number`, if its searches may go on:
     /// it is not blocked, and has the authority's grant, or (under the organisation's urgent
     /// policy) its 48 hours have not passed. A case found past them is blocked here.
-    public func admitSearch(caseNumber number: String, caller: Accounts.Caller) async throws -> InvestigationCase {
-        let organization = caller.account.organization
-        guard let found = try await store.investigationCase(number: number, in: organization) else {
+    public func admitSearch(caseNumber number: String, of organization: Organization) async throws -> InvestigationCase {
+        guard let found = try await store.investigationCase(number: number, in: organization.id) else {
             throw GovernanceError.invalid(FieldErrors("case_number", "no case numbered '\(number)' in your organisation: open it first"))
         }
         guard found.status == .open else { throw GovernanceError.invalid(FieldErrors("case_number", "case \(number) is closed")) }
@@ -147,7 +152,7 @@ public struct Cases: Sendable {
             throw GovernanceError.forbidden("case \(number)'s searches are stopped: \(blocked.blockedReason ?? "")")
         case nil: break
         }
-        guard let policy = try await store.organization(organization)?.caseAuthorisation, policy == .urgent else {
+        guard organization.caseAuthorisation == .urgent else {
             throw GovernanceError.forbidden("""
                 case \(number) has no authorisation: your organisation requires the authority's decision before a case is \
                 searched (a supervisor records it)

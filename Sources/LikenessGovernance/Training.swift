@@ -37,9 +37,8 @@ public struct Training: Sendable {
         return record
     }
 
-    /// Why `account` may not search now (no record, or the newest too old), or nil.
-    public func refusal(for account: Account) async throws -> String? {
-        guard let organization = try await store.organization(account.organization) else { return "no organisation" }
+    /// Why `account` of `organization` may not search now (no record, or the newest too old), or nil.
+    public func refusal(for account: Account, of organization: Organization) async throws -> String? {
         let months = organization.trainingValidityMonths
         guard let newest = try await store.trainingRecords(of: account.id).first else {
             return "no training is recorded for \(account.username): searching needs a course completed within \(months) months, "

@@ -146,7 +146,7 @@ extension AdminCommand {
 
         func run() async throws {
             try await failingWithExitCode2 {
-                guard let completed = ISO8601DateFormatter.date(completedOn) else { throw UsageFailure("--completed-on: a date, YYYY-MM-DD") }
+                let completed = try date(completedOn, option: "--completed-on")
                 let gallery = try await data.openGallery()
                 guard let account = try await gallery.store.account(username: username)?.account else {
                     throw UsageFailure("no account '\(username)'")

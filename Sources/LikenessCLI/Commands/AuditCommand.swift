@@ -121,8 +121,8 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingWithExitCode2 {
                 guard let format = AuditExport.Format(rawValue: format) else { throw UsageFailure("--format takes jsonl or csv") }
-                let from = try from.map { try Self.date($0, "--from") }
-                let to = try to.map { try Self.date($0, "--to") }
+                let from = try from.map { try date($0, option: "--from") }
+                let to = try to.map { try date($0, option: "--to") }
                 let gallery = try await data.openGallery()
                 let governance = gallery.store
                 let organization = data.org == nil ? nil : try await data.organization(of: gallery).id
@@ -142,14 +142,6 @@ struct AuditCommand: AsyncParsableCommand {
                     action: AuditLog.Action.export.rawValue,
                     detail: "audit export \(format.rawValue): \(entries.count) entries, from \(self.from ?? "start") to \(self.to ?? "now")"))
             }
-        }
-
-        static func date(_ text: String, _ option: String) throws -> Date {
-            let formatter = ISO8601DateFormatter()
-            if let date = formatter.date(from: text) { return date }
-            formatter.formatOptions = [.withFullDate]
-            guard let date = formatter.date(from: text) else { throw UsageFailure("\(option) takes a date (YYYY-MM-DD) or an ISO 8601 time") }
-            return date
         }
     }
 }

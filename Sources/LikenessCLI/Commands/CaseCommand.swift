@@ -26,7 +26,7 @@ struct CaseCommand: AsyncParsableCommand {
 
         /// A case of the organisation by its number.
         func find(_ number: String, cases: Cases, caller: Accounts.Caller) async throws -> InvestigationCase {
-            guard let found = try await cases.list(status: nil, caller: caller).first(where: { $0.number == number }) else {
+            guard let found = try await cases.get(number: number, caller: caller) else {
                 throw UsageFailure("no case numbered '\(number)' in this organisation")
             }
             return found
@@ -89,9 +89,7 @@ struct CaseCommand: AsyncParsableCommand {
             try await failingWithExitCode2 {
                 let (cases, caller, _) = try await actor.open()
                 let found = try await actor.find(number, cases: cases, caller: caller)
-                guard let when = ISO8601DateFormatter.date(decidedAt) else {
-                    throw UsageFailure("--decided-at: a date (YYYY-MM-DD) or ISO 8601 time")
-                }
+                let when = try date(decidedAt, option: "--decided-at")
                 let decided = try await cases.recordAuthorisation(
                     of: found.id, try Cases.Decision(decision: decision, reference: reference, authority: authority, decidedAt: when),
                     caller: caller)
@@ -116,14 +114,3 @@ struct CaseCommand: AsyncParsableCommand {
 }
 
 extension InvestigationCase.Status: ExpressibleByArgument {}
-
-extension ISO8601DateFormatter {
-    /// A calendar date (midnight UTC) or an internet date-time.
-    static func date(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return date }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        return day.date(from: text)
-    }
-}

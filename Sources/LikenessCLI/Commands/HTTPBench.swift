@@ -82,7 +82,7 @@ struct HTTPBench: AsyncParsableCommand {
             guard let account else { throw UsageFailure("could not make the benchmark account \(username)") }
             // A gallery built before searching needed training, or whose record has expired, is trained again.
             let training = Training(store: governance)
-            if try await training.refusal(for: account) != nil {
+            if try await training.refusal(for: account, of: organization) != nil {
                 _ = try await training.record(course: "benchmark", completedOn: Date(), for: account, caller: nil)
             }
             return Accounts.Caller(account: account, address: "bench")
