@@ -48,9 +48,9 @@ public struct AccountableSearch: Sendable {
         let (admitted, investigation) = try await timings.measure("admission") { try await checkAllowed(caller, justification) }
         defer { admitted?.release() }
         let sha256 = timings.measure("hash") { SHA256.hash(data: photo).hexString }
-        let probe: FaceSearcher.Probe
+        let probe: ProbePhoto
         do {
-            probe = try timings.measure("decode") { try FaceSearcher.Probe.decoding(photo) }
+            probe = try timings.measure("decode") { try ProbePhoto.decoding(photo) }
         } catch {
             throw GovernanceError.invalid(FieldErrors("photo", "\(name) is not a readable image: \(error)"))
         }

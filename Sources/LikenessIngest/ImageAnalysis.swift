@@ -4,14 +4,15 @@ import LikenessStore
 
 /// Photo → faces → templates for one image: decode, detect, align, describe, and keep a
 /// JPEG of each aligned face chip for reviewers. Runs on an engine thread.
-struct ImageAnalysis {
-    var width: Int
-    var height: Int
-    var format: String
-    var faces: [NewFace]
-    var timings: StageTimings
+public struct ImageAnalysis: Sendable {
+    public var width: Int
+    public var height: Int
+    public var format: String
+    /// Largest first, as the detector orders them.
+    public var faces: [NewFace]
+    public var timings: StageTimings
 
-    static func analyse(_ bytes: [UInt8], engine: any FaceEngine, detection: DetectionPolicy,
+    public static func analyse(_ bytes: [UInt8], engine: any FaceEngine, detection: DetectionPolicy,
                         templates templatePolicy: TemplatePolicy) throws -> ImageAnalysis {
         var timings = StageTimings()
         let image: RGBImage

@@ -31,6 +31,26 @@ import TestSupport
         #expect(verdict["verdict"] as? String == "same")
     }
 
+    /// The server computes a probe's templates its own, quicker way; the photos must find their
+    /// people as often that way as with the templates ingest stored for them.
+    @Test func aProbeSearchedAsTheServerSearchesFindsItsPersonAsTheStoredTemplatesDo() throws {
+        let labels = Fixtures.root.appendingPathComponent("faces/labels.jsonl").path
+        let eval = try Subprocess.likeness("eval", labels, "--probe-path", "--json")
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let stored = try #require(report["stored"] as? [String: Any])
+        let probePath = try #require(report["probe_path"] as? [String: Any])
+        #expect(report["photos"] as? Int == 19)
+        #expect(stored["probes"] as? Int == 18)
+        #expect(probePath["probes"] as? Int == 18)
+        #expect(report["probe_path_without_face"] as? Int == 0)
+        #expect((probePath["rank1"] as? Double ?? 0) >= (stored["rank1"] as? Double ?? 1))
+
+        let refused = try Subprocess.likeness("eval", labels, "--probe-path", "--accurate")
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--probe-path measures the default pipeline"))
+    }
+
     /// Servers on PostgreSQL read the bands from it, so calibrating with --store writes them
     /// there, and leaves no SQLite file behind.
     @Test func calibratingWithAPostgreSQLStoreStoresTheBandsThere() async throws {

@@ -52,10 +52,10 @@ import TestSupport
         let searcher = FaceSearcher(gallery: rig.gallery, pool: rig.pool, bands: .standard)
 
         let photo = try enlarged("img5.jpg", by: 8)  // 2640×4096, the face some 1,000 px wide
-        let shrunk = try FaceSearcher.Probe.decoding(photo)
+        let shrunk = try ProbePhoto.decoding(photo)
         #expect(shrunk.shrink == 2 && shrunk.fullSize != nil)
         let fast = try await searcher.search(probe: shrunk, name: "large", top: 3)
-        let full = try await searcher.search(probe: FaceSearcher.Probe(image: try ImageCodec.decode(data: photo)), name: "large", top: 3)
+        let full = try await searcher.search(probe: ProbePhoto(image: try ImageCodec.decode(data: photo)), name: "large", top: 3)
         #expect(!fast.timings.stages.contains { $0.name == "decode-full" })
         #expect(fast.matches.map(\.face) == full.matches.map(\.face))
         for (a, b) in zip(fast.matches, full.matches) { #expect(abs(a.distance - b.distance) < 0.03, "\(a.distance) against \(b.distance)") }
@@ -65,8 +65,8 @@ import TestSupport
 
         // The mosaic's faces are about 100 px: twice as large, then shrunk back, they are too small.
         let crowdPhoto = try enlarged("mosaic-100-faces.jpg", by: 2)
-        let crowd = try await searcher.search(probe: try FaceSearcher.Probe.decoding(crowdPhoto), name: "crowd", top: 3)
-        let crowdAtFullSize = try await searcher.search(probe: FaceSearcher.Probe(image: try ImageCodec.decode(data: crowdPhoto)),
+        let crowd = try await searcher.search(probe: try ProbePhoto.decoding(crowdPhoto), name: "crowd", top: 3)
+        let crowdAtFullSize = try await searcher.search(probe: ProbePhoto(image: try ImageCodec.decode(data: crowdPhoto)),
                                                         name: "crowd", top: 3)
         #expect(crowd.timings.stages.contains { $0.name == "decode-full" })
         #expect(crowd.faces == crowdAtFullSize.faces && crowd.matches.map(\.distance) == crowdAtFullSize.matches.map(\.distance))

@@ -135,6 +135,11 @@ struct EvalCommand: AsyncParsableCommand {
         YuNet's faces, and their fusions) on the LFW protocol: PAIRS must give each pair's fold.
         """)
     var compareModels = false
+    @Flag(help: """
+        Rank-1/5 of the default pipeline with each photo searched as the server searches a probe \
+        (a quick look first, large JPEGs decoded shrunk) beside its templates as ingest stores them.
+        """)
+    var probePath = false
     @Option(help: "With --compare-models: keep every pipeline's templates in this file, and read them from it when it exists.")
     var templatesCache: String?
     @OptionGroup var pipeline: PipelineOptions
@@ -145,6 +150,10 @@ struct EvalCommand: AsyncParsableCommand {
             let labelSet = try LabelSet.load(labels)
             if compareModels {
                 try await compare(labelSet)
+                return
+            }
+            if probePath {
+                try await evaluateProbePath(labelSet)
                 return
             }
             var pipelineName = pipeline.name
@@ -222,5 +231,45 @@ struct EvalCommand: AsyncParsableCommand {
                          Double(result.lookups) / Double(max(1, result.requests))))
         }
         for (file, reason) in failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
+    }
+
+    private func evaluateProbePath(_ labelSet: LabelSet) async throws {
+        guard pipeline.policy == .standard, pipeline.templatePolicy == .standard, templates == nil else {
+            throw UsageFailure("--probe-path measures the default pipeline, the one the server searches with: "
+                               + "it takes no --reference, --accurate, --jitters, --no-mirrored or --templates")
+        }
+        let workers = pipeline.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let evaluation = try await ProbePathEvaluation.compute(labelSet, workers: workers)
+        let (bands, fusedBands) = try await data.calibratedBands()
+        let stored = await evaluation.identification(probe: .stored, bands: bands, fusedBands: fusedBands)
+        let searched = await evaluation.identification(probe: .probePath, bands: bands, fusedBands: fusedBands)
+        let changed = evaluation.changedTemplates
+        let noFace = evaluation.photos.filter { $0.stored != nil && $0.probe == nil }.count
+        if json {
+            struct Ranks: Encodable { var probes: Int; var rank1: Double?; var rank5: Double? }
+            struct Report: Encodable {
+                var photos: Int; var stored: Ranks; var probePath: Ranks; var changedTemplates: Int; var probePathWithoutFace: Int
+                var failures: [String: String]
+            }
+            func ranks(_ identification: Identification) -> Ranks {
+                Ranks(probes: identification.probes, rank1: identification.rank1Rate, rank5: identification.rank5Rate)
+            }
+            print(Output.json(Report(photos: evaluation.photos.count, stored: ranks(stored), probePath: ranks(searched),
+                                     changedTemplates: changed.count, probePathWithoutFace: noFace, failures: evaluation.failures)))
+            return
+        }
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
+        print("\(labelSet.photos.count) photos, each searched against all the others; both ways computed in "
+              + String(format: "%.0f s (%d workers)", evaluation.seconds, workers) + "\n")
+        func row(_ name: String, _ identification: Identification) -> [String] {
+            [name, "\(identification.probes)", percent(identification.rank1Rate), percent(identification.rank5Rate)]
+        }
+        print(Output.table(["the probe's templates", "probes", "rank-1", "rank-5"], [
+            row("as ingest stores them", stored), row("as a search computes them (the probe path)", searched),
+        ]))
+        print("\nThe probe path's templates differ from the stored ones for \(changed.count) of "
+              + "\(evaluation.photos.count) photos (largest dlib distance between the two: "
+              + String(format: "%.4f", changed.largestDistance) + "); it found no face in \(noFace) photos ingest found one in.")
+        for (file, reason) in evaluation.failures.sorted(by: { $0.key < $1.key }) { print("  failed: \(file): \(reason)") }
     }
 }
