@@ -15,6 +15,7 @@ public struct AccountableSearch: Sendable {
     let audit: AuditLog
     public let cases: Cases
     public let training: Training
+    public let reviews: Reviews
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
@@ -29,6 +30,7 @@ public struct AccountableSearch: Sendable {
         self.audit = audit
         cases = Cases(store: audit.store, now: now)
         training = Training(store: audit.store, now: now)
+        reviews = Reviews(store: audit.store, now: now)
     }
 
     public struct Outcome: Sendable {

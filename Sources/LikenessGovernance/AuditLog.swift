@@ -18,6 +18,7 @@ public struct AuditLog: Sendable {
         case organizationCreated = "organization_created", backup, restore
         case caseOpened = "case_opened", caseAuthorisation = "case_authorisation", caseClosed = "case_closed"
         case caseBlocked = "case_blocked", trainingRecorded = "training_recorded"
+        case candidateReviewed = "candidate_reviewed", leadVerified = "lead_verified", leadDisputed = "lead_disputed"
     }
 
     @discardableResult
@@ -115,7 +116,8 @@ public struct AuditLog: Sendable {
     }
 
     /// What a supervisor must look at: users over the daily limit, searches whose purpose is
-    /// outside the fixed list ("other"), and cases whose searches were stopped, in [from, to).
+    /// outside the fixed list ("other"), cases whose searches were stopped, and leads two
+    /// examiners disagree on, in [from, to).
     public func alerts(organization: Organization, from: Date, to: Date) async throws -> [Alert] {
         let all = try await entries(organization: organization.id, from: from, to: to)
         let searches = all.filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
@@ -132,8 +134,14 @@ public struct AuditLog: Sendable {
                                 auditEntry: entry.id,
                                 detail: "purpose outside the list: \(entry.entry.purpose ?? "") (case \(entry.entry.caseNumber ?? "-"))"))
         }
-        for entry in all where entry.entry.action == Action.caseBlocked.rawValue {
-            alerts.append(Alert(kind: .caseBlocked, username: entry.entry.actor, day: String(entry.at.prefix(10)),
+        for entry in all {
+            let kind: Alert.Kind
+            switch entry.entry.action {
+            case Action.caseBlocked.rawValue: kind = .caseBlocked
+            case Action.leadDisputed.rawValue: kind = .leadDisputed
+            default: continue
+            }
+            alerts.append(Alert(kind: kind, username: entry.entry.actor, day: String(entry.at.prefix(10)),
                                 auditEntry: entry.id, detail: "case \(entry.entry.caseNumber ?? "-"): " + (entry.entry.detail ?? "")))
         }
         return alerts.sorted { $0.auditEntry > $1.auditEntry }
@@ -162,6 +170,7 @@ public struct DailySearchCount: Sendable, Codable, Hashable {
 public struct Alert: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable {
         case dailyLimitExceeded = "daily_limit_exceeded", purposeOutsideList = "purpose_outside_list", caseBlocked = "case_blocked"
+        case leadDisputed = "lead_disputed"
     }
     public var kind: Kind
     public var username: String

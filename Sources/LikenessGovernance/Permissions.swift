@@ -17,6 +17,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case openCases
     /// Recording an authority's decision on a case, and closing any case.
     case superviseCases
+    /// Comparing a search's candidates with its probe, and verifying another's lead.
+    case reviewCandidates
 }
 
 extension Role {
@@ -26,11 +28,14 @@ extension Role {
              (.admin, .readCollections), (.admin, .readReports), (.admin, .handleSubjectRequests):
             true
         case (.supervisor, .readAudit), (.supervisor, .readReports), (.supervisor, .readCollections),
-             (.supervisor, .search), (.supervisor, .readCases), (.supervisor, .openCases), (.supervisor, .superviseCases):
+             (.supervisor, .search), (.supervisor, .readCases), (.supervisor, .openCases), (.supervisor, .superviseCases),
+             (.supervisor, .reviewCandidates):
             true
         case (.investigator, .search), (.investigator, .readCollections), (.investigator, .readCases), (.investigator, .openCases):
             true
         case (.auditor, .readAudit), (.auditor, .readReports), (.auditor, .readCases):
+            true
+        case (.examiner, .readCases), (.examiner, .reviewCandidates):
             true
         default:
             false
@@ -43,6 +48,7 @@ extension Role {
         case .supervisor: "Supervisor"
         case .investigator: "Investigator"
         case .auditor: "Auditor"
+        case .examiner: "Examiner"
         }
     }
 }

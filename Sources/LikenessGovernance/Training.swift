@@ -37,17 +37,18 @@ public struct Training: Sendable {
         return record
     }
 
-    /// Why `account` of `organization` may not search now (no record, or the newest too old), or nil.
-    public func refusal(for account: Account, of organization: Organization) async throws -> String? {
+    /// Why `account` of `organization` may not search (or do `activity`, "reviewing") now: no
+    /// record, or the newest too old; nil if it may.
+    public func refusal(for account: Account, of organization: Organization, doing activity: String = "searching") async throws -> String? {
         let months = organization.trainingValidityMonths
+        let rule = "\(activity) needs a course completed within \(months) months, recorded by an administrator"
         guard let newest = try await store.trainingRecords(of: account.id).first else {
-            return "no training is recorded for \(account.username): searching needs a course completed within \(months) months, "
-                + "recorded by an administrator"
+            return "no training is recorded for \(account.username): " + rule
         }
         let expires = Self.expiry(of: newest, months: months)
         guard now() < expires else {
             return "\(account.username)'s training (\(newest.course), completed \(Self.day(newest.completedOn))) expired on "
-                + "\(Self.day(expires)): searching needs a course completed within \(months) months, recorded by an administrator"
+                + "\(Self.day(expires)): " + rule
         }
         return nil
     }

@@ -21,6 +21,7 @@ public struct ServerServices: Sendable {
     public let requests: SubjectRequests
     public let cases: Cases
     public let training: Training
+    public let reviews: Reviews
     public let bands: BandThresholds
     let metrics: ServerMetrics
     let pages: Pages
@@ -35,6 +36,7 @@ public struct ServerServices: Sendable {
         self.requests = requests
         cases = search.cases
         training = search.training
+        reviews = search.reviews
         self.uploads = uploads
         self.bands = bands
         metrics = ServerMetrics()
@@ -116,6 +118,7 @@ public enum LikenessServer {
             .addRoutes(AccountsAPIController(services: services).endpoints)
             .addRoutes(OversightAPIController(services: services).endpoints)
             .addRoutes(CasesAPIController(services: services).endpoints)
+            .addRoutes(ReviewsAPIController(services: services).endpoints)
         router.addRoutes(SessionsWebController(services: services, configuration: configuration).endpoints)
             .addRoutes(PasswordsWebController(services: services).endpoints)
             .addRoutes(SearchWebController(services: services).endpoints)

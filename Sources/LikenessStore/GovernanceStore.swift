@@ -7,7 +7,7 @@ public typealias AccountID = Int64
 /// Who may do what, and the record of what they did: organisations, their accounts, sign-in
 /// sessions, API keys, and the append-only audit log. The embedded implementation shares the
 /// gallery's SQLite database (`SQLiteGalleryStore`).
-public protocol GovernanceStore: CaseStore, TrainingStore {
+public protocol GovernanceStore: CaseStore, TrainingStore, ReviewStore {
     // Organisations
     func createOrganization(name: String) async throws -> Organization
     func organization(_ id: OrganizationID) async throws -> Organization?
@@ -123,6 +123,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case investigator
     /// Reads the audit and reports; changes nothing.
     case auditor
+    /// Compares a search's candidates with its probe, and verifies another examiner's lead.
+    case examiner
 }
 
 public struct NewAccount: Sendable {

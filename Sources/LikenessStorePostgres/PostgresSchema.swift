@@ -268,5 +268,28 @@ enum PostgresSchema {
             // How many months a training record lets its account search.
             "ALTER TABLE organization ADD COLUMN training_validity_months INTEGER NOT NULL DEFAULT 12",
         ]),
+        // SQLite's v18.
+        Migration(version: 10, name: "examiners and their reviews of candidates", statements: [
+            "ALTER TABLE account DROP CONSTRAINT account_role_check",
+            """
+            ALTER TABLE account ADD CONSTRAINT account_role_check
+                CHECK (role IN ('admin', 'supervisor', 'investigator', 'auditor', 'examiner'))
+            """,
+            """
+            CREATE TABLE candidate_review (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id BIGINT NOT NULL REFERENCES organization(id),
+                search_entry BIGINT NOT NULL REFERENCES audit_entry(id),
+                face_id BIGINT NOT NULL,             -- no reference: the face may be erased since
+                reviewer_id BIGINT NOT NULL REFERENCES account(id),
+                features TEXT NOT NULL,              -- JSON object: feature → observation
+                notes TEXT,
+                conclusion TEXT NOT NULL,
+                reviewed_at TIMESTAMPTZ NOT NULL,
+                audit_entry BIGINT NOT NULL REFERENCES audit_entry(id),
+                UNIQUE (search_entry, face_id, reviewer_id)
+            )
+            """,
+        ]),
     ]
 }

@@ -13,7 +13,8 @@ public enum StoreMigration {
     /// belongs to the server that issued it, and users sign in again on the new one.
     static let tables = ["organization", "collection", "ingest_job", "image", "face", "face_template", "ingest_item", "index_log",
                          "setting", "account", "api_key", "audit_entry", "audit_thumbnail", "audit_checkpoint", "suppression",
-                         "subject_request", "subject_finding", "consent", "ingest_queue", "investigation_case", "training_record"]
+                         "subject_request", "subject_finding", "consent", "ingest_queue", "investigation_case", "training_record",
+                         "candidate_review"]
 
     /// Rows copied per table.
     public struct Report: Sendable {

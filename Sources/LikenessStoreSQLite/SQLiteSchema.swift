@@ -428,6 +428,45 @@ enum SQLiteSchema {
                 ALTER TABLE organization ADD COLUMN training_validity_months INTEGER NOT NULL DEFAULT 12;
                 """)
         }
+        migrator.registerMigration("v18: examiners and their reviews of candidates") { db in
+            // SQLite cannot change a CHECK constraint: the account table is rebuilt with the new
+            // role (the migrator holds foreign key checks until the migration ends).
+            try db.execute(sql: """
+                CREATE TABLE account_v18 (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    display_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,         -- bcrypt
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'investigator', 'auditor', 'examiner')),
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'disabled')),
+                    trial_expires_at DATETIME,
+                    trial_search_quota INTEGER,
+                    created_at DATETIME NOT NULL,
+                    must_change_password BOOLEAN NOT NULL DEFAULT 0
+                );
+                INSERT INTO account_v18 (id, organization_id, username, display_name, password_hash, role, status,
+                                         trial_expires_at, trial_search_quota, created_at, must_change_password)
+                    SELECT id, organization_id, username, display_name, password_hash, role, status,
+                           trial_expires_at, trial_search_quota, created_at, must_change_password FROM account;
+                DROP TABLE account;
+                ALTER TABLE account_v18 RENAME TO account;
+
+                CREATE TABLE candidate_review (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    search_entry INTEGER NOT NULL REFERENCES audit_entry(id),
+                    face_id INTEGER NOT NULL,            -- no reference: the face may be erased since
+                    reviewer_id INTEGER NOT NULL REFERENCES account(id),
+                    features TEXT NOT NULL,              -- JSON object: feature → observation
+                    notes TEXT,
+                    conclusion TEXT NOT NULL,
+                    reviewed_at DATETIME NOT NULL,
+                    audit_entry INTEGER NOT NULL REFERENCES audit_entry(id),
+                    UNIQUE (search_entry, face_id, reviewer_id)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -40,7 +40,8 @@ import TestSupport
 
     static func json(_ text: String) -> (ByteBuffer, String) { (ByteBuffer(string: text), "application/json") }
 
-    static let caseReaders: Set<Role> = [.investigator, .supervisor, .auditor]
+    static let caseReaders: Set<Role> = [.investigator, .supervisor, .auditor, .examiner]
+    static let reviewers: Set<Role> = [.examiner, .supervisor]
 
     static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64, spareAccount: Int64,
                       openCase: Int64, closedCase: Int64) async throws -> [Row] {
@@ -48,6 +49,9 @@ import TestSupport
         let faceA = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 100).first { $0.collection == collection }).id
         let imageA = try #require(try await rig.rig.gallery.store.matchDetails(for: [faceA])[faceA]).image
         let investigator = try #require(rig.accounts["A.investigator"]).id
+        let searched = try #require(try await rig.governance.auditEntries(organization: rig.rig.organization.id, from: nil, to: nil,
+                                                                          after: Int64(auditEntry) - 1, limit: 1).first)
+        let candidate = try #require(searched.entry.candidates.first).face
         let search = try Multipart.search(photo: "img5.jpg")
         var upload1 = Multipart()
         upload1.file("files", filename: "img53.jpg", try Samples.bytes("img53.jpg"))
@@ -108,6 +112,11 @@ import TestSupport
             Row(method: .post, path: "/api/v1/cases/\(openCase)/authorisation", body: json(#"{"decision": "maybe"}"#),
                 rule: .roles([.supervisor], .unprocessableContent, scoped: true)),
             Row(method: .post, path: "/api/v1/cases/\(closedCase)/close", rule: .roles(searchers, .conflict, scoped: true)),
+            // Reviews of a search's candidates (the body fails validation, checked after the search's organisation)
+            Row(method: .get, path: "/api/v1/searches/\(auditEntry)/candidates/\(candidate)/reviews",
+                rule: .roles(caseReaders, .ok, scoped: true)),
+            Row(method: .post, path: "/api/v1/searches/\(auditEntry)/candidates/\(candidate)/reviews",
+                body: json(#"{"conclusion": "certain"}"#), rule: .roles(reviewers, .unprocessableContent, scoped: true)),
             // Pages (their forms need a session's CSRF token: the browser test drives them)
             Row(method: .get, path: "/", rule: .signedIn(.ok)),
             Row(method: .get, path: "/history", rule: .roles(searchers, .ok, scoped: false)),

@@ -461,4 +461,35 @@ import TestSupport
             #expect(try await store.redactSearchThumbnails(ofCase: "U-1", in: police.id) == 0)
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func reviewsAreOnePerReviewerPerCandidateAndExaminersAreAccounts(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let police = try await store.createOrganization(name: "police")
+            let first = try await account(store, "examiner-1", in: police.id, role: .examiner)
+            let second = try await account(store, "examiner-2", in: police.id, role: .examiner)
+            #expect(try await store.account(first.id)?.role == .examiner)
+            let searched = try await store.appendAudit(search(police.id, by: first.id, case: "C-1"))
+            let other = try await store.appendAudit(search(police.id, by: first.id, case: "C-1"))
+            let reviewedAt = Date(timeIntervalSince1970: 1_790_000_000)
+            let features: [CandidateReview.Feature: CandidateReview.Observation] = Dictionary(
+                uniqueKeysWithValues: CandidateReview.Feature.allCases.map { ($0, $0 == .ears ? .notVisible : .similar) })
+            func review(by reviewer: Account, face: FaceID = 7, in entry: AuditEntry = searched,
+                        _ conclusion: CandidateReview.Conclusion) -> NewCandidateReview {
+                NewCandidateReview(organization: police.id, search: entry.id, face: face, reviewer: reviewer.id, features: features,
+                                   notes: "scar above the left eyebrow", conclusion: conclusion, reviewedAt: reviewedAt,
+                                   auditEntry: entry.id)
+            }
+            let saved = try #require(try await store.addReview(review(by: first, .moderateSupportSame)))
+            #expect(saved.decision == .possibleLead && saved.features[.ears] == .notVisible && saved.reviewedAt == reviewedAt)
+            #expect(try await store.addReview(review(by: first, .strongSupportDifferent)) == nil, "one review per reviewer")
+            let verifying = try #require(try await store.addReview(review(by: second, .strongSupportSame)))
+            _ = try #require(try await store.addReview(review(by: first, face: 9, .inconclusive)))
+            _ = try #require(try await store.addReview(review(by: first, in: other, .limitedSupportSame)), "another search")
+            #expect(try await store.reviews(ofSearch: searched.id, face: 7) == [saved, verifying])
+            #expect(try await store.reviews(ofSearch: searched.id).map(\.face) == [7, 7, 9])
+            #expect(try await store.reviews(ofSearch: searched.id, face: 8).isEmpty)
+        }
+    }
 }

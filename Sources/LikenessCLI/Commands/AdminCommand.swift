@@ -19,13 +19,13 @@ struct AdminCommand: AsyncParsableCommand {
                 """)
         @Argument(help: "The username.") var username: String
         @Option(help: "The organisation (created if it does not exist).") var organization: String
-        @Option(help: "admin, supervisor, investigator or auditor.") var role: String = Role.admin.rawValue
+        @Option(help: "admin, supervisor, investigator, auditor or examiner.") var role: String = Role.admin.rawValue
         @Flag(help: "Read the password from the first line of standard input (its user chose it, so it need not be changed).")
         var passwordStdin = false
         @OptionGroup var data: DataOptions
 
         func validate() throws {
-            guard Role(rawValue: role) != nil else { throw ValidationError("--role takes admin, supervisor, investigator or auditor") }
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role takes admin, supervisor, investigator, auditor or examiner") }
         }
 
         func run() async throws {

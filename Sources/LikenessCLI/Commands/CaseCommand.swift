@@ -16,12 +16,17 @@ struct CaseCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func open() async throws -> (Cases, Accounts.Caller, Gallery) {
+            let (caller, gallery) = try await caller()
+            return (Cases(store: gallery.store), caller, gallery)
+        }
+
+        func caller() async throws -> (Accounts.Caller, Gallery) {
             let gallery = try await data.openGallery()
             guard let account = try await gallery.store.account(username: user)?.account,
                   account.organization == (try await data.organization(of: gallery)).id else {
                 throw UsageFailure("no account '\(user)' in this organisation")
             }
-            return (Cases(store: gallery.store), Accounts.Caller(account: account, address: "cli"), gallery)
+            return (Accounts.Caller(account: account, address: "cli"), gallery)
         }
 
         /// A case of the organisation by its number.

@@ -82,9 +82,9 @@ struct SearchCommand: AsyncParsableCommand {
             lines.append("No candidates.")
         } else {
             lines.append(Output.table(
-                ["rank", "band", "distance", "similarity", "collection", "image", "source"],
+                ["rank", "face", "band", "distance", "similarity", "collection", "image", "source"],
                 result.matches.map { m in
-                    ["\(m.rank)", m.band.rawValue, String(format: "%.3f", m.distance), String(format: "%.2f", m.similarity),
+                    ["\(m.rank)", "\(m.face)", m.band.rawValue, String(format: "%.3f", m.distance), String(format: "%.2f", m.similarity),
                      m.collection, m.place, m.origin.sourceURL ?? ""]
                 }))
         }

@@ -1,0 +1,205 @@
+import Crypto
+import Foundation
+import LikenessCore
+import LikenessStore
+
+/// Examiners' reviews of a search's candidates, and the two-person rule that makes a lead
+/// actionable (EU AI Act Art. 14(5)): a candidate one examiner calls a possible lead becomes a
+/// verified lead only when a second, different examiner reaches the same decision blind, not
+/// having seen the first's record until their own is saved. Two who disagree leave it disputed,
+/// shown to the supervisors, until a third decides. Every review, verification and dispute is
+/// an audit entry; a review's entry holds the digest of its record, not its conclusion, so
+/// that reading the log does not unblind the next examiner.
+public struct Reviews: Sendable {
+    public let store: any GovernanceStore
+    public let audit: AuditLog
+    let training: Training
+    let now: @Sendable () -> Date
+
+    public init(store: any GovernanceStore, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        audit = AuditLog(store: store)
+        training = Training(store: store, now: now)
+        self.now = now
+    }
+
+    /// What the reviews of a candidate amount to.
+    public enum LeadStatus: String, Sendable, Codable, CaseIterable {
+        case unreviewed
+        /// Excluded by its first examiner, or by two, or by the third after a dispute.
+        case excluded
+        /// One examiner's possible lead, waiting for a second's blind review.
+        case awaitingVerification = "awaiting_verification"
+        /// Two examiners found it a possible lead: an investigative lead, not an identification.
+        case verified
+        /// Two examiners disagree: a third decides.
+        case disputed
+
+        /// No further review is taken.
+        public var isSettled: Bool { self == .excluded || self == .verified }
+
+        /// From a candidate's reviews, oldest first.
+        public init(_ reviews: [CandidateReview]) {
+            guard let first = reviews.first else { self = .unreviewed; return }
+            guard reviews.count > 1 else { self = first.decision == .possibleLead ? .awaitingVerification : .excluded; return }
+            let second = reviews[1]
+            // The third examiner's decision settles a dispute: it agrees with one of the two.
+            let deciding = first.decision == second.decision ? second : reviews.count > 2 ? reviews[2] : nil
+            switch deciding?.decision {
+            case .possibleLead: self = .verified
+            case .excluded: self = .excluded
+            case nil: self = .disputed
+            }
+        }
+    }
+
+    /// A candidate's reviews as the caller may see them: others' records are withheld from
+    /// whoever could still review it blind, until their own is saved or the candidate is settled.
+    public struct CandidateReviews: Sendable {
+        public var search: Int64
+        public var face: FaceID
+        public var caseNumber: String
+        public var status: LeadStatus
+        /// Oldest first.
+        public var visible: [CandidateReview]
+        /// How many records are withheld from the caller.
+        public var withheld: Int
+    }
+
+    /// An examiner's comparison, checked field by field.
+    public struct Comparison: Sendable {
+        public var features: [CandidateReview.Feature: CandidateReview.Observation]
+        public var notes: String?
+        public var conclusion: CandidateReview.Conclusion
+
+        /// `features` names every feature of `CandidateReview.Feature` with its observation.
+        public init(features: [String: String]?, notes: String?, conclusion: String?) throws(FieldErrors) {
+            var errors = FieldErrors()
+            var parsed: [CandidateReview.Feature: CandidateReview.Observation] = [:]
+            let observations = CandidateReview.Observation.allCases.map(\.rawValue).joined(separator: ", ")
+            for (name, value) in features ?? [:] {
+                guard let feature = CandidateReview.Feature(rawValue: name) else {
+                    errors.add("features", "no feature '\(name)': " + CandidateReview.Feature.allCases.map(\.rawValue).joined(separator: ", "))
+                    continue
+                }
+                guard let observation = CandidateReview.Observation(rawValue: value) else {
+                    errors.add("features.\(name)", "must be one of \(observations)")
+                    continue
+                }
+                parsed[feature] = observation
+            }
+            let missing = CandidateReview.Feature.allCases.filter { parsed[$0] == nil && features?[$0.rawValue] == nil }
+            if !missing.isEmpty {
+                errors.add("features", "every feature needs an observation (\(observations)); missing: "
+                           + missing.map(\.rawValue).joined(separator: ", "))
+            }
+            let notes = notes?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if (notes?.count ?? 0) > 4000 { errors.add("notes", "at most 4,000 characters") }
+            let scale = CandidateReview.Conclusion.allCases.map(\.rawValue).joined(separator: ", ")
+            let conclusion = conclusion.flatMap(CandidateReview.Conclusion.init(rawValue:))
+            if conclusion == nil { errors.add("conclusion", "must be one of \(scale)") }
+            guard errors.isEmpty, let conclusion else { throw errors }
+            self.features = parsed
+            self.notes = notes?.isEmpty == false ? notes : nil
+            self.conclusion = conclusion
+        }
+    }
+
+    /// Records the caller's comparison of candidate `face` of search `search`.
+    public func review(search: Int64, face: FaceID, _ comparison: Comparison, caller: Accounts.Caller) async throws -> CandidateReviews {
+        try caller.require(.reviewCandidates)
+        if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
+        guard let organization = try await store.organization(caller.account.organization) else {
+            throw GovernanceError.forbidden("the account's organisation no longer exists")
+        }
+        if let untrained = try await training.refusal(for: caller.account, of: organization, doing: "reviewing") {
+            throw GovernanceError.forbidden(untrained)
+        }
+        let (_, investigation) = try await candidate(face, of: search, caller: caller)
+        guard investigation.status == .open else { throw GovernanceError.conflict("case \(investigation.number) is closed") }
+        let earlier = try await store.reviews(ofSearch: search, face: face)
+        if earlier.contains(where: { $0.reviewer == caller.account.id }) {
+            throw GovernanceError.conflict("you have reviewed this candidate already: verifying a lead takes another examiner")
+        }
+        let before = LeadStatus(earlier)
+        guard !before.isSettled else {
+            throw GovernanceError.conflict("this candidate's reviews are settled: \(before.rawValue)")
+        }
+        let reviewedAt = now()
+        let digest = Self.digest(search: search, face: face, reviewer: caller.account.id, comparison, at: reviewedAt)
+        let entry = try await record(.candidateReviewed, investigation, caller: caller,
+                                     detail: "search \(search), face \(face): review \(earlier.count + 1), record sha256 \(digest)")
+        guard let saved = try await store.addReview(NewCandidateReview(
+            organization: caller.account.organization, search: search, face: face, reviewer: caller.account.id,
+            features: comparison.features, notes: comparison.notes, conclusion: comparison.conclusion, reviewedAt: reviewedAt,
+            auditEntry: entry.id))
+        else {
+            throw GovernanceError.conflict("you have reviewed this candidate already: verifying a lead takes another examiner")
+        }
+        let reviews = earlier + [saved]
+        let after = LeadStatus(reviews)
+        switch after {
+        case .verified:
+            try await record(.leadVerified, investigation, caller: caller,
+                             detail: "search \(search), face \(face): verified by reviews " + reviews.map { "\($0.auditEntry)" }.joined(separator: ", "))
+        case .disputed:
+            try await record(.leadDisputed, investigation, caller: caller,
+                             detail: "search \(search), face \(face): examiners disagree (reviews "
+                                 + reviews.map { "\($0.auditEntry)" }.joined(separator: ", ") + "); a third review decides")
+        default: break
+        }
+        return CandidateReviews(search: search, face: face, caseNumber: investigation.number, status: after, visible: reviews, withheld: 0)
+    }
+
+    /// The reviews of candidate `face` of search `search`, as the caller may see them.
+    public func reviews(search: Int64, face: FaceID, caller: Accounts.Caller) async throws -> CandidateReviews {
+        try caller.require(.readCases)
+        let (_, investigation) = try await candidate(face, of: search, caller: caller)
+        let reviews = try await store.reviews(ofSearch: search, face: face)
+        let status = LeadStatus(reviews)
+        let ownSaved = reviews.contains { $0.reviewer == caller.account.id }
+        let visible = status.isSettled || ownSaved ? reviews : []
+        return CandidateReviews(search: search, face: face, caseNumber: investigation.number, status: status, visible: visible,
+                                withheld: reviews.count - visible.count)
+    }
+
+    /// A successful search of the caller's organisation, with its case, and `face` among its
+    /// candidates; anything else is not found.
+    private func candidate(_ face: FaceID, of search: Int64, caller: Accounts.Caller) async throws -> (AuditEntry, InvestigationCase) {
+        let organization = caller.account.organization
+        guard search > 0, let entry = try await store.auditEntries(organization: organization, from: nil, to: nil, after: search - 1,
+                                                                   limit: 1).first,
+              entry.id == search, entry.entry.action == AuditLog.Action.search.rawValue, entry.entry.outcome == "ok",
+              let number = entry.entry.caseNumber,
+              let investigation = try await store.investigationCase(number: number, in: organization)
+        else { throw GovernanceError.notFound("no search \(search) in your organisation") }
+        guard investigation.blockedAt == nil else {
+            throw GovernanceError.notFound("search \(search)'s case \(number) was stopped: its results are deleted")
+        }
+        guard entry.entry.candidates.contains(where: { $0.face == face }) else {
+            throw GovernanceError.notFound("face \(face) is not a candidate of search \(search)")
+        }
+        return (entry, investigation)
+    }
+
+    /// The SHA-256 of a review's record, as its audit entry keeps it: what was concluded, by
+    /// whom, when, about which candidate, in a fixed encoding.
+    static func digest(search: Int64, face: FaceID, reviewer: AccountID, _ comparison: Comparison, at: Date) -> String {
+        let fields: [String] = [
+            String(search), String(face), String(reviewer), AuditEntry.timestamp(at), comparison.conclusion.rawValue,
+            CandidateReview.encode(comparison.features), comparison.notes ?? "",
+        ]
+        // Strings only: serialising them cannot fail.
+        let encoded = try! JSONSerialization.data(withJSONObject: fields, options: [.withoutEscapingSlashes])
+        return SHA256.hash(data: encoded).hexString
+    }
+
+    @discardableResult
+    private func record(_ action: AuditLog.Action, _ investigation: InvestigationCase, caller: Accounts.Caller,
+                        detail: String) async throws -> AuditEntry {
+        try await audit.record(NewAuditEntry(organization: investigation.organization, actorID: caller.account.id,
+                                             actor: caller.account.username, action: action.rawValue,
+                                             caseNumber: investigation.number, offence: investigation.offence,
+                                             clientAddress: caller.address, detail: detail))
+    }
+}
