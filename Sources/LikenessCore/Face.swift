@@ -60,6 +60,12 @@ public struct DetectedFace: Sendable, Hashable {
         self.alignment = alignment
     }
 
+    /// The landmarks from their stored form, "x,y,x,y,…" (whole pixels).
+    public static func landmarks(stored text: String) -> [PixelPoint] {
+        let values = text.split(separator: ",").compactMap { Int($0) }
+        return stride(from: 0, to: values.count - 1, by: 2).map { PixelPoint(x: values[$0], y: values[$0 + 1]) }
+    }
+
     /// Distance between the eye centres in pixels: the face's usable resolution.
     public var interOcularDistance: Double {
         guard landmarks.count == 5 else { return Double(box.width) / 2.5 }

@@ -115,6 +115,19 @@ public final class DlibFaceEngine: FaceEngine {
         return chip
     }
 
+    /// Where the face's 5 landmarks fall on its chip (`chip(for:in:)`'s), in chip pixels, as
+    /// x, y pairs: a reviewer sees how far the alignment left each from where it put the others.
+    public static func chipLandmarks(of face: DetectedFace) throws -> [Float] {
+        guard face.landmarks.count == 5 else { throw FaceEngineError(description: "a face needs its 5 landmarks to be aligned") }
+        var out = [Double](repeating: 0, count: 10)
+        var message = [CChar](repeating: 0, count: 512)
+        let points = face.landmarks.map { lk_point(x: $0.x, y: $0.y) }
+        guard lk_chip_landmarks(detection(face), points, &out, &message, message.count) == 0 else {
+            throw FaceEngineError(description: String(shimMessage: message))
+        }
+        return out.map(Float.init)
+    }
+
     private static func detection(_ face: DetectedFace) -> lk_detection {
         lk_detection(left: face.box.left, top: face.box.top, right: face.box.right,
                      bottom: face.box.bottom, score: face.detectorScore)

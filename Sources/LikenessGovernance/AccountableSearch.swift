@@ -30,7 +30,7 @@ public struct AccountableSearch: Sendable {
         self.audit = audit
         cases = Cases(store: audit.store, now: now)
         training = Training(store: audit.store, now: now)
-        reviews = Reviews(store: audit.store, now: now)
+        reviews = Reviews(store: audit.store, gallery: store, now: now)
     }
 
     public struct Outcome: Sendable {
@@ -77,8 +77,10 @@ public struct AccountableSearch: Sendable {
         let thumbnail = await madeThumbnail
         timings.record("thumbnail", since: waitStart)
         let entry = try await timings.measure("audit") {
+            // The probe face is kept only for examiners to compare with candidates: none, none kept.
             try await record(caller, justification, sha256: sha256, thumbnail: thumbnail, collections: collections,
-                             matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)")
+                             matches: result.matches, outcome: "ok", detail: "face \(result.face) of \(result.faces.count)",
+                             probeFace: result.matches.isEmpty ? nil : result.probeFace)
         }
         try await cases.searched(investigation, entry: entry.id)
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
@@ -142,7 +144,7 @@ public struct AccountableSearch: Sendable {
     @discardableResult
     func record(_ caller: Accounts.Caller, _ justification: SearchJustification, sha256: String?, thumbnail: [UInt8]?,
                 collections: [CollectionID], matches: [Match], outcome: String, detail: String,
-                thumbnailShows: ThumbnailSubject? = nil) async throws -> AuditEntry {
+                thumbnailShows: ThumbnailSubject? = nil, probeFace: ProbeFace? = nil) async throws -> AuditEntry {
         try await audit.record(NewAuditEntry(
             organization: caller.account.organization, actorID: caller.account.id, actor: caller.account.username,
             action: AuditLog.Action.search.rawValue, outcome: outcome, caseNumber: justification.caseNumber,
@@ -150,7 +152,7 @@ public struct AccountableSearch: Sendable {
             probeThumbnail: thumbnail, collections: collections,
             candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
             clientAddress: caller.address, detail: matches.isEmpty ? detail : detail + "; scored by " + Match.modelsNamed(matches),
-            thumbnailShows: thumbnailShows))
+            thumbnailShows: thumbnailShows, probeFace: probeFace))
     }
 }
 

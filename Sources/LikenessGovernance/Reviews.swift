@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LikenessCore
+import LikenessEngine
 import LikenessStore
 
 /// Examiners' reviews of a search's candidates, and the two-person rule that makes a lead
@@ -12,12 +13,15 @@ import LikenessStore
 /// that reading the log does not unblind the next examiner.
 public struct Reviews: Sendable {
     public let store: any GovernanceStore
+    /// Where the candidates' crops and provenance are, for the comparison.
+    let gallery: any GalleryStore
     public let audit: AuditLog
     let training: Training
     let now: @Sendable () -> Date
 
-    public init(store: any GovernanceStore, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: any GovernanceStore, gallery: any GalleryStore, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
+        self.gallery = gallery
         audit = AuditLog(store: store)
         training = Training(store: store, now: now)
         self.now = now
@@ -66,8 +70,8 @@ public struct Reviews: Sendable {
         public var withheld: Int
     }
 
-    /// An examiner's comparison, checked field by field.
-    public struct Comparison: Sendable {
+    /// An examiner's record of a comparison, checked field by field.
+    public struct Findings: Sendable {
         public var features: [CandidateReview.Feature: CandidateReview.Observation]
         public var notes: String?
         public var conclusion: CandidateReview.Conclusion
@@ -106,7 +110,7 @@ public struct Reviews: Sendable {
     }
 
     /// Records the caller's comparison of candidate `face` of search `search`.
-    public func review(search: Int64, face: FaceID, _ comparison: Comparison, caller: Accounts.Caller) async throws -> CandidateReviews {
+    public func review(search: Int64, face: FaceID, _ findings: Findings, caller: Accounts.Caller) async throws -> CandidateReviews {
         try caller.require(.reviewCandidates)
         if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
         guard let organization = try await store.organization(caller.account.organization) else {
@@ -126,12 +130,12 @@ public struct Reviews: Sendable {
             throw GovernanceError.conflict("this candidate's reviews are settled: \(before.rawValue)")
         }
         let reviewedAt = now()
-        let digest = Self.digest(search: search, face: face, reviewer: caller.account.id, comparison, at: reviewedAt)
+        let digest = Self.digest(search: search, face: face, reviewer: caller.account.id, findings, at: reviewedAt)
         let entry = try await record(.candidateReviewed, investigation, caller: caller,
                                      detail: "search \(search), face \(face): review \(earlier.count + 1), record sha256 \(digest)")
         guard let saved = try await store.addReview(NewCandidateReview(
             organization: caller.account.organization, search: search, face: face, reviewer: caller.account.id,
-            features: comparison.features, notes: comparison.notes, conclusion: comparison.conclusion, reviewedAt: reviewedAt,
+            features: findings.features, notes: findings.notes, conclusion: findings.conclusion, reviewedAt: reviewedAt,
             auditEntry: entry.id))
         else {
             throw GovernanceError.conflict("you have reviewed this candidate already: verifying a lead takes another examiner")
@@ -163,6 +167,66 @@ public struct Reviews: Sendable {
                                 withheld: reviews.count - visible.count)
     }
 
+    /// What an examiner compares: the probe face and the candidate's, each an aligned chip of the
+    /// same geometry (eyes on one line, at one scale) with where its own landmarks fall, the
+    /// candidate's band, its image's provenance, and the reviews the caller may see.
+    public struct Comparison: Sendable {
+        public var reviews: CandidateReviews
+        /// Nil when the search kept none (a search from a stored face) or it was deleted with
+        /// the search's thumbnail.
+        public var probe: ProbeFace?
+        /// Nil once the face is erased.
+        public var candidate: ProbeFace?
+        public var band: String
+        public var distance: Float
+        /// Nil once the face is erased.
+        public var details: MatchDetails?
+        /// The candidate's whole image, at most 640 px on its longer side, with its size in the
+        /// held file's pixels (the face's box is in them); nil for a video, or an image not held
+        /// as a file here.
+        public var sourceImage: (jpeg: [UInt8], width: Int, height: Int)?
+        public var collection: CollectionRecord?
+        /// Whether the caller may record a review now.
+        public var mayReview: Bool
+    }
+
+    /// Opens candidate `face` of search `search` for comparison, audited as `comparison_opened`
+    /// before anything is shown: the view discloses a candidate's image and provenance.
+    public func comparison(search: Int64, face: FaceID, caller: Accounts.Caller) async throws -> Comparison {
+        try caller.require(.reviewCandidates)
+        let (entry, investigation) = try await candidate(face, of: search, caller: caller)
+        let listed = try await reviews(search: search, face: face, caller: caller)
+        try await record(.comparisonOpened, investigation, caller: caller, detail: "search \(search), face \(face)")
+        let scored = entry.entry.candidates.first { $0.face == face }!
+        var candidate: ProbeFace?
+        if let crop = try await gallery.faceCrop(face), let detected = try await gallery.detectedFace(face) {
+            candidate = ProbeFace(jpeg: crop.crop, landmarks: try DlibFaceEngine.chipLandmarks(of: detected))
+        }
+        let details = try await gallery.matchDetails(for: [face])[face]
+        var collection: CollectionRecord?
+        var sourceImage: (jpeg: [UInt8], width: Int, height: Int)?
+        if let details {
+            collection = try await gallery.collection(details.collectionID)
+            if let image = try await gallery.imageDetails(details.image), image.videoDuration == nil,
+               let jpeg = Self.preview(of: image.origin.location) {
+                sourceImage = (jpeg, image.width, image.height)
+            }
+        }
+        let reviewedByCaller = listed.visible.contains { $0.reviewer == caller.account.id }
+        return Comparison(reviews: listed, probe: try await store.probeFace(entry: search, organization: caller.account.organization),
+                          candidate: candidate, band: scored.band, distance: scored.distance, details: details,
+                          sourceImage: sourceImage, collection: collection,
+                          mayReview: investigation.status == .open && !listed.status.isSettled && !reviewedByCaller)
+    }
+
+    /// A held image file, decoded shrunk and re-encoded at most 640 px on its longer side; nil
+    /// when it is not a file here (an archive's entry, a URL) or no longer readable.
+    static func preview(of path: String) -> [UInt8]? {
+        guard path.hasPrefix("/"), !path.contains("!/"), let data = FileManager.default.contents(atPath: path),
+              let (image, _) = try? ImageCodec.decode(data: data, keepingLongSideAtLeast: 640) else { return nil }
+        return try? ImageCodec.jpeg(of: image, left: 0, top: 0, width: image.width, height: image.height, maxSide: 640, quality: 80)
+    }
+
     /// A successful search of the caller's organisation, with its case, and `face` among its
     /// candidates; anything else is not found.
     private func candidate(_ face: FaceID, of search: Int64, caller: Accounts.Caller) async throws -> (AuditEntry, InvestigationCase) {
@@ -184,10 +248,10 @@ public struct Reviews: Sendable {
 
     /// The SHA-256 of a review's record, as its audit entry keeps it: what was concluded, by
     /// whom, when, about which candidate, in a fixed encoding.
-    static func digest(search: Int64, face: FaceID, reviewer: AccountID, _ comparison: Comparison, at: Date) -> String {
+    static func digest(search: Int64, face: FaceID, reviewer: AccountID, _ findings: Findings, at: Date) -> String {
         let fields: [String] = [
-            String(search), String(face), String(reviewer), AuditEntry.timestamp(at), comparison.conclusion.rawValue,
-            CandidateReview.encode(comparison.features), comparison.notes ?? "",
+            String(search), String(face), String(reviewer), AuditEntry.timestamp(at), findings.conclusion.rawValue,
+            CandidateReview.encode(findings.features), findings.notes ?? "",
         ]
         // Strings only: serialising them cannot fail.
         let encoded = try! JSONSerialization.data(withJSONObject: fields, options: [.withoutEscapingSlashes])

@@ -37,7 +37,7 @@ public final class FaceSearcher: Sendable {
         var timings = analysed.timings
         let matches = try await nearest(to: analysed.templates, top: top, collections: collections, timings: &timings)
         return ProbeResult(probe: name, faces: analysed.faces, face: chosen ?? 0, matches: matches,
-                           warnings: analysed.warning.map { [$0] } ?? [], timings: timings)
+                           warnings: analysed.warning.map { [$0] } ?? [], probeFace: analysed.face, timings: timings)
     }
 
     /// A stored face's templates, to search with it (a pivot, or a face an erasure reviewer
@@ -147,16 +147,19 @@ public struct ProbeResult: Sendable {
     public var matches: [Match]
     /// Why the probe is weak evidence, if it is (a small or blurred face).
     public var warnings: [String]
+    /// The searched face, aligned for comparison; nil for a search from a stored face.
+    public var probeFace: ProbeFace?
     /// Where the search's time went: waiting for an engine, detection, templates, index, candidates.
     public var timings: SearchTimings
 
     public init(probe: String, faces: [FaceBox], face: Int, matches: [Match], warnings: [String] = [],
-                timings: SearchTimings = SearchTimings()) {
+                probeFace: ProbeFace? = nil, timings: SearchTimings = SearchTimings()) {
         self.probe = probe
         self.faces = faces
         self.face = face
         self.matches = matches
         self.warnings = warnings
+        self.probeFace = probeFace
         self.timings = timings
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LikenessCore
 import LikenessEngine
+import LikenessStore
 
 /// A probe photo decoded for searching: shrunk while decoding when it is far larger than
 /// detection needs (`ImageCodec.decode(data:keepingLongSideAtLeast:)`), with the way back to
@@ -56,6 +57,8 @@ public struct ProbeAnalysis: Sendable {
         public var templates: FaceTemplates
         /// Why the probe is weak evidence, if it is (a small or blurred face).
         public var warning: String?
+        /// The chosen face aligned as the gallery's crops are, for examiners to compare.
+        public var face: ProbeFace
         public var timings: SearchTimings
     }
 
@@ -96,21 +99,28 @@ public struct ProbeAnalysis: Sendable {
         // The two models' templates are queued as two jobs: when another engine is idle (one
         // search at a time) they run at once, and the search waits for the longer (dlib's, with
         // its mirror) rather than for both; under load each takes the next free engine, and the
-        // work is what it was. The quality check goes with SFace's, the shorter.
+        // work is what it was. The quality check and the chip kept for examiners go with
+        // SFace's, the shorter.
         let templatesStart = ContinuousClock.now
-        async let sfaceAndQuality = pool.run { engine -> (FaceTemplate?, String?, SearchTimings) in
+        async let sfaceAndChip = pool.run { engine -> (FaceTemplate?, String?, ProbeFace, SearchTimings) in
             let sface = try engine.sfaceTemplates(for: [face], in: image)[0]
             var timings = SearchTimings()
-            let warning = try timings.measure("quality") { FaceQuality.probeWarning(face: face, chip: try engine.chip(for: face, in: image)) }
-            return (sface, warning, timings)
+            let (warning, chip) = try timings.measure("chip") { () throws -> (String?, ProbeFace) in
+                let chip = try engine.chip(for: face, in: image)
+                let side = DlibFaceEngine.chipSide
+                return (FaceQuality.probeWarning(face: face, chip: chip),
+                        ProbeFace(jpeg: try ImageCodec.jpeg(rgb: chip, width: side, height: side),
+                                  landmarks: try DlibFaceEngine.chipLandmarks(of: face)))
+            }
+            return (sface, warning, chip, timings)
         }
         let dlib = try await pool.run { engine in try engine.templates(for: [face], in: image, policy: templatePolicy)[0] }
-        let (sface, warning, qualityTimings) = try await sfaceAndQuality
+        let (sface, warning, chip, chipTimings) = try await sfaceAndChip
         timings.record("templates", since: templatesStart)
-        timings.append(qualityTimings)
+        timings.append(chipTimings)
         // Boxes in the photo's own pixels, whatever size it was looked at.
         return Analysed(faces: faces.map { $0.box.scaled(by: shrink) }, templates: FaceTemplates(dlib: dlib, sface: sface),
-                        warning: warning, timings: timings)
+                        warning: warning, face: chip, timings: timings)
     }
 }
 

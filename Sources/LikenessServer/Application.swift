@@ -126,6 +126,7 @@ public enum LikenessServer {
             .addRoutes(AccountsWebController(services: services).endpoints)
             .addRoutes(OversightWebController(services: services).endpoints)
             .addRoutes(CasesWebController(services: services).endpoints)
+            .addRoutes(ReviewsWebController(services: services).endpoints)
             .addRoutes(PrivacyRequestsWebController(services: services, configuration: configuration).endpoints)
         return router
     }

@@ -25,11 +25,16 @@ public struct NewAuditEntry: Sendable {
     public var candidates: [AuditCandidate]
     public var clientAddress: String?
     public var detail: String?
+    /// The searched face, aligned as the gallery's crops are, for examiners to compare with
+    /// its candidates. Kept apart from the entry, outside the chain, and deleted with the
+    /// entry's thumbnail; entries read back from the log do not carry it.
+    public var probeFace: ProbeFace?
 
     public init(organization: OrganizationID?, actorID: AccountID?, actor: String, action: String, outcome: String = "ok",
                 caseNumber: String? = nil, purpose: String? = nil, offence: String? = nil, probeSHA256: String? = nil,
                 probeThumbnail: [UInt8]? = nil, collections: [CollectionID] = [], candidates: [AuditCandidate] = [],
-                clientAddress: String? = nil, detail: String? = nil, thumbnailShows: ThumbnailSubject? = nil) {
+                clientAddress: String? = nil, detail: String? = nil, thumbnailShows: ThumbnailSubject? = nil,
+                probeFace: ProbeFace? = nil) {
         self.organization = organization
         self.actorID = actorID
         self.actor = actor
@@ -45,6 +50,30 @@ public struct NewAuditEntry: Sendable {
         self.clientAddress = clientAddress
         self.detail = detail
         self.thumbnailShows = thumbnailShows
+        self.probeFace = probeFace
+    }
+}
+
+/// A search's probe face: the aligned chip (JPEG, the geometry of the gallery's face crops, so
+/// that the two line up eye to eye) and where its detected landmarks fall on it.
+public struct ProbeFace: Sendable, Hashable {
+    public var jpeg: [UInt8]
+    /// 5 x, y pairs, in chip pixels.
+    public var landmarks: [Float]
+
+    public init(jpeg: [UInt8], landmarks: [Float]) {
+        self.jpeg = jpeg
+        self.landmarks = landmarks
+    }
+
+    /// The landmarks as stored: "x,y x,y …", to a tenth of a pixel.
+    public var storedLandmarks: String {
+        stride(from: 0, to: landmarks.count - 1, by: 2).map { String(format: "%.1f,%.1f", landmarks[$0], landmarks[$0 + 1]) }
+            .joined(separator: " ")
+    }
+
+    public static func landmarks(stored text: String) -> [Float] {
+        text.split(separator: " ").flatMap { $0.split(separator: ",").compactMap { Float($0) } }
     }
 }
 

@@ -128,7 +128,7 @@ public protocol CaseStore: Sendable {
     /// began before `cutoff`.
     func overdueCases(urgentBefore cutoff: Date) async throws -> [InvestigationCase]
     func setCaseAuthorisationPolicy(_ policy: CaseAuthorisationPolicy, for organization: OrganizationID) async throws
-    /// Deletes the probe thumbnails of the case's searches (their digests stay in the log);
-    /// returns how many it deleted.
+    /// Deletes the probe thumbnails and probe faces of the case's searches (the thumbnails'
+    /// digests stay in the log); returns how many thumbnails it deleted.
     func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int
 }

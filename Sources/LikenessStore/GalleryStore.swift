@@ -107,5 +107,7 @@ public protocol GalleryStore: Sendable {
     func imageDetails(_ id: ImageID) async throws -> ImageDetails?
     /// The JPEG of a face's aligned chip and the collection it belongs to.
     func faceCrop(_ id: FaceID) async throws -> (crop: [UInt8], collection: CollectionID)?
+    /// Where a face was found in its image: its box, detector score and 5 landmarks.
+    func detectedFace(_ id: FaceID) async throws -> DetectedFace?
     func counts() async throws -> GalleryCounts
 }

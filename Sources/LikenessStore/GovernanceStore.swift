@@ -66,11 +66,16 @@ public protocol GovernanceStore: CaseStore, TrainingStore, ReviewStore {
     func auditCount(actor: AccountID, action: String) async throws -> Int
     /// The organisation's newest entries, newest first: the audit page.
     func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry]
+    /// The organisation's entries of one case, oldest first: its searches, reviews and decisions.
+    func auditEntries(organization: OrganizationID, caseNumber: String) async throws -> [AuditEntry]
     /// One account's entries of one action, newest first: a user's own search history.
     func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry]
     /// The probe thumbnail of an entry of the organisation.
     func auditThumbnail(entry: Int64, organization: OrganizationID) async throws -> AuditThumbnail?
-    /// Redacts the thumbnails of a privacy request's selfie (erasing faces redacts theirs).
+    /// A search entry's probe face, while its thumbnail is held (`NewAuditEntry.probeFace`).
+    func probeFace(entry: Int64, organization: OrganizationID) async throws -> ProbeFace?
+    /// Redacts the thumbnails of a privacy request's selfie (erasing faces redacts theirs),
+    /// and deletes their entries' probe faces.
     func redactAuditThumbnails(of subject: ThumbnailSubject) async throws
     /// The newest entry's ID and hash: the head a checkpoint signs. Nil while the log is empty.
     func auditHead() async throws -> (id: Int64, hash: String)?

@@ -80,10 +80,13 @@ extension PostgresGalleryStore {
     }
 
     public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
+        // One statement, so both go or neither.
         try await rows("""
+            WITH searches AS (
+                SELECT id FROM audit_entry WHERE organization_id = \(organization) AND case_number = \(number) AND action = 'search'),
+            probe_faces AS (DELETE FROM search_probe_face WHERE entry_id IN (SELECT id FROM searches))
             UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
-            WHERE jpeg IS NOT NULL AND entry_id IN (
-                SELECT id FROM audit_entry WHERE organization_id = \(organization) AND case_number = \(number) AND action = 'search')
+            WHERE jpeg IS NOT NULL AND entry_id IN (SELECT id FROM searches)
             RETURNING entry_id
             """).count
     }

@@ -369,6 +369,15 @@ public final class PostgresGalleryStore: GalleryStore {
             .first.map { (try $0.bytes("crop"), try $0.value("collection_id")) }
     }
 
+    public func detectedFace(_ id: FaceID) async throws -> DetectedFace? {
+        try await rows("SELECT box_left, box_top, box_right, box_bottom, landmarks, detector_score FROM face WHERE id = \(id)")
+            .first.map { row in
+                DetectedFace(box: FaceBox(left: try row.value("box_left"), top: try row.value("box_top"), right: try row.value("box_right"),
+                                          bottom: try row.value("box_bottom")),
+                             detectorScore: try row.value("detector_score"), landmarks: DetectedFace.landmarks(stored: try row.value("landmarks")))
+            }
+    }
+
     public func counts() async throws -> GalleryCounts {
         let row = try await rows("""
             SELECT (SELECT COUNT(*) FROM collection) AS collections, (SELECT COUNT(*) FROM image) AS images,

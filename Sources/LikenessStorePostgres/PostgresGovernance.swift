@@ -205,6 +205,13 @@ extension PostgresGalleryStore: GovernanceStore {
                 INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference)
                 VALUES (\(id), \(thumbnailSHA256), \(ByteBuffer(bytes: thumbnail)), \(face), \(request))
                 """)
+            // The probe face goes with the thumbnail (every redaction deletes both), so only beside one.
+            if let probeFace = new.probeFace {
+                try await connection.run("""
+                    INSERT INTO search_probe_face (entry_id, jpeg, landmarks)
+                    VALUES (\(id), \(ByteBuffer(bytes: probeFace.jpeg)), \(probeFace.storedLandmarks))
+                    """)
+            }
         }
         return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
     }
@@ -232,6 +239,13 @@ extension PostgresGalleryStore: GovernanceStore {
             .map(Self.auditEntry)
     }
 
+    public func auditEntries(organization: OrganizationID, caseNumber: String) async throws -> [AuditEntry] {
+        try await rows("""
+            SELECT \(unescaped: Self.auditColumns) FROM audit_entry
+            WHERE organization_id = \(organization) AND case_number = \(caseNumber) ORDER BY id
+            """).map(Self.auditEntry)
+    }
+
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await rows("""
             SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
@@ -248,17 +262,34 @@ extension PostgresGalleryStore: GovernanceStore {
         }
     }
 
+    public func probeFace(entry: Int64, organization: OrganizationID) async throws -> ProbeFace? {
+        try await rows("""
+            SELECT p.jpeg, p.landmarks FROM search_probe_face p JOIN audit_entry a ON a.id = p.entry_id
+            WHERE p.entry_id = \(entry) AND a.organization_id = \(organization)
+            """).first.map { row in
+            ProbeFace(jpeg: Array(try row.value("jpeg", as: ByteBuffer.self).readableBytesView),
+                      landmarks: ProbeFace.landmarks(stored: try row.value("landmarks")))
+        }
+    }
+
     public func redactAuditThumbnails(of subject: ThumbnailSubject) async throws {
         let (face, request) = subject.columns
+        // One statement, so both go or neither.
         try await run("""
+            WITH probe_faces AS (
+                DELETE FROM search_probe_face WHERE entry_id IN (
+                    SELECT entry_id FROM audit_thumbnail WHERE face_id = \(face) OR request_reference = \(request)))
             UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
             WHERE jpeg IS NOT NULL AND (face_id = \(face) OR request_reference = \(request))
             """)
     }
 
     /// A pivot search's audit thumbnail is a gallery face's crop: it goes with the face, in the
-    /// erasure's own transaction.
+    /// erasure's own transaction, and its probe face with it.
     static func redactAuditThumbnails(showing faces: [FaceID], on connection: PostgresConnection) async throws {
+        try await connection.run("""
+            DELETE FROM search_probe_face WHERE entry_id IN (SELECT entry_id FROM audit_thumbnail WHERE face_id = ANY(\(faces)))
+            """)
         try await connection.run("""
             UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now() WHERE jpeg IS NOT NULL AND face_id = ANY(\(faces))
             """)

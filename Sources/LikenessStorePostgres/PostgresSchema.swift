@@ -291,5 +291,17 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // SQLite's v19.
+        Migration(version: 11, name: "probe faces of searches; audit entries by case", statements: [
+            """
+            CREATE TABLE search_probe_face (
+                entry_id BIGINT PRIMARY KEY REFERENCES audit_entry(id),
+                jpeg BYTEA NOT NULL,
+                landmarks TEXT NOT NULL              -- "x,y x,y …" on the chip
+            )
+            """,
+            // A case's entries: its page and its report.
+            "CREATE INDEX audit_entry_by_case ON audit_entry (organization_id, case_number)",
+        ]),
     ]
 }

@@ -101,6 +101,10 @@ extension SQLiteGalleryStore {
     public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
         try await database.write { db in
             try db.execute(sql: """
+                DELETE FROM search_probe_face WHERE entry_id IN (
+                    SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search')
+                """, arguments: [organization, number])
+            try db.execute(sql: """
                 UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
                 WHERE jpeg IS NOT NULL AND entry_id IN (
                     SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search')

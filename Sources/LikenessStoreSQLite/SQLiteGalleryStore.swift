@@ -315,6 +315,16 @@ public final class SQLiteGalleryStore: GalleryStore {
         }
     }
 
+    public func detectedFace(_ id: FaceID) async throws -> DetectedFace? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT box_left, box_top, box_right, box_bottom, landmarks, detector_score FROM face WHERE id = ?",
+                             arguments: [id]).map { row in
+                DetectedFace(box: FaceBox(left: row["box_left"], top: row["box_top"], right: row["box_right"], bottom: row["box_bottom"]),
+                             detectorScore: row["detector_score"], landmarks: DetectedFace.landmarks(stored: row["landmarks"]))
+            }
+        }
+    }
+
     public func counts() async throws -> GalleryCounts {
         try await database.read { db in
             GalleryCounts(collections: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM collection") ?? 0,

@@ -225,6 +225,11 @@ extension SQLiteGalleryStore: GovernanceStore {
             try db.execute(sql: """
                 INSERT INTO audit_thumbnail (entry_id, sha256, jpeg, face_id, request_reference) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [id, thumbnailSHA256, Data(thumbnail), face, request])
+            // The probe face goes with the thumbnail (every redaction deletes both), so only beside one.
+            if let probeFace = new.probeFace {
+                try db.execute(sql: "INSERT INTO search_probe_face (entry_id, jpeg, landmarks) VALUES (?, ?, ?)",
+                               arguments: [id, Data(probeFace.jpeg), probeFace.storedLandmarks])
+            }
         }
         return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
     }
@@ -255,6 +260,13 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    public func auditEntries(organization: OrganizationID, caseNumber: String) async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE organization_id = ? AND case_number = ? ORDER BY id",
+                             arguments: [organization, caseNumber]).map(Self.auditEntry)
+        }
+    }
+
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
@@ -273,9 +285,24 @@ extension SQLiteGalleryStore: GovernanceStore {
         }
     }
 
+    public func probeFace(entry: Int64, organization: OrganizationID) async throws -> ProbeFace? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT p.jpeg, p.landmarks FROM search_probe_face p JOIN audit_entry a ON a.id = p.entry_id
+                WHERE p.entry_id = ? AND a.organization_id = ?
+                """, arguments: [entry, organization]).map { row in
+                ProbeFace(jpeg: [UInt8](row["jpeg"] as Data), landmarks: ProbeFace.landmarks(stored: row["landmarks"]))
+            }
+        }
+    }
+
     public func redactAuditThumbnails(of subject: ThumbnailSubject) async throws {
         let (face, request) = subject.columns
         try await database.write { db in
+            try db.execute(sql: """
+                DELETE FROM search_probe_face WHERE entry_id IN (
+                    SELECT entry_id FROM audit_thumbnail WHERE face_id = ? OR request_reference = ?)
+                """, arguments: [face, request])
             try db.execute(sql: """
                 UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
                 WHERE jpeg IS NOT NULL AND (face_id = ? OR request_reference = ?)
@@ -284,8 +311,12 @@ extension SQLiteGalleryStore: GovernanceStore {
     }
 
     /// A pivot search's audit thumbnail is a gallery face's crop: it goes with the face, in the
-    /// erasure's own transaction (secure_delete overwrites the bytes).
+    /// erasure's own transaction (secure_delete overwrites the bytes), and its probe face with it.
     static func redactAuditThumbnails(showing faces: [FaceID], _ db: Database) throws {
+        try db.execute(sql: """
+            DELETE FROM search_probe_face WHERE entry_id IN (
+                SELECT entry_id FROM audit_thumbnail WHERE face_id IN (SELECT value FROM json_each(?)))
+            """, arguments: [jsonArray(faces)])
         try db.execute(sql: """
             UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
             WHERE jpeg IS NOT NULL AND face_id IN (SELECT value FROM json_each(?))

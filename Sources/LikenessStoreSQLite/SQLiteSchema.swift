@@ -467,6 +467,18 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v19: probe faces of searches; audit entries by case") { db in
+            try db.execute(sql: """
+                -- The searched face's aligned chip, for examiners; deleted with its entry's thumbnail.
+                CREATE TABLE search_probe_face (
+                    entry_id INTEGER PRIMARY KEY REFERENCES audit_entry(id),
+                    jpeg BLOB NOT NULL,
+                    landmarks TEXT NOT NULL              -- "x,y x,y …" on the chip
+                );
+                -- A case's entries: its page and its report.
+                CREATE INDEX audit_entry_by_case ON audit_entry(organization_id, case_number);
+                """)
+        }
         return migrator
     }
 }

@@ -9,6 +9,7 @@ collection of fixture photos with the CLI, starts `likeness serve` and passes, i
   LIKENESS_ADMIN_USER / _PASSWORD     an admin
   LIKENESS_INVESTIGATOR_USER / _PASSWORD
   LIKENESS_SUPERVISOR_USER / _PASSWORD
+  LIKENESS_EXAMINER_USER / _PASSWORD, LIKENESS_SECOND_EXAMINER_USER / _PASSWORD
   LIKENESS_FIXTURES                   the fixture photos (default Tests/Fixtures/faces)
   LIKENESS_SCREENSHOTS                where screenshots go (default .build/browser-screenshots)
 
@@ -72,6 +73,8 @@ ORG = env("LIKENESS_ORG")
 ADMIN = (env("LIKENESS_ADMIN_USER"), env("LIKENESS_ADMIN_PASSWORD"))
 INVESTIGATOR = (env("LIKENESS_INVESTIGATOR_USER"), env("LIKENESS_INVESTIGATOR_PASSWORD"))
 SUPERVISOR = (env("LIKENESS_SUPERVISOR_USER"), env("LIKENESS_SUPERVISOR_PASSWORD"))
+EXAMINER = (env("LIKENESS_EXAMINER_USER"), env("LIKENESS_EXAMINER_PASSWORD"))
+SECOND_EXAMINER = (env("LIKENESS_SECOND_EXAMINER_USER"), env("LIKENESS_SECOND_EXAMINER_PASSWORD"))
 FIXTURES = Path(env("LIKENESS_FIXTURES", str(ROOT / "Tests/Fixtures/faces")))
 SCREENSHOTS = Path(env("LIKENESS_SCREENSHOTS", str(ROOT / ".build/browser-screenshots")))
 
@@ -455,6 +458,63 @@ def test_phone_search():
         assert case in driver.find_element(By.ID, "history").text, f"/history does not list {case}"
         assert_no_overflow(driver, "history page")
         screenshot(driver, "b-phone-history")
+
+
+def open_first_comparison(driver, case):
+    """From the cases page, the case's page, then its first candidate's comparison view."""
+    driver.get(URL + "/cases")
+    wait_page(driver, "table#cases", "cases page")
+    link = driver.find_element(By.CSS_SELECTOR, f"tr[data-case='{case}'] a")
+    click_and_wait(driver, link, ".case-search", "the case's page")
+    compare = driver.find_element(By.LINK_TEXT, "Compare")
+    click_and_wait(driver, compare, "#comparison", "the comparison view")
+    wait_images_loaded(driver, "#probe-chip, #candidate-chip, #source-image", "the two faces and the candidate's image")
+
+
+def fill_review(driver, conclusion):
+    for fieldset in driver.find_elements(By.CSS_SELECTOR, "#review-form .feature"):
+        fieldset.find_element(By.CSS_SELECTOR, "input[value=similar]").click()
+    Select(driver.find_element(By.ID, "conclusion")).select_by_value(conclusion)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "#review-form button[type=submit]"), "#lead-status",
+                   "saving a review")
+    return driver.find_element(By.ID, "lead-status").get_attribute("data-status")
+
+
+def test_comparison():
+    """b3. An examiner compares the phone search's first candidate on a desktop (landmarks, zoom)
+    and calls it a possible lead; a second examiner, on a phone, sees that a review exists but not
+    what it says, compares blind, and verifies the lead."""
+    case = CASES["phone"]
+    with session("b3-comparison") as driver:
+        sign_in(driver, *EXAMINER, "header form.signout")
+        open_first_comparison(driver, case)
+        landmarks = driver.find_elements(By.CSS_SELECTOR, "svg.landmarks")
+        assert len(landmarks) == 2 and not any(svg.is_displayed() for svg in landmarks), "landmarks shown before asked for"
+        driver.find_element(By.CSS_SELECTOR, "label[for=show-landmarks]").click()
+        assert all(svg.is_displayed() for svg in landmarks), "the toggle did not show the landmarks"
+        assert len(driver.find_elements(By.CSS_SELECTOR, "svg.landmarks circle")) == 10, "5 landmarks on each face"
+        driver.execute_script("const z = document.getElementById('zoom'); z.value = '2'; z.dispatchEvent(new Event('input'))")
+        scales = driver.execute_script("""return ['probe-chip', 'candidate-chip'].map(id =>
+            getComputedStyle(document.getElementById(id)).transform)""")
+        assert scales[0] == scales[1] and scales[0].startswith("matrix(2,"), f"the two faces are not zoomed alike: {scales}"
+        driver.execute_script("const z = document.getElementById('zoom'); z.value = '1'; z.dispatchEvent(new Event('input'))")
+        facts = driver.find_element(By.CSS_SELECTOR, "table.facts-table").text
+        assert "Band" in facts and "Collection" in facts and "Lawful basis" in facts, f"the facts read {facts!r}"
+        check_console(driver, "comparison view")
+        screenshot(driver, "b3-desktop-comparison")
+        assert fill_review(driver, "moderate_support_same") == "awaiting_verification"
+    with session("b3-comparison-second", phone=True) as driver:
+        sign_in(driver, *SECOND_EXAMINER, "header form.signout")
+        open_first_comparison(driver, case)
+        withheld = driver.find_element(By.ID, "withheld").text
+        assert withheld.startswith("1 review"), f"the second examiner is not told a review is withheld: {withheld!r}"
+        assert not driver.find_elements(By.CSS_SELECTOR, ".review"), "the first examiner's review shows before the second's is saved"
+        assert_no_overflow(driver, "comparison view")
+        screenshot(driver, "b3-phone-comparison")
+        assert fill_review(driver, "strong_support_same") == "verified"
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".review")) == 2, "both reviews show once the second is saved"
+        assert "not an identification" in driver.find_element(By.CSS_SELECTOR, "#comparison .warning").text
+        assert_no_overflow(driver, "comparison view, verified")
 
 
 def test_purpose_other():
@@ -867,6 +927,7 @@ TESTS = [
     ("a. desktop search, pivot and history", test_desktop_search_pivot_history),
     ("a2. cases: opened at 375 px, searched only once a supervisor records the grant", test_cases_page),
     ("b. phone search at 375 px", test_phone_search),
+    ("b3. two examiners compare a candidate, the second blind, at desktop and 375 px", test_comparison),
     ("b2. purpose 'other' asks for a description", test_purpose_other),
     ("c. sign-up and approval", test_signup_approval),
     ("c2. a reset password must be changed at the next sign-in", test_password_reset),

@@ -41,6 +41,26 @@ import TestSupport
         #expect(second.count == 1 && second[0] != nil)
     }
 
+    /// The comparison view shows two chips eye to eye: on any face's chip the eyes lie level,
+    /// at the same place and distance apart, whatever the face's tilt and size in its photo.
+    @Test func chipsPutEveryFacesEyesOnOneLineAtOneScale() throws {
+        var eyes: [(left: (Float, Float), right: (Float, Float))] = []
+        for photo in ["img5.jpg", "img47.jpg", "img11.jpg"] {
+            let image = try ImageCodec.decode(file: Fixtures.face(photo))
+            let face = try #require(try TestEngine.use { try $0.detectFaces(in: image, policy: .standard) }.first)
+            let points = try DlibFaceEngine.chipLandmarks(of: face)
+            #expect(points.count == 10 && points.allSatisfy { (0...Float(DlibFaceEngine.chipSide)).contains($0) }, "\(photo): \(points)")
+            // dlib's 5 points: two corners of one eye, two of the other, the base of the nose.
+            let left = ((points[0] + points[2]) / 2, (points[1] + points[3]) / 2)
+            let right = ((points[4] + points[6]) / 2, (points[5] + points[7]) / 2)
+            eyes.append((left: left, right: right))
+        }
+        for (photo, eye) in zip(["img5.jpg", "img47.jpg", "img11.jpg"], eyes) {
+            #expect(abs(eye.left.1 - eye.right.1) < 3, "\(photo): eyes level (\(eye))")
+            #expect(abs(eye.left.0 - eyes[0].left.0) < 4 && abs(eye.right.0 - eyes[0].right.0) < 4, "\(photo): same place and scale")
+        }
+    }
+
     /// A face HOG found (by policy, or when YuNet finds nothing) has dlib's template and no SFace one.
     @Test func hogFacesHaveNoSecondTemplate() throws {
         let image = try ImageCodec.decode(file: Fixtures.face("img5.jpg"))

@@ -25,7 +25,7 @@ import Testing
 
     @Test func aComparisonObservesEveryFeatureAndConcludesOnTheScale() throws {
         let all = Dictionary(uniqueKeysWithValues: CandidateReview.Feature.allCases.map { ($0.rawValue, "similar") })
-        let parsed = try Reviews.Comparison(features: all, notes: "  ", conclusion: "strong_support_same")
+        let parsed = try Reviews.Findings(features: all, notes: "  ", conclusion: "strong_support_same")
         #expect(parsed.features.count == CandidateReview.Feature.allCases.count && parsed.notes == nil)
         #expect(parsed.conclusion.decision == .possibleLead)
 
@@ -33,7 +33,7 @@ import Testing
         partial["ears"] = nil
         partial["nose"] = "alike"
         do {
-            _ = try Reviews.Comparison(features: partial, notes: String(repeating: "x", count: 4_001), conclusion: "likely")
+            _ = try Reviews.Findings(features: partial, notes: String(repeating: "x", count: 4_001), conclusion: "likely")
             Issue.record("an incomplete comparison was taken")
         } catch {
             let fields = Set(error.fields.map(\.field))

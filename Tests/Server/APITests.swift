@@ -29,7 +29,7 @@ import TestSupport
             // Where its time went, stage by stage in order (for `bench http`), and nothing else.
             let stages = SearchTimings(serverTiming: try #require(timing)).stages
             #expect(stages.map(\.name) == ["upload", "admission", "hash", "decode", "scope", "engine-wait", "detect",
-                                            "templates", "quality", "index", "candidates", "thumbnail", "audit", "response"], "\(timing ?? "")")
+                                            "templates", "chip", "index", "candidates", "thumbnail", "audit", "response"], "\(timing ?? "")")
             #expect(stages.allSatisfy { $0.milliseconds >= 0 } && stages.contains { $0.name == "detect" && $0.milliseconds > 0 })
             let matches = try #require(reply["matches"] as? [[String: Any]])
             let first = try #require(matches.first)

@@ -128,6 +128,8 @@ import TestSupport
             Row(method: .get, path: "/password", rule: .signedIn(.ok)),
             Row(method: .get, path: "/audit", rule: .roles(overseers, .ok, scoped: false)),
             Row(method: .get, path: "/cases", rule: .roles(caseReaders, .ok, scoped: false)),
+            Row(method: .get, path: "/cases/\(openCase)", rule: .roles(caseReaders, .ok, scoped: true)),
+            Row(method: .get, path: "/searches/\(auditEntry)/candidates/\(candidate)", rule: .roles(reviewers, .ok, scoped: true)),
             Row(method: .get, path: "/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
         ]
     }

@@ -492,4 +492,31 @@ import TestSupport
             #expect(try await store.reviews(ofSearch: searched.id, face: 8).isEmpty)
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func probeFacesGoWithTheirSearchesThumbnails(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let police = try await store.createOrganization(name: "police")
+            let archive = try await store.createOrganization(name: "archive")
+            let face = ProbeFace(jpeg: [0xFF, 0xD8, 1, 2, 3], landmarks: [50.26, 60, 100, 60.5, 75, 90, 55, 110, 95, 110])
+            func searched(_ caseNumber: String, pivotFrom: FaceID? = nil) async throws -> AuditEntry {
+                var entry = search(police.id, by: 10, case: caseNumber)
+                entry.probeFace = face
+                entry.thumbnailShows = pivotFrom.map(ThumbnailSubject.face)
+                return try await store.appendAudit(entry)
+            }
+            let blocked = try await searched("C-stopped"), kept = try await searched("C-open"), pivot = try await searched("C-open", pivotFrom: 42)
+            let stored = try #require(try await store.probeFace(entry: kept.id, organization: police.id))
+            #expect(stored.jpeg == face.jpeg && stored.landmarks == [50.3, 60, 100, 60.5, 75, 90, 55, 110, 95, 110], "to a tenth of a pixel")
+            #expect(try await store.probeFace(entry: kept.id, organization: archive.id) == nil, "another organisation's")
+            #expect(try await store.auditEntries(organization: police.id, caseNumber: "C-open").map(\.id) == [kept.id, pivot.id])
+
+            #expect(try await store.redactSearchThumbnails(ofCase: "C-stopped", in: police.id) == 1)
+            #expect(try await store.probeFace(entry: blocked.id, organization: police.id) == nil, "a stopped case's")
+            try await store.redactAuditThumbnails(of: .face(42))
+            #expect(try await store.probeFace(entry: pivot.id, organization: police.id) == nil, "an erased face's")
+            #expect(try await store.probeFace(entry: kept.id, organization: police.id) != nil)
+        }
+    }
 }

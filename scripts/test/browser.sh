@@ -2,7 +2,7 @@
 # Browser test of the web UI: headless Chromium through chromedriver (selenium, in .venv).
 # Usage: scripts/test/browser.sh [LIKENESS_BINARY]   (default: $(swift build --show-bin-path)/likeness)
 # Needs LIKENESS_MODELS (the Makefile exports it) and /usr/bin/ffmpeg. Makes a throwaway data directory
-# with an admin, an investigator, a supervisor, a collection of fixture photos and a collection with
+# with an admin, an investigator, a supervisor, two examiners, a collection of fixture photos and a collection with
 # one WebM video made from fixture photos, serves it on a free port, runs
 # Tests/Browser/web_test.py against it, then stops the server and removes the data. Screenshots go
 # to .build/browser-screenshots/. Exit status: 0 when every browser test passed.
@@ -60,8 +60,10 @@ account() {
 admin_password=$(account browser-admin admin) || exit 1
 investigator_password=$(account browser-investigator investigator) || exit 1
 supervisor_password=$(account browser-supervisor supervisor) || exit 1
-# Searching needs a current training record.
-for user in browser-investigator browser-supervisor; do
+examiner_password=$(account browser-examiner examiner) || exit 1
+second_examiner_password=$(account browser-examiner-2 examiner) || exit 1
+# Searching and reviewing need a current training record.
+for user in browser-investigator browser-supervisor browser-examiner browser-examiner-2; do
     "$bin" admin train "$user" --course "browser test" --completed-on "$(date -u +%F)" --data "$data" >/dev/null ||
         fail "admin train $user"
 done
@@ -138,6 +140,8 @@ LIKENESS_URL=$url LIKENESS_ORG=$org LIKENESS_FIXTURES=$fixtures LIKENESS_SCREENS
 LIKENESS_ADMIN_USER=browser-admin LIKENESS_ADMIN_PASSWORD=$admin_password \
 LIKENESS_INVESTIGATOR_USER=browser-investigator LIKENESS_INVESTIGATOR_PASSWORD=$investigator_password \
 LIKENESS_SUPERVISOR_USER=browser-supervisor LIKENESS_SUPERVISOR_PASSWORD=$supervisor_password \
+LIKENESS_EXAMINER_USER=browser-examiner LIKENESS_EXAMINER_PASSWORD=$examiner_password \
+LIKENESS_SECOND_EXAMINER_USER=browser-examiner-2 LIKENESS_SECOND_EXAMINER_PASSWORD=$second_examiner_password \
   "$python" "$root/Tests/Browser/web_test.py" &
 tester=$!
 status=0

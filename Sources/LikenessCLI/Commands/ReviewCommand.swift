@@ -39,8 +39,8 @@ struct ReviewCommand: AsyncParsableCommand {
                     observed[parts[0]] = parts[1]
                 }
                 let (caller, gallery) = try await actor.caller()
-                let comparison = try Reviews.Comparison(features: observed, notes: notes, conclusion: conclusion)
-                let saved = try await Reviews(store: gallery.store).review(search: candidate.search, face: candidate.face, comparison,
+                let findings = try Reviews.Findings(features: observed, notes: notes, conclusion: conclusion)
+                let saved = try await Reviews(store: gallery.store, gallery: gallery.store).review(search: candidate.search, face: candidate.face, findings,
                                                                          caller: caller)
                 print(json ? Output.json(CandidateReviewsResponse(saved)) : ReviewCommand.describe(saved))
             }
@@ -56,7 +56,7 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             try await failingWithExitCode2 {
                 let (caller, gallery) = try await actor.caller()
-                let found = try await Reviews(store: gallery.store).reviews(search: candidate.search, face: candidate.face, caller: caller)
+                let found = try await Reviews(store: gallery.store, gallery: gallery.store).reviews(search: candidate.search, face: candidate.face, caller: caller)
                 print(json ? Output.json(CandidateReviewsResponse(found)) : ReviewCommand.describe(found))
             }
         }

@@ -13,6 +13,7 @@ struct CasesWebController {
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
             .get("cases", use: list)
+            .get("cases/:id", use: show)
             .post("cases", use: open)
             .post("cases/:id/authorisation", use: authorise)
             .post("cases/:id/close", use: close)
@@ -46,6 +47,39 @@ struct CasesWebController {
                 : "Your organisation allows urgent searches: the authority's decision is due within 48 hours of a case's first search.",
             "today": Self.day(Date()),
         ], caller: context.caller, csrf: context.csrfToken)
+    }
+
+    /// One case: its searches, each candidate's review status, and, for examiners, the way to
+    /// the comparison view. Candidates show by face number and band only: who they are opens
+    /// through the audited comparison.
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.readCases)
+        let investigation = try await cases.get(try context.id(), caller: caller)
+        let entries = try await services.governance.auditEntries(organization: caller.account.organization,
+                                                                 caseNumber: investigation.number)
+        let searches = entries.filter { $0.entry.action == AuditLog.Action.search.rawValue }
+        let mayReview = caller.account.role.allows(.reviewCandidates) && investigation.blockedAt == nil
+        var rows: [[String: Any]] = []
+        for search in searches {
+            let reviews = Dictionary(grouping: try await services.governance.reviews(ofSearch: search.id), by: \.face)
+            rows.append([
+                "id": search.id, "at": String(search.at.prefix(16)).replacingOccurrences(of: "T", with: " "), "user": search.entry.actor,
+                "outcome": search.entry.outcome, "purpose": search.entry.purpose ?? "",
+                "candidates": search.entry.candidates.map { candidate in
+                    [
+                        "face": candidate.face, "band": candidate.band, "distance": String(format: "%.3f", candidate.distance),
+                        "status": ReviewsWebController.label(Reviews.LeadStatus(reviews[candidate.face] ?? [])),
+                        "may_review": mayReview,
+                    ] as [String: Any]
+                },
+            ])
+        }
+        var values: [String: Any] = [
+            "number": investigation.number, "title": investigation.title, "offence": investigation.offence ?? "",
+            "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty,
+        ]
+        if let reason = investigation.blockedReason { values["blocked"] = reason }
+        return services.pages.render("case", values, caller: context.caller, csrf: context.csrfToken)
     }
 
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -33,11 +33,11 @@ struct ReviewsAPIController {
         let (search, face) = (try context.id("search"), try context.id("face"))
         _ = try await reviews.reviews(search: search, face: face, caller: caller)  // another organisation's search is not found, whatever the body
         let body = try await request.decodeJSON(ComparisonBody.self)
-        let comparison: Reviews.Comparison
+        let findings: Reviews.Findings
         do {
-            comparison = try Reviews.Comparison(features: body.features, notes: body.notes, conclusion: body.conclusion)
+            findings = try Reviews.Findings(features: body.features, notes: body.notes, conclusion: body.conclusion)
         } catch { throw GovernanceError.invalid(error) }
-        let saved = try await reviews.review(search: search, face: face, comparison, caller: caller)
+        let saved = try await reviews.review(search: search, face: face, findings, caller: caller)
         return try Response.json(CandidateReviewsResponse(saved), status: .created)
     }
 }

@@ -277,3 +277,20 @@ extern "C" int lk_face_chip(lk_rgb_image image, lk_detection box,
         return -1;
     }
 }
+
+extern "C" int lk_chip_landmarks(lk_detection box, const lk_point landmarks[LK_LANDMARK_COUNT],
+                                 double out[2 * LK_LANDMARK_COUNT], char *error, size_t error_capacity) {
+    try {
+        const point_transform_affine to_chip =
+            get_mapping_to_chip(get_face_chip_details(shape_of(box, landmarks), LK_CHIP_SIZE, chip_padding));
+        for (int i = 0; i < LK_LANDMARK_COUNT; i++) {
+            const dpoint on_chip = to_chip(dpoint(landmarks[i].x, landmarks[i].y));
+            out[2 * i] = on_chip.x();
+            out[2 * i + 1] = on_chip.y();
+        }
+        return 0;
+    } catch (const std::exception &e) {
+        write_error(error, error_capacity, e.what());
+        return -1;
+    }
+}

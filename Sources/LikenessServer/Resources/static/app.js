@@ -68,6 +68,12 @@ document.addEventListener("DOMContentLoaded", () => {
       request.send(body);
     });
   }
+  // Comparison view: one zoom for both faces, so they stay at the same scale.
+  const zoom = document.getElementById("zoom");
+  const comparison = document.getElementById("comparison");
+  if (zoom && comparison) {
+    zoom.addEventListener("input", () => comparison.style.setProperty("--zoom", zoom.value));
+  }
 });
 
 function poll(id, status, bar) {

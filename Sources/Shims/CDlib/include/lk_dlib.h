@@ -68,6 +68,12 @@ int lk_descriptors(lk_engine *engine, lk_rgb_image image, const lk_detection *bo
 int lk_face_chip(lk_rgb_image image, lk_detection box, const lk_point landmarks[LK_LANDMARK_COUNT],
                  uint8_t *out, char *error, size_t error_capacity);
 
+/// Where a face's own 5 landmarks fall on its chip (`lk_face_chip`'s), in chip pixels: the
+/// alignment is a least-squares fit, so each lies near, not on, the template's point.
+/// `out` receives 5 x, y pairs. Returns 0, or -1 on error.
+int lk_chip_landmarks(lk_detection box, const lk_point landmarks[LK_LANDMARK_COUNT], double out[2 * LK_LANDMARK_COUNT],
+                      char *error, size_t error_capacity);
+
 #ifdef __cplusplus
 }
 #endif
