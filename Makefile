@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 DATA ?= likeness-data
 APT_PACKAGES := libdlib-dev libvips-dev libopenblas0-pthread libopenblas-dev libarchive-dev libsqlite3-dev \
                 libopencv-dnn-dev libopencv-imgproc-dev \
-                pkg-config python3-venv python3-pip chromium chromium-driver ffmpeg postgresql-15 \
+                pkg-config python3-venv python3-pip chromium chromium-driver poppler-utils ffmpeg postgresql-15 \
                 curl openssl systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -16,12 +16,16 @@ public struct AccountableSearch: Sendable {
     public let cases: Cases
     public let training: Training
     public let reviews: Reviews
+    public let caseReports: CaseReports
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
     func searchable(by caller: Accounts.Caller, within: Set<CollectionID>? = nil) async throws -> [CollectionID] {
         try await searchableCollections(for: caller, store: store, governance: audit.store).filter { within?.contains($0) ?? true }
     }
+
+    /// The bands a candidate scored on both models falls in (nil: dlib's alone for every one).
+    public var fusedBands: FusedBands? { searcher.fusedBands }
 
     /// `now` is the clock the cases' deadlines are read by (injectable for tests).
     public init(searcher: FaceSearcher, store: any GalleryStore, audit: AuditLog, now: @escaping @Sendable () -> Date = Date.init) {
@@ -31,6 +35,7 @@ public struct AccountableSearch: Sendable {
         cases = Cases(store: audit.store, now: now)
         training = Training(store: audit.store, now: now)
         reviews = Reviews(store: audit.store, gallery: store, now: now)
+        caseReports = CaseReports(store: audit.store, gallery: store, now: now)
     }
 
     public struct Outcome: Sendable {

@@ -19,7 +19,7 @@ public struct AuditLog: Sendable {
         case caseOpened = "case_opened", caseAuthorisation = "case_authorisation", caseClosed = "case_closed"
         case caseBlocked = "case_blocked", trainingRecorded = "training_recorded"
         case candidateReviewed = "candidate_reviewed", leadVerified = "lead_verified", leadDisputed = "lead_disputed"
-        case comparisonOpened = "comparison_opened"
+        case comparisonOpened = "comparison_opened", caseReport = "case_report"
     }
 
     @discardableResult

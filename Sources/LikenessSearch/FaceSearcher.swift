@@ -11,7 +11,7 @@ public final class FaceSearcher: Sendable {
     let gallery: Gallery
     let analysis: ProbeAnalysis
     let bands: BandThresholds
-    let fusedBands: FusedBands?
+    public let fusedBands: FusedBands?
 
     /// `bands` score a candidate by dlib's distance alone; `fusedBands`, by both models when the
     /// probe and the candidate both have SFace's template (nil: dlib alone for every candidate).

@@ -483,7 +483,7 @@ def fill_review(driver, conclusion):
 def test_comparison():
     """b3. An examiner compares the phone search's first candidate on a desktop (landmarks, zoom)
     and calls it a possible lead; a second examiner, on a phone, sees that a review exists but not
-    what it says, compares blind, and verifies the lead."""
+    what it says, compares blind, and verifies the lead; a supervisor reads the case's report."""
     case = CASES["phone"]
     with session("b3-comparison") as driver:
         sign_in(driver, *EXAMINER, "header form.signout")
@@ -515,6 +515,20 @@ def test_comparison():
         assert len(driver.find_elements(By.CSS_SELECTOR, ".review")) == 2, "both reviews show once the second is saved"
         assert "not an identification" in driver.find_element(By.CSS_SELECTOR, "#comparison .warning").text
         assert_no_overflow(driver, "comparison view, verified")
+    with session("b3-case-report", phone=True) as driver:
+        sign_in(driver, *SUPERVISOR, "header form.signout")
+        driver.get(URL + "/cases")
+        wait_page(driver, "table#cases", "cases page")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"tr[data-case='{case}'] a"), "#case-report", "the case's page")
+        click_and_wait(driver, driver.find_element(By.ID, "case-report"), "#audit-head", "the case's report")
+        leads = driver.find_element(By.ID, "verified-leads").text
+        assert "verified lead, an investigative lead, not an identification" in leads, f"the report's leads read {leads!r}"
+        assert "Facial recognition technology was used in this case" in driver.find_element(By.ID, "disclosure").text
+        head = driver.find_element(By.ID, "audit-head").text
+        assert "likeness audit verify --head" in head, f"the report's audit section reads {head!r}"
+        assert_no_overflow(driver, "case report")
+        check_console(driver, "case report")
+        screenshot(driver, "b3-phone-case-report")
 
 
 def test_purpose_other():

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `likeness review`: the API's two-person rule, blind, from the command line.
 @Suite struct ReviewCommandTests {
-    @Test func twoExaminersVerifyALeadAndTheSecondComparesBlind() throws {
+    @Test func twoExaminersVerifyALeadTheSecondBlindAndTheCaseReportTiesItToTheAuditLog() throws {
         let data = try Fixtures.scratchDirectory("likeness-review").path
         for (user, role) in [("ines", "investigator"), ("eve", "examiner"), ("emil", "examiner")] {
             let made = try Subprocess.likeness("admin", "create", user, "--organization", "Police", "--role", role, "--data", data)
@@ -47,5 +47,27 @@ import TestSupport
 
         let audit = try Subprocess.likeness("audit", "export", "--data", data)
         #expect(audit.stdout.components(separatedBy: "candidate_reviewed").count == 3 && audit.stdout.contains("lead_verified"))
+
+        // The case report, as a PDF: its text holds the disclosure, the verified lead and the
+        // audit head, and the log holds that head.
+        let pdf = try Fixtures.scratchDirectory("likeness-report").appendingPathComponent("R-1.pdf").path
+        let byExaminer = try Subprocess.likeness("case", "report", "R-1", "-o", pdf, "--user", "eve", "--data", data)
+        #expect(byExaminer.status == 2 && byExaminer.stderr.contains("lead investigator or a supervisor"), "\(byExaminer.stderr)")
+        let written = try Subprocess.likeness("case", "report", "R-1", "-o", pdf, "--user", "ines", "--data", data)
+        #expect(written.status == 0, "\(written.stderr)")
+        let head = try #require(written.stdout.firstMatch(of: /entry (\d+), hash ([0-9a-f]{64})/), "\(written.stdout)")
+        let text = try Subprocess.run("/usr/bin/pdftotext", ["-layout", pdf, "-"])
+        try #require(text.status == 0, "\(text.stderr)")
+        let flat = text.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flat.contains("Facial recognition technology was used in this case: 1 search"), "\(flat.prefix(3_000))")
+        #expect(flat.contains("Search \(entry), face \(face) (") && flat.contains("verified lead, an investigative lead, not an identification"))
+        #expect(flat.contains("moderate support same") && flat.contains("eve") && flat.contains("emil"), "both examiners' records")
+        #expect(flat.contains("entry \(head.1), hash \(head.2)"), "the head hash")
+        let held = try Subprocess.likeness("audit", "verify", "--head", "\(head.1):\(head.2)", "--data", data)
+        #expect(held.status == 0 && held.stdout.contains("OK: entry \(head.1) holds the hash given"), "\(held.stdout)")
+        let forged = try Subprocess.likeness("audit", "verify", "--head", "\(head.1):\(String(repeating: "0", count: 64))", "--data", data)
+        #expect(forged.status == 1 && forged.stdout.contains("MISMATCH"), "\(forged.stdout)")
+        let reportEntry = try Subprocess.likeness("audit", "export", "--data", data)
+        #expect(reportEntry.stdout.contains("case_report"))
     }
 }

@@ -129,6 +129,9 @@ import TestSupport
             Row(method: .get, path: "/audit", rule: .roles(overseers, .ok, scoped: false)),
             Row(method: .get, path: "/cases", rule: .roles(caseReaders, .ok, scoped: false)),
             Row(method: .get, path: "/cases/\(openCase)", rule: .roles(caseReaders, .ok, scoped: true)),
+            // A's investigator leads the case: the lead or a supervisor makes its report.
+            Row(method: .get, path: "/cases/\(openCase)/report", rule: .roles([.investigator, .supervisor], .ok, scoped: true)),
+            Row(method: .get, path: "/api/v1/cases/\(openCase)/report", rule: .roles([.investigator, .supervisor], .ok, scoped: true)),
             Row(method: .get, path: "/searches/\(auditEntry)/candidates/\(candidate)", rule: .roles(reviewers, .ok, scoped: true)),
             Row(method: .get, path: "/reports/transparency", rule: .roles([.admin, .supervisor, .auditor], .ok, scoped: false)),
         ]

@@ -65,4 +65,36 @@ import TestSupport
         }
         try await rig.close()
     }
+
+    /// The report names every search and review by its audit entry, and ends with the head of
+    /// the chain, its own entry.
+    @Test func theCaseReportDisclosesTheSearchesAndEndsWithTheAuditHead() async throws {
+        let rig = try await ServerRig(engine: .fake)
+        let caseID = try #require(try await rig.governance.investigationCase(number: "CASE-1", in: rig.rig.organization.id)).id
+        try await rig.application.test(.router) { client in
+            var form = try Multipart.search()
+            form.field("top", "2")
+            var headers = rig.headers("A.investigator")
+            headers[.contentType] = form.contentType
+            let search = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) {
+                $0.body.json["audit_entry"] as? Int
+            }
+            let entry = try #require(search)
+            try await client.execute(uri: "/cases/\(caseID)/report", method: .get, headers: rig.headers("A.examiner")) { response in
+                #expect(response.status == .forbidden, "an examiner who neither leads the case nor supervises")
+            }
+            let report = try await client.execute(uri: "/cases/\(caseID)/report", method: .get, headers: rig.headers("A.supervisor")) {
+                response -> String in
+                #expect(response.status == .ok && response.headers[.cacheControl] == "no-store")
+                return String(buffer: response.body)
+            }
+            let head = try #require(try await rig.governance.auditHead())
+            #expect(report.contains("Facial recognition technology was used in this case: 1 search"), "\(report.prefix(2_000))")
+            #expect(report.contains("<h3>Search \(entry)</h3>") && report.contains("ORDER-CASE-1"))
+            #expect(report.contains("Audit chain head at export: entry \(head.id), hash <span class=\"source\">\(head.hash)</span>"))
+            let last = try #require(try await rig.governance.latestAuditEntries(organization: rig.rig.organization.id, limit: 1).first)
+            #expect(last.id == head.id && last.entry.action == "case_report" && last.entry.actor == "a-supervisor")
+        }
+        try await rig.close()
+    }
 }

@@ -24,11 +24,14 @@ struct AuditCommand: AsyncParsableCommand {
         var checkpointFiles: [String] = []
         @Option(help: "Check signatures with this Ed25519 public key (64 hex digits), as published, instead of the key file's.")
         var publicKey: String?
+        @Option(name: .customLong("head"), help: ArgumentHelp(
+            "Also check that the log holds this entry with this hash: ID:HASH, as a case report names its head (repeatable)."))
+        var heads: [String] = []
         @OptionGroup var data: DataOptions
 
         func run() async throws {
             let directory = data.directory
-            let (result, evidence, key) = try await failingWithExitCode2 {
+            let (result, evidence, key, heldHeads) = try await failingWithExitCode2 {
                 let checkingKey: AuditPublicKey?
                 if let publicKey {
                     guard let given = AuditPublicKey(hex: publicKey) else {
@@ -38,11 +41,24 @@ struct AuditCommand: AsyncParsableCommand {
                 } else {
                     checkingKey = try AuditCheckpointKey.publicKey(in: directory)
                 }
+                let claimed = try heads.map { text -> (id: Int64, hash: String) in
+                    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let id = Int64(parts[0]), parts[1].count == 64 else {
+                        throw UsageFailure("--head takes ID:HASH (an entry's number and its 64-digit hash), not '\(text)'")
+                    }
+                    return (id, parts[1].lowercased())
+                }
                 let gallery = try await data.openGallery()
                 let store = gallery.store
+                // Each claimed head beside the hash the log holds for that entry (nil: no such entry).
+                var heldHeads: [(id: Int64, claimed: String, held: String?)] = []
+                for claim in claimed {
+                    let entry = try await store.auditEntries(organization: nil, from: nil, to: nil, after: claim.id - 1, limit: 1).first
+                    heldHeads.append((claim.id, claim.hash, entry?.id == claim.id ? entry?.hash : nil))
+                }
                 let files = [directory.auditCheckpoints] + checkpointFiles.map { URL(fileURLWithPath: $0) }
                 let evidence = try await CheckpointEvidence.gather(store: store, files: files, key: checkingKey)
-                return (try await AuditLog(store: store).verify(against: evidence.valid), evidence, checkingKey)
+                return (try await AuditLog(store: store).verify(against: evidence.valid), evidence, checkingKey, heldHeads)
             }
             let signer = publicKey == nil ? directory.auditCheckpointKey.path : "the given public key"
             if key == nil, !evidence.rejected.isEmpty {
@@ -73,7 +89,16 @@ struct AuditCommand: AsyncParsableCommand {
                 print("OK: \(result.entries) entries, chain intact; no checkpoint holds them, so the newest could be removed "
                       + "unseen (`likeness audit checkpoint` makes one)")
             }
-            if !evidence.missingFromDatabase.isEmpty { throw ExitCode(1) }
+            var headsHold = true
+            for head in heldHeads {
+                if head.held == head.claimed {
+                    print("OK: entry \(head.id) holds the hash given (\(head.claimed))")
+                } else {
+                    headsHold = false
+                    print("MISMATCH: entry \(head.id) " + (head.held.map { "holds \($0)" } ?? "is not in the log") + ", not \(head.claimed)")
+                }
+            }
+            if !evidence.missingFromDatabase.isEmpty || !headsHold { throw ExitCode(1) }
         }
     }
 

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import LikenessGallery
 import LikenessGovernance
+import LikenessServer
 import LikenessStore
 
 /// `likeness case`: the organisation's cases, as the API's /api/v1/cases, acting as a named account.
 struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case", abstract: "Open, list, authorise and close the organisation's cases.",
-        subcommands: [Open.self, List.self, Authorise.self, Close.self])
+        subcommands: [Open.self, List.self, Authorise.self, Close.self, Report.self])
 
     /// Who acts: an account of the data directory's organisation.
     struct Actor: ParsableArguments {
@@ -113,6 +114,38 @@ struct CaseCommand: AsyncParsableCommand {
                 let (cases, caller, _) = try await actor.open()
                 let closed = try await cases.close(try await actor.find(number, cases: cases, caller: caller).id, caller: caller)
                 print("Closed case \(closed.number).")
+            }
+        }
+    }
+}
+
+extension CaseCommand {
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a case's report: a PDF (headless Chromium), or HTML for an --output ending in .html.",
+            discussion: """
+                The case's lead investigator or a supervisor. Making it is audited, and that entry, the head of the \
+                audit chain, is named in the report: `likeness audit verify --head ID:HASH` checks the log still holds it.
+                """)
+        @Argument(help: "The case number.") var number: String
+        @Option(name: [.short, .customLong("output")], help: "Where to write it: report.pdf, or report.html.") var output: String
+        @OptionGroup var actor: Actor
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let (cases, caller, gallery) = try await actor.open()
+                let found = try await actor.find(number, cases: cases, caller: caller)
+                let (bands, fusedBands) = try await actor.data.calibratedBands()
+                let report = try await CaseReports(store: gallery.store, gallery: gallery.store)
+                    .report(of: found.id, bands: bands, fusedBands: fusedBands, caller: caller)
+                let html = try await CaseReportDocument.html(report)
+                let destination = URL(fileURLWithPath: output)
+                if destination.pathExtension.lowercased() == "html" {
+                    try html.write(to: destination, atomically: true, encoding: .utf8)
+                } else {
+                    try PDFPrinter.write(html: html, to: destination)
+                }
+                print("Wrote \(output): case \(found.number); audit head at export: entry \(report.head.id), hash \(report.head.hash)")
             }
         }
     }

@@ -14,6 +14,7 @@ struct CasesWebController {
         RouteCollection(context: AppRequestContext.self)
             .get("cases", use: list)
             .get("cases/:id", use: show)
+            .get("cases/:id/report", use: report)
             .post("cases", use: open)
             .post("cases/:id/authorisation", use: authorise)
             .post("cases/:id/close", use: close)
@@ -76,10 +77,21 @@ struct CasesWebController {
         }
         var values: [String: Any] = [
             "number": investigation.number, "title": investigation.title, "offence": investigation.offence ?? "",
-            "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty,
+            "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty, "id": investigation.id,
+            "may_report": investigation.leadInvestigator == caller.account.id || caller.account.role.allows(.superviseCases),
         ]
         if let reason = investigation.blockedReason { values["blocked"] = reason }
         return services.pages.render("case", values, caller: context.caller, csrf: context.csrfToken)
+    }
+
+    /// The case's report, printable; audited as `case_report`, the head it names.
+    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.readCases)
+        let report = try await services.search.caseReports.report(of: try context.id(), bands: services.bands,
+                                                                  fusedBands: services.search.fusedBands, caller: caller)
+        let html = CaseReportDocument.html(report, library: services.pages.library)
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
