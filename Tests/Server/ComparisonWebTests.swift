@@ -16,11 +16,7 @@ import TestSupport
         let rig = try await ServerRig(engine: .fake)
         let caseID = try #require(try await rig.governance.investigationCase(number: "CASE-1", in: rig.rig.organization.id)).id
         try await rig.application.test(.router) { client in
-            var form = try Multipart.search()
-            form.field("top", "3")
-            var headers = rig.headers("A.investigator")
-            headers[.contentType] = form.contentType
-            let reply = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { $0.body.json }
+            let reply = try await rig.search(client)
             let search = try #require(reply["audit_entry"] as? Int)
             let face = try #require((reply["matches"] as? [[String: Any]])?.first?["face_id"] as? Int)
             let probe = try #require(try await rig.governance.probeFace(entry: Int64(search), organization: rig.rig.organization.id))
@@ -72,14 +68,7 @@ import TestSupport
         let rig = try await ServerRig(engine: .fake)
         let caseID = try #require(try await rig.governance.investigationCase(number: "CASE-1", in: rig.rig.organization.id)).id
         try await rig.application.test(.router) { client in
-            var form = try Multipart.search()
-            form.field("top", "2")
-            var headers = rig.headers("A.investigator")
-            headers[.contentType] = form.contentType
-            let search = try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) {
-                $0.body.json["audit_entry"] as? Int
-            }
-            let entry = try #require(search)
+            let entry = try #require(try await rig.search(client, top: 2)["audit_entry"] as? Int)
             try await client.execute(uri: "/cases/\(caseID)/report", method: .get, headers: rig.headers("A.examiner")) { response in
                 #expect(response.status == .forbidden, "an examiner who neither leads the case nor supervises")
             }

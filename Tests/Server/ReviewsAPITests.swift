@@ -34,14 +34,8 @@ import TestSupport
                 keys[username] = try await rig.services.accounts.createAPIKey(
                     label: "test", caller: Accounts.Caller(account: account, address: nil)).secret
             }
-            var form = try Multipart.search()
-            form.field("top", "3")
-            var headers = rig.headers("A.investigator")
-            headers[.contentType] = form.contentType
-            let (searchHeaders, body) = (headers, form.finished())
-            let reply = try await rig.application.test(.router) { client in
-                try await client.execute(uri: "/api/v1/searches", method: .post, headers: searchHeaders, body: body) { $0.body.json }
-            }
+            let rig = self.rig
+            let reply = try await rig.application.test(.router) { client in try await rig.search(client) }
             search = try #require(reply["audit_entry"] as? Int)
             face = try #require((reply["matches"] as? [[String: Any]])?.first?["face_id"] as? Int)
         }

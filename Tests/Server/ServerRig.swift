@@ -85,6 +85,15 @@ final class ServerRig: @unchecked Sendable {  // Sendable: immutable after init.
         return fields
     }
 
+    /// A search for CASE-1 with the probe img5.jpg through the API, as `who`: its reply.
+    func search(_ client: some TestClientProtocol, as who: String = "A.investigator", top: Int = 3) async throws -> [String: Any] {
+        var form = try Multipart.search()
+        form.field("top", "\(top)")
+        var headers = headers(who)
+        headers[.contentType] = form.contentType
+        return try await client.execute(uri: "/api/v1/searches", method: .post, headers: headers, body: form.finished()) { $0.body.json }
+    }
+
     func close() async throws { try await rig.close() }
 }
 
