@@ -110,8 +110,13 @@ public struct AccountableSearch: Sendable {
         }
         let collections = try await searchable(by: caller)
         let matches = try await searcher.nearest(to: templates, top: top, collections: Set(collections))
+        // The probe face is the gallery face's own chip: erasing that face deletes it with the thumbnail.
+        let probeFace = try await store.detectedFace(id).map {
+            ProbeFace(jpeg: crop.crop, landmarks: (try? DlibFaceEngine.chipLandmarks(of: $0)) ?? [])
+        }
         let entry = try await record(caller, justification, sha256: nil, thumbnail: crop.crop, collections: collections,
-                                     matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id))
+                                     matches: matches, outcome: "ok", detail: "pivot from face \(id)", thumbnailShows: .face(id),
+                                     probeFace: matches.isEmpty ? nil : probeFace)
         try await cases.searched(investigation, entry: entry.id)
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: nil,
                        result: ProbeResult(probe: "face \(id)", faces: [], face: 0, matches: matches), timings: SearchTimings())

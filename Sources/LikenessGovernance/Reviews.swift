@@ -172,8 +172,8 @@ public struct Reviews: Sendable {
     /// candidate's band, its image's provenance, and the reviews the caller may see.
     public struct Comparison: Sendable {
         public var reviews: CandidateReviews
-        /// Nil when the search kept none (a search from a stored face) or it was deleted with
-        /// the search's thumbnail.
+        /// Nil when the search kept none (it found no candidates) or it was deleted with the
+        /// search's thumbnail.
         public var probe: ProbeFace?
         /// Nil once the face is erased.
         public var candidate: ProbeFace?

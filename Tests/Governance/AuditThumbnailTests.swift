@@ -34,12 +34,15 @@ import TestSupport
         let justification = try SearchJustification(caseNumber: "C-7", purpose: "criminal_investigation", purposeText: nil, offence: nil)
         let pivot = try await search.search(fromFace: face, top: 5, justification: justification, caller: investigator)
         #expect(try await governance.auditThumbnail(entry: pivot.auditEntry, organization: rig.organization.id)?.jpeg == crop)
+        #expect(try await governance.probeFace(entry: pivot.auditEntry, organization: rig.organization.id)?.jpeg == crop,
+                "the pivot's probe face, for examiners, is the same crop")
 
         let rights = SubjectRights(searcher: searcher, gallery: rig.gallery, audit: audit)
         _ = try await rights.erase(faces: [face], reference: "SR-1", caller: admin)
 
         let thumbnail = try #require(try await governance.auditThumbnail(entry: pivot.auditEntry, organization: rig.organization.id))
         #expect(thumbnail.jpeg == nil && thumbnail.redactedAt != nil)
+        #expect(try await governance.probeFace(entry: pivot.auditEntry, organization: rig.organization.id) == nil)
         #expect(try await audit.verify().firstBroken == nil)
         // No 32-byte window of the crop's image data remains in any file of the data directory.
         let windows = stride(from: crop.count / 4, to: crop.count - 32, by: max(1, crop.count / 16)).map { Data(crop[$0..<($0 + 32)]) }
