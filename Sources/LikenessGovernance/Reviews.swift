@@ -167,6 +167,37 @@ public struct Reviews: Sendable {
                                 withheld: reviews.count - visible.count)
     }
 
+    /// A candidate that waits for another examiner's review.
+    public struct Awaiting: Sendable {
+        public var search: Int64
+        public var face: FaceID
+        public var caseNumber: String
+        public var status: LeadStatus
+        public var since: Date
+    }
+
+    /// The organisation's possible leads awaiting verification and its disputes, in open cases,
+    /// that the caller has not reviewed: where a second (or third) examiner is needed. Oldest first.
+    public func awaiting(caller: Accounts.Caller) async throws -> [Awaiting] {
+        try caller.require(.reviewCandidates)
+        let organization = caller.account.organization
+        let byCandidate = Dictionary(grouping: try await store.reviews(in: organization)) { "\($0.search) \($0.face)" }
+        var cases: [String: InvestigationCase?] = [:]
+        var found: [Awaiting] = []
+        for reviews in byCandidate.values {
+            let status = LeadStatus(reviews)
+            guard !status.isSettled, !reviews.contains(where: { $0.reviewer == caller.account.id }) else { continue }
+            let first = reviews[0]
+            guard let entry = try await store.auditEntries(organization: organization, from: nil, to: nil, after: first.search - 1,
+                                                           limit: 1).first, let number = entry.entry.caseNumber else { continue }
+            if cases[number] == nil { cases[number] = try await store.investigationCase(number: number, in: organization) }
+            guard let investigation = cases[number] ?? nil, investigation.status == .open, investigation.blockedAt == nil else { continue }
+            found.append(Awaiting(search: first.search, face: first.face, caseNumber: number, status: status,
+                                  since: reviews.last!.reviewedAt))
+        }
+        return found.sorted { ($0.since, $0.search, $0.face) < ($1.since, $1.search, $1.face) }
+    }
+
     /// What an examiner compares: the probe face and the candidate's, each an aligned chip of the
     /// same geometry (eyes on one line, at one scale) with where its own landmarks fall, the
     /// candidate's band, its image's provenance, and the reviews the caller may see.

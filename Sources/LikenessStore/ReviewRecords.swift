@@ -127,4 +127,6 @@ public protocol ReviewStore: Sendable {
     func reviews(ofSearch search: Int64, face: FaceID) async throws -> [CandidateReview]
     /// Every review of a search's candidates, oldest first.
     func reviews(ofSearch search: Int64) async throws -> [CandidateReview]
+    /// Every review of the organisation's candidates, oldest first.
+    func reviews(in organization: OrganizationID) async throws -> [CandidateReview]
 }

@@ -24,6 +24,10 @@ extension PostgresGalleryStore {
         try await rows("SELECT * FROM candidate_review WHERE search_entry = \(search) ORDER BY id").map(Self.review)
     }
 
+    public func reviews(in organization: OrganizationID) async throws -> [CandidateReview] {
+        try await rows("SELECT * FROM candidate_review WHERE organization_id = \(organization) ORDER BY id").map(Self.review)
+    }
+
     static func review(_ row: PostgresRandomAccessRow) throws -> CandidateReview {
         let id: Int64 = try row.value("id")
         guard let features = CandidateReview.decodeFeatures(try row.value("features")),

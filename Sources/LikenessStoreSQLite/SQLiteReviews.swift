@@ -35,6 +35,13 @@ extension SQLiteGalleryStore {
         }
     }
 
+    public func reviews(in organization: OrganizationID) async throws -> [CandidateReview] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM candidate_review WHERE organization_id = ? ORDER BY id", arguments: [organization])
+                .map(Self.review)
+        }
+    }
+
     static func review(_ row: Row) throws -> CandidateReview {
         let text: String = row["features"], conclusion: String = row["conclusion"]
         guard let features = CandidateReview.decodeFeatures(text), let parsed = CandidateReview.Conclusion(rawValue: conclusion) else {

@@ -505,6 +505,9 @@ def test_comparison():
         assert fill_review(driver, "moderate_support_same") == "awaiting_verification"
     with session("b3-comparison-second", phone=True) as driver:
         sign_in(driver, *SECOND_EXAMINER, "header form.signout")
+        driver.get(URL + "/cases")
+        queue = wait_page(driver, "#awaiting", "the cases page's review queue").text
+        assert case in queue and "awaiting a second examiner" in queue, f"the queue reads {queue!r}"
         open_first_comparison(driver, case)
         withheld = driver.find_element(By.ID, "withheld").text
         assert withheld.startswith("1 review"), f"the second examiner is not told a review is withheld: {withheld!r}"

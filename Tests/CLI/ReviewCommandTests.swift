@@ -35,6 +35,8 @@ import TestSupport
         let first = try Subprocess.likeness(["review", "record"] + candidate + features + ["--conclusion", "moderate_support_same",
                                              "--notes", "same scar", "--user", "eve"])
         #expect(first.status == 0 && first.stdout.contains("awaiting_verification"), "\(first.stdout)\(first.stderr)")
+        let queue = try Subprocess.likeness("review", "awaiting", "--user", "emil", "--data", data)
+        #expect(queue.status == 0 && queue.stdout.contains("R-1") && queue.stdout.contains("awaiting_verification"), "\(queue.stdout)")
         let blind = try Subprocess.likeness(["review", "show"] + candidate + ["--user", "emil"])
         #expect(blind.status == 0 && blind.stdout.contains("1 review withheld until yours is saved"), "\(blind.stdout)")
         #expect(!blind.stdout.contains("moderate_support_same"))

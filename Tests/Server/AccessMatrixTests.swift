@@ -113,6 +113,7 @@ import TestSupport
                 rule: .roles([.supervisor], .unprocessableContent, scoped: true)),
             Row(method: .post, path: "/api/v1/cases/\(closedCase)/close", rule: .roles(searchers, .conflict, scoped: true)),
             // Reviews of a search's candidates (the body fails validation, checked after the search's organisation)
+            Row(method: .get, path: "/api/v1/reviews/awaiting", rule: .roles(reviewers, .ok, scoped: false)),
             Row(method: .get, path: "/api/v1/searches/\(auditEntry)/candidates/\(candidate)/reviews",
                 rule: .roles(caseReaders, .ok, scoped: true)),
             Row(method: .post, path: "/api/v1/searches/\(auditEntry)/candidates/\(candidate)/reviews",

@@ -82,6 +82,18 @@ import TestSupport
             (status, _, text) = try await reviewing.call(client, .post, path, as: "A.examiner", Self.comparison("strong_support_same"))
             #expect(status == .conflict && text.contains("another examiner"), "nobody verifies their own lead: \(text)")
 
+            // The lead waits for another examiner: in their queue, not in its first examiner's.
+            func awaiting(_ who: String) async throws -> [[String: Any]] {
+                let (status, json, text) = try await reviewing.call(client, .get, "/api/v1/reviews/awaiting", as: who)
+                #expect(status == .ok, "\(text)")
+                return json["candidates"] as? [[String: Any]] ?? []
+            }
+            let queued = try await awaiting("a-examiner-2")
+            #expect(queued.count == 1 && queued.first?["face"] as? Int == reviewing.face && queued.first?["search"] as? Int == reviewing.search)
+            #expect(queued.first?["status"] as? String == "awaiting_verification" && queued.first?["case_number"] as? String == "CASE-1")
+            let (first, otherOrganisation) = (try await awaiting("A.examiner"), try await awaiting("B.examiner"))
+            #expect(first.isEmpty && otherOrganisation.isEmpty)
+
             // Blind: the second examiner, and anyone else, sees that a review exists, not what it says.
             for who in ["a-examiner-2", "A.supervisor", "A.investigator"] {
                 (status, json, text) = try await reviewing.call(client, .get, path, as: who)
@@ -96,6 +108,8 @@ import TestSupport
             #expect((json["reviews"] as? [[String: Any]])?.compactMap { $0["conclusion"] as? String }
                     == ["moderate_support_same", "strong_support_same"])
             #expect((json["notice"] as? String)?.contains("not an identification") == true)
+            let third = try await awaiting("a-examiner-3")
+            #expect(third.isEmpty, "a verified lead waits for nobody")
             (status, json, _) = try await reviewing.call(client, .get, path, as: "A.auditor")
             #expect(status == .ok && (json["reviews"] as? [Any])?.count == 2, "a settled candidate's records are open to case readers")
             (status, _, text) = try await reviewing.call(client, .post, path, as: "a-examiner-3", Self.comparison("strong_support_different"))

@@ -490,6 +490,8 @@ import TestSupport
             #expect(try await store.reviews(ofSearch: searched.id, face: 7) == [saved, verifying])
             #expect(try await store.reviews(ofSearch: searched.id).map(\.face) == [7, 7, 9])
             #expect(try await store.reviews(ofSearch: searched.id, face: 8).isEmpty)
+            #expect(try await store.reviews(in: police.id).count == 4)
+            #expect(try await store.reviews(in: police.id + 1).isEmpty)
         }
     }
 

@@ -8,7 +8,7 @@ import LikenessStore
 struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Compare a search's candidate with its probe, and see its reviews (blind until yours is saved).",
-        subcommands: [Record.self, Show.self])
+        subcommands: [Record.self, Show.self, Awaiting.self])
 
     struct Candidate: ParsableArguments {
         @Argument(help: "The search: its audit entry, as `likeness search` prints it.") var search: Int64
@@ -58,6 +58,24 @@ struct ReviewCommand: AsyncParsableCommand {
                 let (caller, gallery) = try await actor.caller()
                 let found = try await Reviews(store: gallery.store, gallery: gallery.store).reviews(search: candidate.search, face: candidate.face, caller: caller)
                 print(json ? Output.json(CandidateReviewsResponse(found)) : ReviewCommand.describe(found))
+            }
+        }
+    }
+
+    struct Awaiting: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The candidates waiting for your review: leads to verify, disputes to decide.")
+        @Flag(help: "Print JSON, as the API's.") var json = false
+        @OptionGroup var actor: CaseCommand.Actor
+
+        func run() async throws {
+            try await failingWithExitCode2 {
+                let (caller, gallery) = try await actor.caller()
+                let awaiting = try await Reviews(store: gallery.store, gallery: gallery.store).awaiting(caller: caller)
+                if json { print(Output.json(AwaitingReviewsResponse(awaiting))); return }
+                guard !awaiting.isEmpty else { print("Nothing awaits your review."); return }
+                print(Output.table(["case", "search", "face", "status", "since"], awaiting.map {
+                    [$0.caseNumber, "\($0.search)", "\($0.face)", $0.status.rawValue, AuditEntry.timestamp($0.since)]
+                }))
             }
         }
     }

@@ -45,3 +45,23 @@ public struct CandidateReviewsResponse: Encodable, Sendable {
         notice = reviews.status == .verified ? Self.verifiedLeadNotice : nil
     }
 }
+
+/// The candidates waiting for another examiner's review (the `AwaitingReviews` schema).
+public struct AwaitingReviewsResponse: Encodable, Sendable {
+    public struct Candidate: Encodable, Sendable {
+        public var search: Int64
+        public var face: FaceID
+        public var caseNumber: String
+        public var status: Reviews.LeadStatus
+        /// When its latest review was saved.
+        public var since: String
+    }
+
+    public var candidates: [Candidate]
+
+    public init(_ awaiting: [Reviews.Awaiting]) {
+        candidates = awaiting.map {
+            Candidate(search: $0.search, face: $0.face, caseNumber: $0.caseNumber, status: $0.status, since: AuditEntry.timestamp($0.since))
+        }
+    }
+}

@@ -41,7 +41,11 @@ struct CasesWebController {
             }
             return row
         }
+        let awaiting = caller.account.role.allows(.reviewCandidates) ? try await services.reviews.awaiting(caller: caller) : []
         return services.pages.render("cases", [
+            "awaiting": awaiting.map { ["search": $0.search, "face": $0.face, "case": $0.caseNumber,
+                                        "status": ReviewsWebController.label($0.status)] as [String: Any] },
+            "has_awaiting": !awaiting.isEmpty,
             "cases": rows, "empty": rows.isEmpty, "may_open": caller.account.role.allows(.openCases),
             "policy": organization.caseAuthorisation == .required
                 ? "Your organisation requires the authority's decision before a case is searched."

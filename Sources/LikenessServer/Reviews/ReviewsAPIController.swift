@@ -12,8 +12,14 @@ struct ReviewsAPIController {
 
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
+            .get("reviews/awaiting", use: awaiting)
             .get("searches/:search/candidates/:face/reviews", use: list)
             .post("searches/:search/candidates/:face/reviews", use: review)
+    }
+
+    @Sendable func awaiting(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.require(.reviewCandidates)
+        return try Response.json(AwaitingReviewsResponse(try await reviews.awaiting(caller: caller)))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
