@@ -48,7 +48,7 @@ struct IngestCommand: AsyncParsableCommand {
             let target = try await data.collection(named: collection, in: gallery)
             try await CollectionRules.checkIngestAllowed(into: target, governance: gallery.store)
             // A missing input is refused before the engines start: a process that exits while
-            // their threads still load the models can crash on the way out, and lose its exit status.
+            // their threads still load the models may crash on the way out, and lose its exit status.
             _ = try IngestInputs(inputs)
             let models = try FaceModels.locate()
             let size = workers ?? ProcessInfo.processInfo.activeProcessorCount
