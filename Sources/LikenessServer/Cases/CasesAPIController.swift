@@ -16,7 +16,8 @@ struct CasesAPIController {
             .get("cases/:id", use: show)
             .post("cases/:id/authorisation", use: authorise)
             .post("cases/:id/close", use: close)
-            .get("cases/:id/report", use: report)
+            // The same document as the page's: a report is HTML to print, whoever asks.
+            .get("cases/:id/report", use: CasesWebController(services: services).report)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -74,15 +75,6 @@ struct CasesAPIController {
                                           decidedAt: body.decidedAt)
         } catch { throw GovernanceError.invalid(error) }
         return try Response.json(CaseResponse(try await cases.recordAuthorisation(of: id, decision, caller: caller)))
-    }
-
-    /// The case's report, the document `/cases/{id}/report` shows; audited as `case_report`.
-    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.require(.readCases)
-        let report = try await services.search.caseReports.report(of: try context.id(), bands: services.bands,
-                                                                  fusedBands: services.search.fusedBands, caller: caller)
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: CaseReportDocument.html(report, library: services.pages.library))))
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
