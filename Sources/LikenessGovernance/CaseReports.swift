@@ -26,7 +26,9 @@ public struct CaseReports: Sendable {
             public var collections: [String]
             /// The probe thumbnail as the log kept it; nil once deleted (its digest is in the entry).
             public var thumbnail: [UInt8]?
+            /// Empty once the case was stopped: its results were deleted from view.
             public var candidates: [Candidate]
+            public var resultsDeleted: Bool
         }
 
         public struct Candidate: Sendable {
@@ -91,13 +93,13 @@ public struct CaseReports: Sendable {
             searches.append(Report.Search(
                 entry: entry, collections: entry.entry.collections.map { collectionNames[$0] ?? "#\($0)" },
                 thumbnail: try await store.auditThumbnail(entry: entry.id, organization: organization)?.jpeg,
-                candidates: entry.entry.candidates.map { candidate in
+                candidates: investigation.blockedAt != nil ? [] : entry.entry.candidates.map { candidate in
                     let held = reviews[candidate.face] ?? []
                     let status = Reviews.LeadStatus(held)
                     return Report.Candidate(face: candidate.face, band: candidate.band, distance: candidate.distance, status: status,
                                             reviews: held.map { Report.ReviewLine(reviewer: usernames[$0.reviewer] ?? "#\($0.reviewer)",
                                                                                   review: $0, shown: status.isSettled) })
-                }))
+                }, resultsDeleted: investigation.blockedAt != nil))
         }
         var definitions = [("strong", "dlib distance ≤ \(bands.strong); fused distance ≤ \(fusedBands.map { "\($0.thresholds.strong)" } ?? "-")"),
                            ("possible", "dlib distance ≤ \(bands.possible); fused distance ≤ \(fusedBands.map { "\($0.thresholds.possible)" } ?? "-")"),

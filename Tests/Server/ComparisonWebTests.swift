@@ -86,4 +86,26 @@ import TestSupport
         }
         try await rig.close()
     }
+
+    /// A stopped case's results are deleted from view: its page and its report list its searches,
+    /// not their candidates.
+    @Test func aStoppedCasesPageAndReportShowNoCandidates() async throws {
+        let rig = try await ServerRig(engine: .fake)
+        let investigation = try #require(try await rig.governance.investigationCase(number: "CASE-1", in: rig.rig.organization.id))
+        try await rig.application.test(.router) { client in
+            let reply = try await rig.search(client)
+            let search = try #require(reply["audit_entry"] as? Int)
+            let face = try #require((reply["matches"] as? [[String: Any]])?.first?["face_id"] as? Int)
+            #expect(try await rig.governance.blockCase(investigation.id, at: Date(), reason: "the authority refused its searches"))
+            for path in ["/cases/\(investigation.id)", "/cases/\(investigation.id)/report"] {
+                let page = try await client.execute(uri: path, method: .get, headers: rig.headers("A.supervisor")) { response -> String in
+                    #expect(response.status == .ok, "\(path)")
+                    return String(buffer: response.body)
+                }
+                #expect(page.contains("Search \(search)") && page.contains("Its results were deleted when the case was stopped"), "\(path)")
+                #expect(!page.contains("Face \(face)") && !page.contains("face \(face)<") && !page.contains("candidates/\(face)"), "\(path)")
+            }
+        }
+        try await rig.close()
+    }
 }

@@ -69,7 +69,8 @@ public enum CaseReportDocument {
                     },
                 ] as [String: Any]
             },
-            "no_candidates": search.candidates.isEmpty,
+            "no_candidates": search.candidates.isEmpty && !search.resultsDeleted,
+            "results_deleted": search.resultsDeleted,
         ]
         if let thumbnail = search.thumbnail { values["thumbnail"] = Data(thumbnail).base64EncodedString() }
         return values

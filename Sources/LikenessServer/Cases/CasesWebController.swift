@@ -64,13 +64,15 @@ struct CasesWebController {
                                                                  caseNumber: investigation.number)
         let searches = entries.filter { $0.entry.action == AuditLog.Action.search.rawValue }
         let mayReview = caller.account.role.allows(.reviewCandidates) && investigation.blockedAt == nil
+        // A stopped case's results are deleted from view: its searches are listed, not their candidates.
+        let stopped = investigation.blockedAt != nil
         var rows: [[String: Any]] = []
         for search in searches {
             let reviews = Dictionary(grouping: try await services.governance.reviews(ofSearch: search.id), by: \.face)
             rows.append([
                 "id": search.id, "at": String(search.at.prefix(16)).replacingOccurrences(of: "T", with: " "), "user": search.entry.actor,
                 "outcome": search.entry.outcome, "purpose": search.entry.purpose ?? "",
-                "candidates": search.entry.candidates.map { candidate in
+                "candidates": stopped ? [] : search.entry.candidates.map { candidate in
                     [
                         "face": candidate.face, "band": candidate.band, "distance": String(format: "%.3f", candidate.distance),
                         "status": ReviewsWebController.label(Reviews.LeadStatus(reviews[candidate.face] ?? [])),
@@ -82,6 +84,7 @@ struct CasesWebController {
         var values: [String: Any] = [
             "number": investigation.number, "title": investigation.title, "offence": investigation.offence ?? "",
             "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty, "id": investigation.id,
+            "results_deleted": stopped,
             "may_report": investigation.leadInvestigator == caller.account.id || caller.account.role.allows(.superviseCases),
         ]
         if let reason = investigation.blockedReason { values["blocked"] = reason }
