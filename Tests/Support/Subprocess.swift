@@ -76,8 +76,16 @@ public final class TestHTTPServer {
     private let process: Process
 
     public init(serving directory: URL) throws {
+        // The server ends itself once the test process is gone: a test process that exits
+        // without releasing this object never runs its deinit.
         let script = """
-            import functools, http.server, sys
+            import functools, http.server, os, sys, threading, time
+            parent = os.getppid()
+            def follow_parent():
+                while os.getppid() == parent:
+                    time.sleep(1)
+                os._exit(0)
+            threading.Thread(target=follow_parent, daemon=True).start()
             handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             print(server.server_address[1], flush=True)

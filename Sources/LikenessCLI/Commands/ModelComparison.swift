@@ -247,9 +247,10 @@ enum ModelComparison {
         return zip(a.values, b.values).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
-    /// Rank-1/5 over the labelled photos, each against all others, counted as
-    /// `IdentificationProbe.rankOfIdentity` counts (nearest first, ties by label order) without
-    /// sorting 6,000 candidates per probe. A photo without the pipeline's template is in no
+    /// Rank-1/5 over the labelled photos, each against all others (nearest first, ties by label
+    /// order), without sorting 6,000 candidates per probe. Each photo of another person ranked
+    /// ahead costs a place, where `IdentificationProbe.rankOfIdentity` counts people: rank-1 is
+    /// the same either way, and rank-5 here is the stricter. A photo without the pipeline's template is in no
     /// gallery, and as a probe it is a miss if its person has another photo with one.
     private static func identification(_ gallery: PhotoGallery, distance: (Int, Int) -> Float?) -> Identification {
         let count = gallery.person.count
