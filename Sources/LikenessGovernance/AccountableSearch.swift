@@ -184,9 +184,8 @@ public struct ShownResult: Sendable {
     public static func of(_ id: Int64, caller: Accounts.Caller, store: any GalleryStore, governance: any GovernanceStore,
                           now: Date = Date()) async throws -> ShownResult {
         let looks = [AuditLog.Action.search.rawValue, AuditLog.Action.subjectLookup.rawValue]
-        guard id > 0, let entry = try await governance.auditEntries(organization: caller.account.organization, from: nil, to: nil,
-                                                                    after: id - 1, limit: 1).first,
-              entry.id == id, entry.entry.actorID == caller.account.id, looks.contains(entry.entry.action), entry.entry.outcome == "ok"
+        guard let entry = try await governance.auditEntry(id, organization: caller.account.organization),
+              entry.entry.actorID == caller.account.id, looks.contains(entry.entry.action), entry.entry.outcome == "ok"
         else {
             throw GovernanceError.notFound("no search \(id) of yours")
         }

@@ -159,6 +159,12 @@ public struct Reviews: Sendable {
     public func reviews(search: Int64, face: FaceID, caller: Accounts.Caller) async throws -> CandidateReviews {
         try caller.require(.readCases)
         let (_, investigation) = try await candidate(face, of: search, caller: caller)
+        return try await reviews(search: search, face: face, of: investigation, caller: caller)
+    }
+
+    /// The reviews of a candidate already found in `investigation`, as the caller may see them.
+    private func reviews(search: Int64, face: FaceID, of investigation: InvestigationCase,
+                         caller: Accounts.Caller) async throws -> CandidateReviews {
         let reviews = try await store.reviews(ofSearch: search, face: face)
         let status = LeadStatus(reviews)
         let ownSaved = reviews.contains { $0.reviewer == caller.account.id }
@@ -188,8 +194,7 @@ public struct Reviews: Sendable {
             let status = LeadStatus(reviews)
             guard !status.isSettled, !reviews.contains(where: { $0.reviewer == caller.account.id }) else { continue }
             let first = reviews[0]
-            guard let entry = try await store.auditEntries(organization: organization, from: nil, to: nil, after: first.search - 1,
-                                                           limit: 1).first, let number = entry.entry.caseNumber else { continue }
+            guard let number = try await store.auditEntry(first.search, organization: organization)?.entry.caseNumber else { continue }
             if cases[number] == nil { cases[number] = try await store.investigationCase(number: number, in: organization) }
             guard let investigation = cases[number] ?? nil, investigation.status == .open, investigation.blockedAt == nil else { continue }
             found.append(Awaiting(search: first.search, face: first.face, caseNumber: number, status: status,
@@ -202,6 +207,7 @@ public struct Reviews: Sendable {
     /// same geometry (eyes on one line, at one scale) with where its own landmarks fall, the
     /// candidate's band, its image's provenance, and the reviews the caller may see.
     public struct Comparison: Sendable {
+        public var caseID: CaseID
         public var reviews: CandidateReviews
         /// Nil when the search kept none (it found no candidates) or it was deleted with the
         /// search's thumbnail.
@@ -226,7 +232,7 @@ public struct Reviews: Sendable {
     public func comparison(search: Int64, face: FaceID, caller: Accounts.Caller) async throws -> Comparison {
         try caller.require(.reviewCandidates)
         let (entry, investigation) = try await candidate(face, of: search, caller: caller)
-        let listed = try await reviews(search: search, face: face, caller: caller)
+        let listed = try await reviews(search: search, face: face, of: investigation, caller: caller)
         try await record(.comparisonOpened, investigation, caller: caller, detail: "search \(search), face \(face)")
         let scored = entry.entry.candidates.first { $0.face == face }!
         var candidate: ProbeFace?
@@ -244,7 +250,7 @@ public struct Reviews: Sendable {
             }
         }
         let reviewedByCaller = listed.visible.contains { $0.reviewer == caller.account.id }
-        return Comparison(reviews: listed, probe: try await store.probeFace(entry: search, organization: caller.account.organization),
+        return Comparison(caseID: investigation.id, reviews: listed, probe: try await store.probeFace(entry: search, organization: caller.account.organization),
                           candidate: candidate, band: scored.band, distance: scored.distance, details: details,
                           sourceImage: sourceImage, collection: collection,
                           mayReview: investigation.status == .open && !listed.status.isSettled && !reviewedByCaller)
@@ -262,9 +268,8 @@ public struct Reviews: Sendable {
     /// candidates; anything else is not found.
     private func candidate(_ face: FaceID, of search: Int64, caller: Accounts.Caller) async throws -> (AuditEntry, InvestigationCase) {
         let organization = caller.account.organization
-        guard search > 0, let entry = try await store.auditEntries(organization: organization, from: nil, to: nil, after: search - 1,
-                                                                   limit: 1).first,
-              entry.id == search, entry.entry.action == AuditLog.Action.search.rawValue, entry.entry.outcome == "ok",
+        guard let entry = try await store.auditEntry(search, organization: organization),
+              entry.entry.action == AuditLog.Action.search.rawValue, entry.entry.outcome == "ok",
               let number = entry.entry.caseNumber,
               let investigation = try await store.investigationCase(number: number, in: organization)
         else { throw GovernanceError.notFound("no search \(search) in your organisation") }

@@ -89,6 +89,15 @@ public protocol GovernanceStore: CaseStore, TrainingStore, ReviewStore {
     func latestAuditCheckpoint() async throws -> AuditCheckpoint?
 }
 
+extension GovernanceStore {
+    /// The entry numbered `id`, if the log holds it (and, with `organization`, it is that organisation's).
+    public func auditEntry(_ id: Int64, organization: OrganizationID?) async throws -> AuditEntry? {
+        guard id > 0 else { return nil }
+        let next = try await auditEntries(organization: organization, from: nil, to: nil, after: id - 1, limit: 1).first
+        return next?.id == id ? next : nil
+    }
+}
+
 public struct Organization: Sendable, Codable, Hashable {
     public var id: OrganizationID
     public var name: String

@@ -53,8 +53,7 @@ struct AuditCommand: AsyncParsableCommand {
                 // Each claimed head beside the hash the log holds for that entry (nil: no such entry).
                 var heldHeads: [(id: Int64, claimed: String, held: String?)] = []
                 for claim in claimed {
-                    let entry = try await store.auditEntries(organization: nil, from: nil, to: nil, after: claim.id - 1, limit: 1).first
-                    heldHeads.append((claim.id, claim.hash, entry?.id == claim.id ? entry?.hash : nil))
+                    heldHeads.append((claim.id, claim.hash, try await store.auditEntry(claim.id, organization: nil)?.hash))
                 }
                 let files = [directory.auditCheckpoints] + checkpointFiles.map { URL(fileURLWithPath: $0) }
                 let evidence = try await CheckpointEvidence.gather(store: store, files: files, key: checkingKey)

@@ -24,9 +24,8 @@ struct ReviewsWebController {
         let organization = try await context.organization(in: services.governance)
         var usernames: [AccountID: String] = [:]
         for account in try await services.governance.accounts(in: organization.id) { usernames[account.id] = account.username }
-        let investigation = try await services.cases.get(number: listed.caseNumber, caller: caller)
         var values: [String: Any] = [
-            "search": search, "face": face, "case_number": listed.caseNumber, "case_id": investigation?.id ?? 0,
+            "search": search, "face": face, "case_number": listed.caseNumber, "case_id": comparison.caseID,
             "status": listed.status.rawValue, "status_label": Self.label(listed.status),
             "band": comparison.band, "band_meaning": Self.bandMeaning(comparison.band),
             "distance": String(format: "%.3f", comparison.distance),
