@@ -17,6 +17,7 @@ public struct AccountableSearch: Sendable {
     public let training: Training
     public let reviews: Reviews
     public let caseReports: CaseReports
+    public let watches: Watches
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
@@ -36,6 +37,7 @@ public struct AccountableSearch: Sendable {
         training = Training(store: audit.store, now: now)
         reviews = Reviews(store: audit.store, gallery: store, now: now)
         caseReports = CaseReports(store: audit.store, gallery: store, now: now)
+        watches = Watches(store: audit.store, gallery: store, searcher: searcher, cases: cases, training: training, now: now)
     }
 
     public struct Outcome: Sendable {
@@ -45,12 +47,16 @@ public struct AccountableSearch: Sendable {
         public var result: ProbeResult
         /// Where the search's time went, from the decoding of the photo to its audit entry.
         public var timings: SearchTimings
+        /// The watch its probe was kept on, when the search asked for one.
+        public var watch: Watch? = nil
     }
 
     /// Searches with a probe photo's chosen face (largest by default), in the caller's
-    /// organisation's collections, or only those of them in `within`.
+    /// organisation's collections, or only those of them in `within`. With `watchDays`, the
+    /// probe is then kept on watch for its case for that many days (`Watches`).
     public func search(photo: [UInt8], name: String = "probe", face: Int?, top: Int, within: Set<CollectionID>? = nil,
-                       justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
+                       watchDays: Int? = nil, justification: SearchJustification, caller: Accounts.Caller) async throws -> Outcome {
+        let watchDays = try checkedWatch(days: watchDays, caller: caller)
         var timings = SearchTimings()
         let (admitted, investigation) = try await timings.measure("admission") { try await checkAllowed(caller, justification) }
         defer { admitted?.release() }
@@ -88,8 +94,20 @@ public struct AccountableSearch: Sendable {
                              probeFace: result.matches.isEmpty ? nil : result.probeFace)
         }
         try await cases.searched(investigation, entry: entry.id)
+        var watch: Watch?
+        if let watchDays, let templates = result.probeTemplates, let face = result.probeFace {
+            watch = try await watches.open(after: entry, probe: WatchProbe(templates: templates, face: face), days: watchDays,
+                                           investigation: investigation, caller: caller)
+        }
         return Outcome(auditEntry: entry.id, justification: justification, probeSHA256: sha256,
-                       result: result, timings: timings)
+                       result: result, timings: timings, watch: watch)
+    }
+
+    /// A watch's days, checked before the search runs; trial accounts keep no watch.
+    private func checkedWatch(days: Int?, caller: Accounts.Caller) throws -> Int? {
+        guard let days else { return nil }
+        if caller.account.trialSearchQuota != nil { throw GovernanceError.forbidden("a trial account cannot keep a probe on watch") }
+        do { return try Watches.checkedDays(days, field: "watch_days") } catch { throw GovernanceError.invalid(error) }
     }
 
     /// The probe photo as the audit log keeps it: 128 px on its longer side.
@@ -127,14 +145,8 @@ public struct AccountableSearch: Sendable {
     /// `TrialSearchAdmission`).
     func checkAllowed(_ caller: Accounts.Caller,
                       _ justification: SearchJustification) async throws -> (TrialSearchAdmission.Place?, InvestigationCase) {
-        try caller.require(.search)
-        if let refusal = Accounts.refusal(for: caller.account) { throw GovernanceError.forbidden(refusal) }
-        // Read once: training and the case both follow the organisation's settings.
-        guard let organization = try await audit.store.organization(caller.account.organization) else {
-            throw GovernanceError.forbidden("the account's organisation no longer exists")
-        }
-        if let untrained = try await training.refusal(for: caller.account, of: organization) { throw GovernanceError.forbidden(untrained) }
-        let investigation = try await cases.admitSearch(caseNumber: justification.caseNumber, of: organization)
+        let investigation = try await admitSearch(by: caller.account, caseNumber: justification.caseNumber,
+                                                  training: training, cases: cases)
         return (try await takeTrialPlace(caller), investigation)
     }
 
@@ -164,6 +176,20 @@ public struct AccountableSearch: Sendable {
             clientAddress: caller.address, detail: matches.isEmpty ? detail : detail + "; scored by " + Match.modelsNamed(matches),
             thumbnailShows: thumbnailShows, probeFace: probeFace))
     }
+}
+
+/// The case numbered `number`, if `account` may search it now: its role and state, its
+/// training, and the case's authorisation (`Cases.admitSearch`). A watch's matches are admitted
+/// the same way, for its owner.
+func admitSearch(by account: Account, caseNumber number: String, training: Training, cases: Cases) async throws -> InvestigationCase {
+    try Accounts.Caller(account: account, address: nil).require(.search)
+    if let refusal = Accounts.refusal(for: account) { throw GovernanceError.forbidden(refusal) }
+    // Read once: training and the case both follow the organisation's settings.
+    guard let organization = try await cases.store.organization(account.organization) else {
+        throw GovernanceError.forbidden("the account's organisation no longer exists")
+    }
+    if let untrained = try await training.refusal(for: account, of: organization) { throw GovernanceError.forbidden(untrained) }
+    return try await cases.admitSearch(caseNumber: number, of: organization)
 }
 
 /// What a search showed the person who made it: its candidates' faces and images, and the

@@ -20,6 +20,7 @@ public struct AuditLog: Sendable {
         case caseBlocked = "case_blocked", trainingRecorded = "training_recorded"
         case candidateReviewed = "candidate_reviewed", leadVerified = "lead_verified", leadDisputed = "lead_disputed"
         case comparisonOpened = "comparison_opened", caseReport = "case_report"
+        case watchOpened = "watch_opened", watchRenewed = "watch_renewed", watchEnded = "watch_ended", watchMatched = "watch_matched"
     }
 
     @discardableResult
@@ -117,8 +118,8 @@ public struct AuditLog: Sendable {
     }
 
     /// What a supervisor must look at: users over the daily limit, searches whose purpose is
-    /// outside the fixed list ("other"), cases whose searches were stopped, and leads two
-    /// examiners disagree on, in [from, to).
+    /// outside the fixed list ("other"), cases whose searches were stopped, leads two examiners
+    /// disagree on, and watches that matched a later face, in [from, to).
     public func alerts(organization: Organization, from: Date, to: Date) async throws -> [Alert] {
         let all = try await entries(organization: organization.id, from: from, to: to)
         let searches = all.filter { $0.entry.action == Action.search.rawValue && $0.entry.outcome == "ok" }
@@ -140,6 +141,7 @@ public struct AuditLog: Sendable {
             switch entry.entry.action {
             case Action.caseBlocked.rawValue: kind = .caseBlocked
             case Action.leadDisputed.rawValue: kind = .leadDisputed
+            case Action.watchMatched.rawValue: kind = .watchMatched
             default: continue
             }
             alerts.append(Alert(kind: kind, username: entry.entry.actor, day: String(entry.at.prefix(10)),
@@ -171,7 +173,7 @@ public struct DailySearchCount: Sendable, Codable, Hashable {
 public struct Alert: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable {
         case dailyLimitExceeded = "daily_limit_exceeded", purposeOutsideList = "purpose_outside_list", caseBlocked = "case_blocked"
-        case leadDisputed = "lead_disputed"
+        case leadDisputed = "lead_disputed", watchMatched = "watch_matched"
     }
     public var kind: Kind
     public var username: String

@@ -190,6 +190,7 @@ public struct Cases: Sendable {
 
     /// Stops a case's searches and deletes what they left to be seen: their probe thumbnails
     /// (the log keeps their digests), and the results, which no longer open (`ShownResult`).
+    /// Its watches end, their probes deleted.
     /// Audited as `case_blocked`: the entry that raises the supervisors' alert.
     private func block(_ investigation: InvestigationCase, reason: String) async throws -> InvestigationCase {
         let at = now()
@@ -197,11 +198,13 @@ public struct Cases: Sendable {
         if try await store.blockCase(investigation.id, at: at, reason: reason) {
             (blocked.blockedAt, blocked.blockedReason) = (at, reason)
             let redacted = try await store.redactSearchThumbnails(ofCase: investigation.number, in: investigation.organization)
+            let watches = try await store.endWatches(ofCase: investigation.id, at: at, reason: "its case was stopped")
             try await audit.record(NewAuditEntry(organization: investigation.organization, actorID: nil, actor: "likeness",
                                                  action: AuditLog.Action.caseBlocked.rawValue, caseNumber: investigation.number,
                                                  offence: investigation.offence,
                                                  detail: "case \(investigation.id): searches stopped: \(reason); "
-                                                     + "\(redacted) probe thumbnails deleted, results closed"))
+                                                     + "\(redacted) probe thumbnails deleted, results closed"
+                                                     + Self.ended(watches)))
         } else if let current = try await store.investigationCase(investigation.id) {
             blocked = current
         }
@@ -218,11 +221,17 @@ public struct Cases: Sendable {
         guard found.status == .open, try await store.closeCase(id, at: at) else {
             throw GovernanceError.conflict("case \(found.number) is closed")
         }
+        let watches = try await store.endWatches(ofCase: id, at: at, reason: "its case closed")
         var closed = found
         closed.status = .closed
         closed.closedAt = at
-        try await record(.caseClosed, closed, caller: caller, detail: "closed")
+        try await record(.caseClosed, closed, caller: caller, detail: "closed" + Self.ended(watches))
         return closed
+    }
+
+    /// What ending a case's watches adds to its entry: which ended, their probes deleted.
+    private static func ended(_ watches: [WatchID]) -> String {
+        watches.isEmpty ? "" : "; watches \(watches.map(String.init).joined(separator: ", ")) ended, their probes deleted"
     }
 
     private func record(_ action: AuditLog.Action, _ investigation: InvestigationCase, caller: Accounts.Caller, detail: String) async throws {

@@ -37,7 +37,8 @@ public final class FaceSearcher: Sendable {
         var timings = analysed.timings
         let matches = try await nearest(to: analysed.templates, top: top, collections: collections, timings: &timings)
         return ProbeResult(probe: name, faces: analysed.faces, face: chosen ?? 0, matches: matches,
-                           warnings: analysed.warning.map { [$0] } ?? [], probeFace: analysed.face, timings: timings)
+                           warnings: analysed.warning.map { [$0] } ?? [], probeFace: analysed.face,
+                           probeTemplates: analysed.templates, timings: timings)
     }
 
     /// A stored face's templates, to search with it (a pivot, or a face an erasure reviewer
@@ -73,6 +74,21 @@ public final class FaceSearcher: Sendable {
         timings.record("index", since: start)
         start = ContinuousClock.now
         defer { timings.record("candidates", since: start) }
+        return try await ranked(neighbors.map { (id: $0.id, distance: $0.distance) }, probe: probe, top: top, fusion: fusion)
+    }
+
+    /// Scores chosen faces as `nearest` scores the index's candidates, keeping those in
+    /// `collections`, each face a candidate (the faces ingested since a watch last looked).
+    public func matches(of probe: FaceTemplates, amongFaces ids: [FaceID], collections: Set<CollectionID>) async throws -> [Match] {
+        let faces = try await gallery.store.templates(of: ids).filter { collections.contains($0.collection) }
+        let scored = faces.map { (id: $0.id, distance: probe.dlib.distance(to: $0.template)) }
+        return try await ranked(scored, probe: probe, top: scored.count, fusion: probe.sface != nil ? fusedBands : nil)
+    }
+
+    /// The candidates scored (`CandidateScore`), ranked by band then similarity, the first `top`
+    /// with their details.
+    private func ranked(_ neighbors: [(id: FaceID, distance: Float)], probe: FaceTemplates, top: Int,
+                        fusion: FusedBands?) async throws -> [Match] {
         let second = fusion == nil ? [:] : try await gallery.store.templates(of: neighbors.map(\.id), model: .sface2021dec)
         let scored = neighbors.map { neighbor in
             (id: neighbor.id, score: CandidateScore(dlibDistance: neighbor.distance, probeSFace: probe.sface,
@@ -149,17 +165,20 @@ public struct ProbeResult: Sendable {
     public var warnings: [String]
     /// The searched face, aligned for comparison; nil for a search from a stored face.
     public var probeFace: ProbeFace?
+    /// The searched face's templates, for a watch to keep; nil for a search from a stored face.
+    public var probeTemplates: FaceTemplates?
     /// Where the search's time went: waiting for an engine, detection, templates, index, candidates.
     public var timings: SearchTimings
 
     public init(probe: String, faces: [FaceBox], face: Int, matches: [Match], warnings: [String] = [],
-                probeFace: ProbeFace? = nil, timings: SearchTimings = SearchTimings()) {
+                probeFace: ProbeFace? = nil, probeTemplates: FaceTemplates? = nil, timings: SearchTimings = SearchTimings()) {
         self.probe = probe
         self.faces = faces
         self.face = face
         self.matches = matches
         self.warnings = warnings
         self.probeFace = probeFace
+        self.probeTemplates = probeTemplates
         self.timings = timings
     }
 }

@@ -7,7 +7,7 @@ public typealias AccountID = Int64
 /// Who may do what, and the record of what they did: organisations, their accounts, sign-in
 /// sessions, API keys, and the append-only audit log. The embedded implementation shares the
 /// gallery's SQLite database (`SQLiteGalleryStore`).
-public protocol GovernanceStore: CaseStore, TrainingStore, ReviewStore {
+public protocol GovernanceStore: CaseStore, TrainingStore, ReviewStore, WatchStore {
     // Organisations
     func createOrganization(name: String) async throws -> Organization
     func organization(_ id: OrganizationID) async throws -> Organization?

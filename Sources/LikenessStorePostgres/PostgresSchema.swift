@@ -303,5 +303,33 @@ enum PostgresSchema {
             // A case's entries: its page and its report.
             "CREATE INDEX audit_entry_by_case ON audit_entry (organization_id, case_number)",
         ]),
+        // SQLite's v20.
+        Migration(version: 12, name: "probes kept on watch", statements: [
+            """
+            CREATE TABLE watch (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id BIGINT NOT NULL REFERENCES organization(id),
+                case_id BIGINT NOT NULL REFERENCES investigation_case(id),
+                owner_id BIGINT NOT NULL REFERENCES account(id),
+                search_entry BIGINT NOT NULL REFERENCES audit_entry(id),
+                probe_sha256 TEXT,
+                opened_at TIMESTAMPTZ NOT NULL,
+                expires_at TIMESTAMPTZ NOT NULL,
+                cursor BIGINT NOT NULL,              -- the index_log sequence matched up to
+                match_count INTEGER NOT NULL DEFAULT 0,
+                last_match_entry BIGINT REFERENCES audit_entry(id),
+                ended_at TIMESTAMPTZ,
+                end_reason TEXT,
+                -- The probe, held while the watch is open, deleted when it ends.
+                dlib_template BYTEA,
+                sface_template BYTEA,
+                probe_jpeg BYTEA,
+                probe_landmarks TEXT,
+                CHECK ((ended_at IS NULL) = (dlib_template IS NOT NULL AND probe_jpeg IS NOT NULL))
+            )
+            """,
+            "CREATE INDEX watch_by_case ON watch (case_id) WHERE ended_at IS NULL",
+            "CREATE INDEX watch_by_org ON watch (organization_id)",
+        ]),
     ]
 }

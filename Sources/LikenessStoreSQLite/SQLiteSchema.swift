@@ -479,6 +479,33 @@ enum SQLiteSchema {
                 CREATE INDEX audit_entry_by_case ON audit_entry(organization_id, case_number);
                 """)
         }
+        migrator.registerMigration("v20: probes kept on watch") { db in
+            try db.execute(sql: """
+                CREATE TABLE watch (
+                    id INTEGER PRIMARY KEY,
+                    organization_id INTEGER NOT NULL REFERENCES organization(id),
+                    case_id INTEGER NOT NULL REFERENCES investigation_case(id),
+                    owner_id INTEGER NOT NULL REFERENCES account(id),
+                    search_entry INTEGER NOT NULL REFERENCES audit_entry(id),
+                    probe_sha256 TEXT,
+                    opened_at DATETIME NOT NULL,
+                    expires_at DATETIME NOT NULL,
+                    cursor INTEGER NOT NULL,             -- the index_log sequence matched up to
+                    match_count INTEGER NOT NULL DEFAULT 0,
+                    last_match_entry INTEGER REFERENCES audit_entry(id),
+                    ended_at DATETIME,
+                    end_reason TEXT,
+                    -- The probe, held while the watch is open, deleted when it ends.
+                    dlib_template BLOB,                  -- 128 little-endian float32
+                    sface_template BLOB,
+                    probe_jpeg BLOB,                     -- the aligned chip examiners compare with
+                    probe_landmarks TEXT,
+                    CHECK ((ended_at IS NULL) = (dlib_template IS NOT NULL AND probe_jpeg IS NOT NULL))
+                );
+                CREATE INDEX watch_by_case ON watch(case_id) WHERE ended_at IS NULL;
+                CREATE INDEX watch_by_org ON watch(organization_id);
+                """)
+        }
         return migrator
     }
 }

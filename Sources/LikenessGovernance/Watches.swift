@@ -1,0 +1,209 @@
+import Foundation
+import LikenessCore
+import LikenessSearch
+import LikenessStore
+
+/// Standing searches: a search's probe kept on watch for its case, so that a face ingested
+/// later is matched against it. A watch lasts at most 90 days, renewable with a reason; it ends
+/// earlier when someone ends it or its case is closed or stopped, and its probe (templates and
+/// aligned face) is deleted as it ends. A match in the strong band is a search of the case
+/// made on the owner's behalf, audited like theirs, then a `watch_matched` entry that alerts the
+/// owner and the supervisors. Every opening, renewal and end is audited.
+public struct Watches: Sendable {
+    /// The longest a watch runs before it must be renewed (and a renewal runs from its day).
+    public static let longestDays = 90
+    /// How many index changes the matcher reads at a time.
+    static let page = 2000
+
+    public let store: any GovernanceStore
+    let gallery: any GalleryStore
+    let searcher: FaceSearcher
+    let cases: Cases
+    let training: Training
+    let audit: AuditLog
+    let now: @Sendable () -> Date
+
+    init(store: any GovernanceStore, gallery: any GalleryStore, searcher: FaceSearcher, cases: Cases, training: Training,
+         now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.gallery = gallery
+        self.searcher = searcher
+        self.cases = cases
+        self.training = training
+        audit = AuditLog(store: store)
+        self.now = now
+    }
+
+    /// How long a watch runs, checked: 1 to 90 days.
+    public static func checkedDays(_ days: Int?, field: String) throws(FieldErrors) -> Int {
+        guard let days, (1...longestDays).contains(days) else {
+            throw FieldErrors(field, "a watch runs for 1 to \(longestDays) days")
+        }
+        return days
+    }
+
+    /// Keeps the probe of the caller's search `entry` on watch for `days`. Called by
+    /// `AccountableSearch` once the search's entry is written.
+    func open(after entry: AuditEntry, probe: WatchProbe, days: Int, investigation: InvestigationCase,
+              caller: Accounts.Caller) async throws -> Watch {
+        let opened = now()
+        let watch = try await store.createWatch(NewWatch(
+            organization: investigation.organization, caseID: investigation.id, owner: caller.account.id, searchEntry: entry.id,
+            probeSHA256: entry.entry.probeSHA256, openedAt: opened, expiresAt: opened.addingTimeInterval(Double(days) * 86_400),
+            probe: probe))
+        try await record(.watchOpened, watch, investigation, actor: caller,
+                         detail: "probe of search \(entry.id) on watch until \(AuditEntry.timestamp(watch.expiresAt))")
+        return watch
+    }
+
+    /// The organisation's watches, newest first, of one case or all.
+    public func list(caseID: CaseID? = nil, openOnly: Bool = false, caller: Accounts.Caller) async throws -> [Watch] {
+        try caller.require(.readCases)
+        return try await store.watches(in: caller.account.organization, openOnly: openOnly)
+            .filter { caseID == nil || $0.caseID == caseID }
+    }
+
+    /// A watch of the caller's organisation.
+    public func get(_ id: WatchID, caller: Accounts.Caller) async throws -> Watch {
+        try caller.require(.readCases)
+        guard let watch = try await store.watch(id), watch.organization == caller.account.organization else {
+            throw GovernanceError.notFound("no watch \(id)")
+        }
+        return watch
+    }
+
+    /// Runs an open watch for `days` from now, for a stated reason: by its owner, while they
+    /// may still search the case, or by a supervisor.
+    public func renew(_ id: WatchID, days: Int?, reason: String?, caller: Accounts.Caller) async throws -> Watch {
+        var errors = FieldErrors()
+        var checkedDays = 0
+        do { checkedDays = try Self.checkedDays(days, field: "days") } catch { errors.fields += error.fields }
+        let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if reason.isEmpty { errors.add("reason", "why the watch should go on is required") }
+        if reason.count > 500 { errors.add("reason", "at most 500 characters") }
+        guard errors.isEmpty else { throw GovernanceError.invalid(errors) }
+        var watch = try await owned(id, caller: caller)
+        let investigation = try await cases.get(watch.caseID, caller: caller)
+        if caller.account.id == watch.owner && !caller.account.role.allows(.superviseCases) {
+            _ = try await admitted(caller.account, investigation: investigation)
+        }
+        watch.expiresAt = now().addingTimeInterval(Double(checkedDays) * 86_400)
+        guard try await store.renewWatch(id, until: watch.expiresAt) else { throw GovernanceError.conflict("watch \(id) has ended") }
+        try await record(.watchRenewed, watch, investigation, actor: caller,
+                         detail: "renewed until \(AuditEntry.timestamp(watch.expiresAt)): \(reason)")
+        return watch
+    }
+
+    /// Ends an open watch and deletes its probe: by its owner, the case's lead or a supervisor.
+    public func end(_ id: WatchID, caller: Accounts.Caller) async throws -> Watch {
+        let watch = try await owned(id, caller: caller)
+        let investigation = try await cases.get(watch.caseID, caller: caller)
+        return try await end(watch, investigation, reason: "ended by \(caller.account.username)", actor: caller)
+    }
+
+    /// A watch the caller may renew or end: theirs, their case's, or any as a supervisor.
+    private func owned(_ id: WatchID, caller: Accounts.Caller) async throws -> Watch {
+        let watch = try await get(id, caller: caller)
+        guard watch.isOpen else { throw GovernanceError.conflict("watch \(id) has ended") }
+        if watch.owner == caller.account.id || caller.account.role.allows(.superviseCases) { return watch }
+        let investigation = try await cases.get(watch.caseID, caller: caller)
+        guard investigation.leadInvestigator == caller.account.id else {
+            throw GovernanceError.forbidden("only the watch's owner, its case's lead investigator or a supervisor changes it")
+        }
+        return watch
+    }
+
+    private func end(_ watch: Watch, _ investigation: InvestigationCase, reason: String,
+                     actor: Accounts.Caller?) async throws -> Watch {
+        var ended = watch
+        (ended.endedAt, ended.endReason) = (now(), reason)
+        guard try await store.endWatch(watch.id, at: ended.endedAt!, reason: reason) else {
+            throw GovernanceError.conflict("watch \(watch.id) has ended")
+        }
+        try await record(.watchEnded, ended, investigation, actor: actor, detail: "ended (\(reason)); its probe is deleted")
+        return ended
+    }
+
+    /// Matches the faces ingested since each open watch last looked, and ends those expired or
+    /// whose case closed or was stopped. Returns how many matches it recorded. Run by the server
+    /// every minute, and by `likeness watch match`.
+    @discardableResult
+    public func matchNewFaces() async throws -> Int {
+        var matches = 0
+        for watch in try await store.openWatches() {
+            guard let investigation = try await store.investigationCase(watch.caseID) else { continue }
+            if now() >= watch.expiresAt {
+                _ = try? await end(watch, investigation, reason: "expired", actor: nil)
+                continue
+            }
+            if investigation.status == .closed || investigation.blockedAt != nil {
+                _ = try? await end(watch, investigation, reason: investigation.status == .closed ? "its case closed" : "its case was stopped",
+                                   actor: nil)
+                continue
+            }
+            matches += try await match(watch, investigation)
+        }
+        return matches
+    }
+
+    /// One watch's pass over the index's change log, a page at a time.
+    private func match(_ watch: Watch, _ investigation: InvestigationCase) async throws -> Int {
+        guard let owner = try await store.account(watch.owner) else { return 0 }
+        // A watch searches on its owner's behalf: while they may not search the case (disabled,
+        // untrained, the case awaiting its authorisation), it waits, and catches up after.
+        let admittedCase: InvestigationCase
+        do { admittedCase = try await admitted(owner, investigation: investigation) } catch is GovernanceError { return 0 }
+        guard let probe = try await store.watchProbe(watch.id) else { return 0 }
+        let caller = Accounts.Caller(account: owner, address: nil)
+        let collections = Set(try await searchableCollections(for: caller, store: gallery, governance: store))
+        var cursor = watch.cursor
+        var recorded = 0
+        while true {
+            let changes = try await gallery.indexChanges(after: cursor, limit: Self.page)
+            guard let last = changes.last else { return recorded }
+            let added = changes.filter { $0.kind == .added }.map(\.face)
+            let strong = try await searcher.matches(of: probe.templates, amongFaces: added, collections: collections)
+                .filter { $0.band == .strong }
+            var entry: AuditEntry?
+            if !strong.isEmpty {
+                entry = try await recordMatch(strong, of: watch, probe: probe, investigation: admittedCase, owner: caller,
+                                              collections: Array(collections).sorted())
+                recorded += 1
+            }
+            // Another matcher (a second server, the command line) moved it first: it records what follows.
+            guard try await store.advanceWatch(watch.id, from: cursor, to: last.sequence, matchEntry: entry?.id) else { return recorded }
+            cursor = last.sequence
+        }
+    }
+
+    /// The match as a search of the case by the owner, then the entry that alerts.
+    private func recordMatch(_ matches: [Match], of watch: Watch, probe: WatchProbe, investigation: InvestigationCase,
+                             owner: Accounts.Caller, collections: [CollectionID]) async throws -> AuditEntry {
+        let opening = try await store.auditEntry(watch.searchEntry, organization: watch.organization)
+        let search = try await audit.record(NewAuditEntry(
+            organization: watch.organization, actorID: owner.account.id, actor: owner.account.username,
+            action: AuditLog.Action.search.rawValue, outcome: "ok", caseNumber: investigation.number,
+            purpose: opening?.entry.purpose, offence: investigation.offence, probeSHA256: watch.probeSHA256,
+            probeThumbnail: probe.face.jpeg, collections: collections,
+            candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
+            detail: "watch \(watch.id) on search \(watch.searchEntry): faces ingested since; scored by " + Match.modelsNamed(matches),
+            probeFace: probe.face))
+        try await cases.searched(investigation, entry: search.id)
+        let candidates = matches.count == 1 ? "1 candidate" : "\(matches.count) candidates"
+        try await record(.watchMatched, watch, investigation, actor: nil,
+                         detail: "\(candidates) in the strong band for \(owner.account.username): search \(search.id)")
+        return search
+    }
+
+    private func admitted(_ account: Account, investigation: InvestigationCase) async throws -> InvestigationCase {
+        try await admitSearch(by: account, caseNumber: investigation.number, training: training, cases: cases)
+    }
+
+    private func record(_ action: AuditLog.Action, _ watch: Watch, _ investigation: InvestigationCase, actor: Accounts.Caller?,
+                        detail: String) async throws {
+        try await audit.record(NewAuditEntry(organization: watch.organization, actorID: actor?.account.id,
+                                             actor: actor?.account.username ?? "likeness", action: action.rawValue,
+                                             caseNumber: investigation.number, offence: investigation.offence,
+                                             clientAddress: actor?.address, detail: "watch \(watch.id): \(detail)"))
+    }
+}
