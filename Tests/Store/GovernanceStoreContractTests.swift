@@ -521,4 +521,57 @@ import TestSupport
             #expect(try await store.probeFace(entry: kept.id, organization: police.id) != nil)
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func watchesStartAtTheIndexLogsHeadAndLoseTheirProbeWhenTheyEnd(_ backend: StoreBackend) async throws {
+        try await TestDatabase.with(backend) { database in
+            let store = try await database.open()
+            let collection = try await Samples.collection(store)
+            let police = collection.organization
+            let owner = try await account(store, "owner", in: police)
+            let firstCase = try #require(try await store.createCase(NewCase(organization: police, number: "C-1", title: "t", offence: nil,
+                                                                            leadInvestigator: owner.id, openedBy: owner.id, openedAt: Date())))
+            let otherCase = try #require(try await store.createCase(NewCase(organization: police, number: "C-2", title: "t", offence: nil,
+                                                                            leadInvestigator: owner.id, openedBy: owner.id, openedAt: Date())))
+            _ = try await Samples.store(store, in: collection.id, sha256: "before", seeds: [1, 2])
+            let searched = try await store.appendAudit(search(police, by: owner.id, case: "C-1"))
+            let probe = WatchProbe(templates: FaceTemplates(dlib: FaceTemplate((0..<128).map { Float($0) / 128 }), sface: Samples.sfaceTemplate(3)),
+                                   face: ProbeFace(jpeg: [0xFF, 0xD8, 9], landmarks: [50, 60, 100, 60, 75, 90, 55, 110, 95, 110]))
+            let opened = Date(timeIntervalSince1970: 1_790_000_000)
+            func watch(_ investigation: InvestigationCase) async throws -> Watch {
+                try await store.createWatch(NewWatch(organization: police, caseID: investigation.id, owner: owner.id,
+                                                     searchEntry: searched.id, probeSHA256: "abc", openedAt: opened,
+                                                     expiresAt: opened.addingTimeInterval(86_400), probe: probe))
+            }
+            let first = try await watch(firstCase)
+            #expect(first.cursor == (try await store.latestIndexSequence()) && first.cursor > 0, "faces stored before it are not new")
+            #expect(first.isOpen && first.matchCount == 0 && first.expiresAt == opened.addingTimeInterval(86_400))
+            #expect(try await store.watchProbe(first.id) == probe)
+            _ = try await Samples.store(store, in: collection.id, sha256: "after", seeds: [3])
+            let head = try await store.latestIndexSequence()
+            #expect(try await store.indexChanges(after: first.cursor, limit: 10).map(\.sequence) == [head])
+
+            // The cursor moves only from where the matcher read it.
+            #expect(try await store.advanceWatch(first.id, from: first.cursor, to: head, matchEntry: searched.id))
+            #expect(try await !store.advanceWatch(first.id, from: first.cursor, to: head + 1, matchEntry: nil), "moved already")
+            let moved = try #require(try await store.watch(first.id))
+            #expect(moved.cursor == head && moved.matchCount == 1 && moved.lastMatchEntry == searched.id)
+            #expect(try await store.renewWatch(first.id, until: opened.addingTimeInterval(9 * 86_400)))
+            #expect(try await store.watch(first.id)?.expiresAt == opened.addingTimeInterval(9 * 86_400))
+
+            let second = try await watch(firstCase), third = try await watch(otherCase)
+            #expect(try await store.openWatches().map(\.id) == [first.id, second.id, third.id])
+            #expect(try await store.endWatch(second.id, at: opened, reason: "ended by owner"))
+            #expect(try await !store.endWatch(second.id, at: opened, reason: "again"))
+            #expect(try await store.watchProbe(second.id) == nil)
+            #expect(try await store.endWatches(ofCase: firstCase.id, at: opened, reason: "its case closed") == [first.id])
+            let ended = try #require(try await store.watch(first.id))
+            #expect(ended.endReason == "its case closed" && ended.endedAt == opened && !ended.isOpen)
+            #expect(try await !store.renewWatch(first.id, until: opened))
+            #expect(try await !store.advanceWatch(first.id, from: head, to: head, matchEntry: nil))
+            #expect(try await store.watches(in: police, openOnly: true).map(\.id) == [third.id])
+            #expect(try await store.watches(in: police, openOnly: false).map(\.id) == [third.id, second.id, first.id])
+            #expect(try await store.watches(in: police + 1, openOnly: false).isEmpty)
+        }
+    }
 }
