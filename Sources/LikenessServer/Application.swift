@@ -119,6 +119,7 @@ public enum LikenessServer {
             .addRoutes(OversightAPIController(services: services).endpoints)
             .addRoutes(CasesAPIController(services: services).endpoints)
             .addRoutes(ReviewsAPIController(services: services).endpoints)
+            .addRoutes(WatchesAPIController(services: services).endpoints)
         router.addRoutes(SessionsWebController(services: services, configuration: configuration).endpoints)
             .addRoutes(PasswordsWebController(services: services).endpoints)
             .addRoutes(SearchWebController(services: services).endpoints)
@@ -127,6 +128,7 @@ public enum LikenessServer {
             .addRoutes(OversightWebController(services: services).endpoints)
             .addRoutes(CasesWebController(services: services).endpoints)
             .addRoutes(ReviewsWebController(services: services).endpoints)
+            .addRoutes(WatchesWebController(services: services).endpoints)
             .addRoutes(PrivacyRequestsWebController(services: services, configuration: configuration).endpoints)
         return router
     }

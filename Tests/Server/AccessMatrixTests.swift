@@ -44,7 +44,7 @@ import TestSupport
     static let reviewers: Set<Role> = [.examiner, .supervisor]
 
     static func table(_ rig: ServerRig, upload: String, auditEntry: Int, spareKey: Int64, spareAccount: Int64,
-                      openCase: Int64, closedCase: Int64) async throws -> [Row] {
+                      openCase: Int64, closedCase: Int64, watch: Int64, endedWatch: Int64) async throws -> [Row] {
         let collection = rig.rig.collection.id
         let faceA = try #require(try await rig.rig.gallery.store.templates(after: 0, limit: 100).first { $0.collection == collection }).id
         let imageA = try #require(try await rig.rig.gallery.store.matchDetails(for: [faceA])[faceA]).image
@@ -118,6 +118,12 @@ import TestSupport
                 rule: .roles(caseReaders, .ok, scoped: true)),
             Row(method: .post, path: "/api/v1/searches/\(auditEntry)/candidates/\(candidate)/reviews",
                 body: json(#"{"conclusion": "certain"}"#), rule: .roles(reviewers, .unprocessableContent, scoped: true)),
+            // Watches of A's investigator, one open, one ended (the renewal fails validation, checked after the organisation)
+            Row(method: .get, path: "/api/v1/watches", rule: .roles(caseReaders, .ok, scoped: false)),
+            Row(method: .get, path: "/api/v1/watches/\(watch)", rule: .roles(caseReaders, .ok, scoped: true)),
+            Row(method: .post, path: "/api/v1/watches/\(watch)/renewal", body: json(#"{"days": 0}"#),
+                rule: .roles(caseReaders, .unprocessableContent, scoped: true)),
+            Row(method: .post, path: "/api/v1/watches/\(endedWatch)/end", rule: .roles(caseReaders, .conflict, scoped: true)),
             // Pages (their forms need a session's CSRF token: the browser test drives them)
             Row(method: .get, path: "/", rule: .signedIn(.ok)),
             Row(method: .get, path: "/history", rule: .roles(searchers, .ok, scoped: false)),
@@ -184,8 +190,17 @@ import TestSupport
             let closedCase = try await rig.services.cases.open(try Cases.Opening(number: "M-2", title: "matrix", offence: nil,
                                                                                  leadInvestigator: nil), caller: lead)
             _ = try await rig.services.cases.close(closedCase.id, caller: lead)
+            // Watches of A's investigator: one open, one ended.
+            func watched() async throws -> Int64 {
+                let justification = try SearchJustification(caseNumber: "CASE-1", purpose: "criminal_investigation", purposeText: nil,
+                                                            offence: nil)
+                return try #require(try await rig.services.search.search(photo: try Samples.bytes("img5.jpg"), face: nil, top: 3, watchDays: 30,
+                                                                         justification: justification, caller: lead).watch).id
+            }
+            let watch = try await watched(), endedWatch = try await watched()
+            _ = try await rig.services.search.watches.end(endedWatch, caller: lead)
             let rows = try await Self.table(rig, upload: upload, auditEntry: entry, spareKey: spare, spareAccount: spareAccount,
-                                            openCase: openCase.id, closedCase: closedCase.id)
+                                            openCase: openCase.id, closedCase: closedCase.id, watch: watch, endedWatch: endedWatch)
 
             for row in rows {
                 let label = "\(row.method) \(row.path)"

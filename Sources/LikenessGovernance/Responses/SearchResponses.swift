@@ -82,6 +82,8 @@ public struct SearchResponse: Encodable, Sendable {
     public var matches: [MatchResponse]
     public var notice = Self.notice
     public var warnings: [String]
+    /// The watch the probe was kept on, when the search asked for one (`watch_days`).
+    @Nullable public var watch: WatchResponse?
 
     public init(_ outcome: AccountableSearch.Outcome) {
         auditEntry = outcome.auditEntry
@@ -92,6 +94,7 @@ public struct SearchResponse: Encodable, Sendable {
         face = outcome.result.face
         matches = outcome.result.matches.map { MatchResponse($0, for: .api(search: outcome.auditEntry)) }
         warnings = outcome.result.warnings
+        watch = outcome.watch.map(WatchResponse.init)
     }
 }
 

@@ -42,7 +42,19 @@ struct CasesWebController {
             return row
         }
         let awaiting = caller.account.role.allows(.reviewCandidates) ? try await services.reviews.awaiting(caller: caller) : []
+        // The caller's open watches (a supervisor's: all of them), those that matched first: the owner's alert.
+        let numbers = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.number) })
+        let watches = try await services.search.watches.list(openOnly: true, caller: caller)
+            .filter { supervises || $0.owner == caller.account.id }
+            .sorted { ($0.lastMatchEntry ?? 0, $0.id) > ($1.lastMatchEntry ?? 0, $1.id) }
         return services.pages.render("cases", [
+            "watches": watches.map { watch in
+                var row: [String: Any] = ["id": watch.id, "case_id": watch.caseID, "case": numbers[watch.caseID] ?? "#\(watch.caseID)",
+                                          "until": Self.day(watch.expiresAt), "matches": watch.matchCount,
+                                          "owner": leads[watch.owner] ?? "#\(watch.owner)"]
+                if let last = watch.lastMatchEntry { row["last_match"] = last }
+                return row
+            },
             "awaiting": awaiting.map { ["search": $0.search, "face": $0.face, "case": $0.caseNumber,
                                         "status": ReviewsWebController.label($0.status)] as [String: Any] },
             "has_awaiting": !awaiting.isEmpty,
@@ -82,6 +94,7 @@ struct CasesWebController {
             ])
         }
         var values: [String: Any] = [
+            "watches": try await watchRows(caseID: investigation.id, caller: caller), "watch_days": SearchWebController.watchDays,
             "number": investigation.number, "title": investigation.title, "offence": investigation.offence ?? "",
             "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty, "id": investigation.id,
             "results_deleted": stopped,
@@ -89,6 +102,26 @@ struct CasesWebController {
         ]
         if let reason = investigation.blockedReason { values["blocked"] = reason }
         return services.pages.render("case", values, caller: context.caller, csrf: context.csrfToken)
+    }
+
+    /// The case's watches, newest first: whose, until when, their matches (searches of the case
+    /// listed above), and for whoever may change one, its renewal and end.
+    func watchRows(caseID: CaseID, caller: Accounts.Caller) async throws -> [[String: Any]] {
+        var names: [AccountID: String] = [:]
+        for account in try await services.governance.accounts(in: caller.account.organization) { names[account.id] = account.username }
+        let investigation = try await cases.get(caseID, caller: caller)
+        let supervises = caller.account.role.allows(.superviseCases)
+        return try await services.search.watches.list(caseID: caseID, caller: caller).map { watch in
+            var row: [String: Any] = [
+                "id": watch.id, "owner": names[watch.owner] ?? "#\(watch.owner)", "search": watch.searchEntry,
+                "opened": Self.day(watch.openedAt), "until": Self.day(watch.expiresAt), "matches": watch.matchCount,
+                "status": watch.endReason.map { "ended: \($0)" } ?? "open",
+                "may_change": watch.isOpen && (supervises || watch.owner == caller.account.id
+                                              || investigation.leadInvestigator == caller.account.id),
+            ]
+            if let last = watch.lastMatchEntry { row["last_match"] = last }
+            return row
+        }
     }
 
     /// The case's report, printable; audited as `case_report`, the head it names.

@@ -30,7 +30,7 @@ struct SearchAPIController {
         }
         let outcome = try await services.search.search(
             photo: photo.bytes, face: try form.integer("face", in: 0...99), top: try form.integer("top", in: 1...100) ?? 10,
-            justification: justification, caller: caller)
+            watchDays: try form.integer("watch_days", in: 1...Watches.longestDays), justification: justification, caller: caller)
         timings.append(outcome.timings)
         var response = try timings.measure("response") { try Response.json(SearchResponse(outcome), status: .created) }
         response.headers[.serverTiming] = timings.serverTiming

@@ -29,6 +29,9 @@ struct SearchWebController {
         services.pages.render(template, values, caller: context.caller, csrf: context.csrfToken)
     }
 
+    /// The watches the forms offer: a month, two, or the longest.
+    static let watchDays = [30, 60, Watches.longestDays]
+
     static var purposes: [[String: Any]] { Purpose.allCases.map { ["value": $0.rawValue, "label": $0.label] } }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -36,8 +39,8 @@ struct SearchWebController {
         guard caller.account.role.allows(.search) else { return page("home", [:], context) }
         // The open cases it may search for, offered as the case number is typed.
         let open = try await services.cases.list(status: .open, caller: caller).filter { $0.blockedAt == nil }
-        return page("search", ["purposes": Self.purposes, "open_cases": open.map { ["number": $0.number, "title": $0.title] }],
-                    context)
+        return page("search", ["purposes": Self.purposes, "open_cases": open.map { ["number": $0.number, "title": $0.title] },
+                               "watch_days": Self.watchDays], context)
     }
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -64,6 +67,7 @@ struct SearchWebController {
                                                     purposeText: form["purpose_text"], offence: form["offence"])
         let outcome = try await services.search.search(photo: photo, face: try form.integer("face", in: 0...99),
                                                        top: try form.integer("top", in: 1...100) ?? 12,
+                                                       watchDays: try form.integer("watch_days", in: 1...Watches.longestDays),
                                                        justification: justification, caller: caller)
         let probeToken = probeToken ?? probes.keep(photo, for: caller.account.id)
         // Crops of the probe's faces, so the user can see which face was searched and pick another.
@@ -116,7 +120,13 @@ struct SearchWebController {
             ])
         }
         let j = outcome.justification
+        // A probe not yet on watch can be: searched again from the photo held, and kept.
+        let watch: [[String: Any]] = outcome.watch.map { watch in
+            [["id": watch.id, "case_id": watch.caseID, "until": CasesWebController.day(watch.expiresAt)]]
+        } ?? []
+        let mayWatch = outcome.watch == nil && probeToken != nil && context.caller?.account.trialSearchQuota == nil
         return page("results", [
+            "watch": watch, "may_watch": mayWatch, "watch_days": Self.watchDays, "chosen_face": outcome.result.face,
             "audit_entry": outcome.auditEntry, "case_number": j.caseNumber, "purpose": j.purpose.rawValue,
             "purpose_label": j.purpose.label, "purpose_text": j.purposeText ?? "", "offence": j.offence ?? "",
             "probe_token": probeToken ?? "", "probe_faces": probeFaces, "many_faces": probeFaces.count > 1,

@@ -69,6 +69,31 @@ public struct CaseDeadlineService: Service {
     }
 }
 
+/// Matches the faces ingested since each open watch last looked, every `interval` while the
+/// server runs, and ends the watches expired or whose case closed. Ingest by the command line
+/// or a worker while the server is down is matched when it starts: each watch keeps its place
+/// in the index's change log.
+public struct WatchService: Service {
+    let watches: Watches
+    let interval: Duration
+    let logger: Logger
+
+    public init(watches: Watches, interval: Duration = .seconds(60), logger: Logger) {
+        self.watches = watches
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async {
+        repeat {
+            do {
+                let matches = try await watches.matchNewFaces()
+                if matches > 0 { logger.notice("watches matched \(matches) times in faces ingested since they last looked") }
+            } catch { logger.error("matching watches failed: \(error)") }
+        } while await sleptWithoutShutdown(interval)
+    }
+}
+
 /// Sleeps for `interval`; false, at once, when the service group shuts down or the task is
 /// cancelled.
 func sleptWithoutShutdown(_ interval: Duration) async -> Bool {
