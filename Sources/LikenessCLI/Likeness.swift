@@ -12,7 +12,7 @@ struct Likeness: AsyncParsableCommand {
             of URLs the operator controls) and never crawls. Search results are investigative \
             leads, not identifications: a trained person must review them before any action.
             """,
-        subcommands: [ModelsCommand.self, ServeCommand.self, AdminCommand.self, AuditCommand.self, SubjectCommand.self, CaseCommand.self, ReviewCommand.self, SuppressionCommand.self, RetentionCommand.self, ConsentCommand.self, CollectionCommand.self, IngestCommand.self, WorkerCommand.self, MigrateCommand.self, SearchCommand.self,
+        subcommands: [ModelsCommand.self, ServeCommand.self, AdminCommand.self, AuditCommand.self, SubjectCommand.self, CaseCommand.self, ReviewCommand.self, WatchCommand.self, SuppressionCommand.self, RetentionCommand.self, ConsentCommand.self, CollectionCommand.self, IngestCommand.self, WorkerCommand.self, MigrateCommand.self, SearchCommand.self,
                       VerifyCommand.self, DetectCommand.self, ReindexCommand.self, CheckCommand.self, BackupCommand.self, RestoreCommand.self, ReplayErasuresCommand.self, EvalCommand.self,
                       CalibrateCommand.self, BenchCommand.self])
 }

@@ -18,6 +18,7 @@ public struct AccountableSearch: Sendable {
     public let reviews: Reviews
     public let caseReports: CaseReports
     public let watches: Watches
+    public let watchMatcher: WatchMatcher
     let trials = TrialSearchAdmission()
 
     /// The collections a caller may search: their organisation's, within its jurisdictions.
@@ -37,7 +38,8 @@ public struct AccountableSearch: Sendable {
         training = Training(store: audit.store, now: now)
         reviews = Reviews(store: audit.store, gallery: store, now: now)
         caseReports = CaseReports(store: audit.store, gallery: store, now: now)
-        watches = Watches(store: audit.store, gallery: store, searcher: searcher, cases: cases, training: training, now: now)
+        watches = Watches(store: audit.store, now: now)
+        watchMatcher = WatchMatcher(watches: watches, gallery: store, searcher: searcher)
     }
 
     public struct Outcome: Sendable {

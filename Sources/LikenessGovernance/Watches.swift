@@ -1,6 +1,5 @@
 import Foundation
 import LikenessCore
-import LikenessSearch
 import LikenessStore
 
 /// Standing searches: a search's probe kept on watch for its case, so that a face ingested
@@ -8,28 +7,22 @@ import LikenessStore
 /// earlier when someone ends it or its case is closed or stopped, and its probe (templates and
 /// aligned face) is deleted as it ends. A match in the strong band is a search of the case
 /// made on the owner's behalf, audited like theirs, then a `watch_matched` entry that alerts the
-/// owner and the supervisors. Every opening, renewal and end is audited.
+/// owner and the supervisors (`WatchMatcher`). Every opening, renewal and end is audited.
 public struct Watches: Sendable {
     /// The longest a watch runs before it must be renewed (and a renewal runs from its day).
     public static let longestDays = 90
-    /// How many index changes the matcher reads at a time.
-    static let page = 2000
 
     public let store: any GovernanceStore
-    let gallery: any GalleryStore
-    let searcher: FaceSearcher
     let cases: Cases
     let training: Training
     let audit: AuditLog
     let now: @Sendable () -> Date
 
-    init(store: any GovernanceStore, gallery: any GalleryStore, searcher: FaceSearcher, cases: Cases, training: Training,
-         now: @escaping @Sendable () -> Date) {
+    /// `now` is the clock expiries are read by (injectable for tests).
+    public init(store: any GovernanceStore, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
-        self.gallery = gallery
-        self.searcher = searcher
-        self.cases = cases
-        self.training = training
+        cases = Cases(store: store, now: now)
+        training = Training(store: store, now: now)
         audit = AuditLog(store: store)
         self.now = now
     }
@@ -113,7 +106,7 @@ public struct Watches: Sendable {
         return watch
     }
 
-    private func end(_ watch: Watch, _ investigation: InvestigationCase, reason: String,
+    func end(_ watch: Watch, _ investigation: InvestigationCase, reason: String,
                      actor: Accounts.Caller?) async throws -> Watch {
         var ended = watch
         (ended.endedAt, ended.endReason) = (now(), reason)
@@ -124,82 +117,11 @@ public struct Watches: Sendable {
         return ended
     }
 
-    /// Matches the faces ingested since each open watch last looked, and ends those expired or
-    /// whose case closed or was stopped. Returns how many matches it recorded. Run by the server
-    /// every minute, and by `likeness watch match`.
-    @discardableResult
-    public func matchNewFaces() async throws -> Int {
-        var matches = 0
-        for watch in try await store.openWatches() {
-            guard let investigation = try await store.investigationCase(watch.caseID) else { continue }
-            if now() >= watch.expiresAt {
-                _ = try? await end(watch, investigation, reason: "expired", actor: nil)
-                continue
-            }
-            if investigation.status == .closed || investigation.blockedAt != nil {
-                _ = try? await end(watch, investigation, reason: investigation.status == .closed ? "its case closed" : "its case was stopped",
-                                   actor: nil)
-                continue
-            }
-            matches += try await match(watch, investigation)
-        }
-        return matches
-    }
-
-    /// One watch's pass over the index's change log, a page at a time.
-    private func match(_ watch: Watch, _ investigation: InvestigationCase) async throws -> Int {
-        guard let owner = try await store.account(watch.owner) else { return 0 }
-        // A watch searches on its owner's behalf: while they may not search the case (disabled,
-        // untrained, the case awaiting its authorisation), it waits, and catches up after.
-        let admittedCase: InvestigationCase
-        do { admittedCase = try await admitted(owner, investigation: investigation) } catch is GovernanceError { return 0 }
-        guard let probe = try await store.watchProbe(watch.id) else { return 0 }
-        let caller = Accounts.Caller(account: owner, address: nil)
-        let collections = Set(try await searchableCollections(for: caller, store: gallery, governance: store))
-        var cursor = watch.cursor
-        var recorded = 0
-        while true {
-            let changes = try await gallery.indexChanges(after: cursor, limit: Self.page)
-            guard let last = changes.last else { return recorded }
-            let added = changes.filter { $0.kind == .added }.map(\.face)
-            let strong = try await searcher.matches(of: probe.templates, amongFaces: added, collections: collections)
-                .filter { $0.band == .strong }
-            var entry: AuditEntry?
-            if !strong.isEmpty {
-                entry = try await recordMatch(strong, of: watch, probe: probe, investigation: admittedCase, owner: caller,
-                                              collections: Array(collections).sorted())
-                recorded += 1
-            }
-            // Another matcher (a second server, the command line) moved it first: it records what follows.
-            guard try await store.advanceWatch(watch.id, from: cursor, to: last.sequence, matchEntry: entry?.id) else { return recorded }
-            cursor = last.sequence
-        }
-    }
-
-    /// The match as a search of the case by the owner, then the entry that alerts.
-    private func recordMatch(_ matches: [Match], of watch: Watch, probe: WatchProbe, investigation: InvestigationCase,
-                             owner: Accounts.Caller, collections: [CollectionID]) async throws -> AuditEntry {
-        let opening = try await store.auditEntry(watch.searchEntry, organization: watch.organization)
-        let search = try await audit.record(NewAuditEntry(
-            organization: watch.organization, actorID: owner.account.id, actor: owner.account.username,
-            action: AuditLog.Action.search.rawValue, outcome: "ok", caseNumber: investigation.number,
-            purpose: opening?.entry.purpose, offence: investigation.offence, probeSHA256: watch.probeSHA256,
-            probeThumbnail: probe.face.jpeg, collections: collections,
-            candidates: matches.map { AuditCandidate(face: $0.face, distance: $0.distance, band: $0.band.rawValue) },
-            detail: "watch \(watch.id) on search \(watch.searchEntry): faces ingested since; scored by " + Match.modelsNamed(matches),
-            probeFace: probe.face))
-        try await cases.searched(investigation, entry: search.id)
-        let candidates = matches.count == 1 ? "1 candidate" : "\(matches.count) candidates"
-        try await record(.watchMatched, watch, investigation, actor: nil,
-                         detail: "\(candidates) in the strong band for \(owner.account.username): search \(search.id)")
-        return search
-    }
-
-    private func admitted(_ account: Account, investigation: InvestigationCase) async throws -> InvestigationCase {
+    func admitted(_ account: Account, investigation: InvestigationCase) async throws -> InvestigationCase {
         try await admitSearch(by: account, caseNumber: investigation.number, training: training, cases: cases)
     }
 
-    private func record(_ action: AuditLog.Action, _ watch: Watch, _ investigation: InvestigationCase, actor: Accounts.Caller?,
+    func record(_ action: AuditLog.Action, _ watch: Watch, _ investigation: InvestigationCase, actor: Accounts.Caller?,
                         detail: String) async throws {
         try await audit.record(NewAuditEntry(organization: watch.organization, actorID: actor?.account.id,
                                              actor: actor?.account.username ?? "likeness", action: action.rawValue,

@@ -76,12 +76,12 @@ import TestSupport
         #expect(watch.searchEntry == outcome.auditEntry && watch.owner == rig.investigator.account.id)
         #expect(try await rig.entries(.watchOpened).first?.entry.detail?.hasPrefix("watch \(watch.id): probe of search") == true)
         // Nothing new yet: img5, held before the watch opened, is not matched again.
-        #expect(try await rig.watches.matchNewFaces() == 0)
+        #expect(try await rig.search.watchMatcher.matchNewFaces() == 0)
 
         rig.clock.advance(days: 3)
         _ = try await rig.gallery.ingest([Fixtures.face("img11.jpg"), Fixtures.face("img16.jpg")])
-        #expect(try await rig.watches.matchNewFaces() == 1)
-        #expect(try await rig.watches.matchNewFaces() == 0, "each face is matched once")
+        #expect(try await rig.search.watchMatcher.matchNewFaces() == 1)
+        #expect(try await rig.search.watchMatcher.matchNewFaces() == 0, "each face is matched once")
 
         let match = try #require(try await rig.entries(.search).first)
         #expect(match.entry.actorID == rig.investigator.account.id && match.entry.caseNumber == "W-1")
@@ -116,7 +116,7 @@ import TestSupport
 
         rig.clock.advance(days: 7.001)
         _ = try await rig.gallery.ingest([Fixtures.face("img11.jpg")])
-        #expect(try await rig.watches.matchNewFaces() == 0)
+        #expect(try await rig.search.watchMatcher.matchNewFaces() == 0)
         #expect(try await rig.entries(.search).count == 1, "only the opening search")
         let ended = try #require(try await rig.governance.watch(watch.id))
         #expect(ended.endReason == "expired" && abs((ended.endedAt ?? .distantPast).timeIntervalSince(rig.clock.now)) < 0.01)
@@ -138,7 +138,7 @@ import TestSupport
         #expect(try await rig.entries(.caseClosed).first?.entry.detail?.contains("watches \(first.id) ended") == true)
 
         _ = try await rig.gallery.ingest([Fixtures.face("img11.jpg")])
-        #expect(try await rig.watches.matchNewFaces() == 1, "W-2's watch still runs")
+        #expect(try await rig.search.watchMatcher.matchNewFaces() == 1, "W-2's watch still runs")
         #expect(try await rig.governance.watch(other.id)?.matchCount == 1)
 
         // A supervisor ends one; a watch asks for 1 to 90 days, and a trial account keeps none.

@@ -43,7 +43,7 @@ import TestSupport
 
             // Angelina Jolie again, ingested after the watch opened.
             _ = try await rig.rig.ingest([Fixtures.face("img6.jpg")])
-            #expect(try await rig.services.search.watches.matchNewFaces() == 1)
+            #expect(try await rig.services.search.watchMatcher.matchNewFaces() == 1)
             (status, json, text) = try await call(rig, client, .get, "/api/v1/watches/\(id)", as: "A.supervisor")
             let match = try #require(json["last_match_entry"] as? Int, "\(text)")
             #expect(status == .ok && json["match_count"] as? Int == 1)

@@ -137,15 +137,17 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
     # A daily limit of one search, so that the searches below raise both kinds of alert.
     _, settings = call("PUT", "/api/v1/settings", {"daily_search_limit": 1}, key=admin)
     conforms("Settings", settings, "PUT /api/v1/settings")
-    # The one request schemathesis cannot make succeed: a search with a photo of a face.
-    body, content_type = multipart({"case_number": "API-SCHEMA-1", "purpose": "criminal_investigation", "top": "10"},
+    # The one request schemathesis cannot make succeed: a search with a photo of a face (its
+    # probe kept on watch, for the watches' operations).
+    body, content_type = multipart({"case_number": "API-SCHEMA-1", "purpose": "criminal_investigation", "top": "10",
+                                    "watch_days": "30"},
                                    [("photo", probe)])
     response, search = call("POST", "/api/v1/searches", body, key=searcher, content_type=content_type)
     assert response.status == 201, response.status
     conforms("SearchResult", search, "POST /api/v1/searches with a fixture photo")
     faces = sorted({m["face_id"] for m in search["matches"]})
     images = sorted({m["image_id"] for m in search["matches"]})
-    assert faces and images, search
+    assert faces and images and search["watch"], search
     response, pivot = call("POST", "/api/v1/searches/pivot", {"face_id": faces[0], "case_number": "API-SCHEMA-2",
                            "purpose": "other", "purpose_text": "an API schema test"}, key=searcher)
     assert response.status == 201, response.status
@@ -166,7 +168,8 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                     "thumbnails": [search["audit_entry"], pivot["audit_entry"]],
                     "searches": [search["audit_entry"], pivot["audit_entry"]],
                     "accounts": [a["id"] for a in accounts["accounts"]], "jurisdictions": ["GB", "US-CA"],
-                    "cases": [opened["id"]], "case_numbers": ["API-SCHEMA-1", "API-SCHEMA-2"]}
+                    "cases": [opened["id"]], "case_numbers": ["API-SCHEMA-1", "API-SCHEMA-2"],
+                    "watches": [search["watch"]["id"]]}
     # Half the generated values of these parameters are real, so that the operations reach their
     # 2xx and not only their 404 and 422. Never API keys' ids: a run would revoke its own key.
     # Results open only through the searcher's own search: their search ids come from the searches above.
@@ -178,7 +181,8 @@ elif action == "seed":        # real objects for schemathesis to find: prints a 
                 ("uploadStatus", "path.upload", "uploads"), ("auditThumbnail", "path.id", "thumbnails"),
                 ("changeAccount", "path.id", "accounts"), ("listTraining", "path.id", "accounts"),
                 ("recordTraining", "path.id", "accounts"), ("createCollection", "body.jurisdiction", "jurisdictions"),
-                ("getCase", "path.id", "cases"), ("recordCaseAuthorisation", "path.id", "cases"), ("closeCase", "path.id", "cases")]
+                ("getCase", "path.id", "cases"), ("recordCaseAuthorisation", "path.id", "cases"), ("closeCase", "path.id", "cases"),
+                ("getWatch", "path.id", "watches"), ("renewWatch", "path.id", "watches"), ("endWatch", "path.id", "watches")]
     print("[dictionaries]")
     for name, values in dictionaries.items():
         print(f"{name} = {{ values = {json.dumps(values)} }}")

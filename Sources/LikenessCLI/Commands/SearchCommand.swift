@@ -5,6 +5,7 @@ import LikenessEngine
 import LikenessGallery
 import LikenessGovernance
 import LikenessSearch
+import LikenessStore
 
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,8 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "criminal_investigation, missing_person, victim_identification, identity_fraud or other.") var purpose: String
     @Option(help: "What the purpose is, when it is 'other'.") var purposeText: String?
     @Option(help: "The offence, if any.") var offence: String?
+    @Option(help: "Keep each probe on watch for its case for this many days (1 to \(Watches.longestDays)): faces ingested later are matched against it.")
+    var watchDays: Int?
     @Flag(help: "Print JSON, one object per probe per line.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -61,9 +64,10 @@ struct SearchCommand: AsyncParsableCommand {
                         throw GovernanceError.invalid(FieldErrors("photo", "\(probe): cannot be read"))
                     }
                     let outcome = try await searcher.search(photo: [UInt8](bytes), name: probe, face: face, top: top, within: scope,
-                                                            justification: justification, caller: caller)
+                                                            watchDays: watchDays, justification: justification, caller: caller)
+                    let watch = outcome.watch.map { "\nOn watch \($0.id) until \(AuditEntry.timestamp($0.expiresAt))." } ?? ""
                     print(json ? Output.json(ProbeSearchResponse(outcome))
-                               : Self.describe(outcome.result) + "\nAudit entry \(outcome.auditEntry).")
+                               : Self.describe(outcome.result) + "\nAudit entry \(outcome.auditEntry)." + watch)
                 } catch GovernanceError.invalid(let errors) {
                     Output.error(errors.fields.map(\.detail).joined(separator: "; "))
                     failed = true

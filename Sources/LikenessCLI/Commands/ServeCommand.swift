@@ -120,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
                 RetentionService(retention: retention, requests: services.requests, logger: logger),
                 AuditCheckpointService(checkpoints: checkpoints, logger: logger),
                 CaseDeadlineService(cases: services.cases, logger: logger),
-                WatchService(watches: services.search.watches, logger: logger),
+                WatchService(matcher: services.search.watchMatcher, logger: logger),
             ]
             let app = try LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls, tls: tls,

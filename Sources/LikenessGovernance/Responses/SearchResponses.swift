@@ -110,6 +110,8 @@ public struct ProbeSearchResponse: Encodable, Sendable {
     public var matches: [MatchResponse]
     public var warnings: [String]
     public var auditEntry: Int64
+    /// Present when the search kept its probe on watch (`--watch-days`).
+    public var watch: WatchResponse?
 
     public init(_ outcome: AccountableSearch.Outcome) {
         probe = outcome.result.probe
@@ -118,5 +120,6 @@ public struct ProbeSearchResponse: Encodable, Sendable {
         matches = outcome.result.matches.map { MatchResponse($0, for: .commandLine) }
         warnings = outcome.result.warnings
         auditEntry = outcome.auditEntry
+        watch = outcome.watch.map(WatchResponse.init)
     }
 }

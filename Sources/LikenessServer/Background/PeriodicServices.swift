@@ -74,12 +74,12 @@ public struct CaseDeadlineService: Service {
 /// or a worker while the server is down is matched when it starts: each watch keeps its place
 /// in the index's change log.
 public struct WatchService: Service {
-    let watches: Watches
+    let matcher: WatchMatcher
     let interval: Duration
     let logger: Logger
 
-    public init(watches: Watches, interval: Duration = .seconds(60), logger: Logger) {
-        self.watches = watches
+    public init(matcher: WatchMatcher, interval: Duration = .seconds(60), logger: Logger) {
+        self.matcher = matcher
         self.interval = interval
         self.logger = logger
     }
@@ -87,7 +87,7 @@ public struct WatchService: Service {
     public func run() async {
         repeat {
             do {
-                let matches = try await watches.matchNewFaces()
+                let matches = try await matcher.matchNewFaces()
                 if matches > 0 { logger.notice("watches matched \(matches) times in faces ingested since they last looked") }
             } catch { logger.error("matching watches failed: \(error)") }
         } while await sleptWithoutShutdown(interval)
