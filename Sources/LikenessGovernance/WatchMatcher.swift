@@ -5,7 +5,8 @@ import LikenessStore
 
 /// Matches the faces ingested since each open watch last looked, as searches of its case made
 /// on its owner's behalf, and ends the watches expired or whose case closed or was stopped.
-/// Run by the server every minute (`WatchService`), and by `likeness watch match`.
+/// Run by the server every 10 seconds (`WatchService`), and by `likeness watch match`. A pass
+/// with nothing new ingested reads only the open watches and their cases.
 public struct WatchMatcher: Sendable {
     /// How many index changes it reads at a time.
     static let page = 2000
@@ -29,6 +30,7 @@ public struct WatchMatcher: Sendable {
     public func matchNewFaces() async throws -> Int {
         var matches = 0
         var failure: (any Error)?
+        let head = try await gallery.latestIndexSequence()
         for watch in try await store.openWatches() {
             do {
                 guard let investigation = try await store.investigationCase(watch.caseID) else { continue }
@@ -38,7 +40,7 @@ public struct WatchMatcher: Sendable {
                 } else if investigation.status == .closed || investigation.blockedAt != nil {
                     let reason = investigation.status == .closed ? "its case closed" : "its case was stopped"
                     _ = try? await watches.end(watch, investigation, reason: reason, actor: nil)
-                } else {
+                } else if watch.cursor < head {
                     matches += try await match(watch, investigation)
                 }
             } catch {

@@ -57,6 +57,8 @@ ERASED_PERSON = {"img16.jpg", "img17.jpg", "img61.jpg", "img62.jpg"}
 ERASED_PERSON_IN_VIDEO = VIDEO_PROBE_SPAN  # from 3.0 s up to (not at) 6.0 s, where img11 begins
 SELFIE = "img61.jpg"
 AFTER_ERASURE_PROBE = "img17.jpg"
+# b4: a probe kept on watch: deepface:person_img26, not in the gallery, until an admin uploads another photo of them.
+WATCH_PROBE, WATCH_LATER = "img42.jpg", "img43.jpg"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 812
 WAIT = 60  # seconds: a search on a debug build with a cold engine can take a while
 
@@ -80,7 +82,8 @@ SCREENSHOTS = Path(env("LIKENESS_SCREENSHOTS", str(ROOT / ".build/browser-screen
 
 RUN = uuid.uuid4().hex[:6]
 # Case numbers of the searches made here, for the history and audit checks.
-CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P", "video": f"CASE-{RUN}-V", "erased": f"CASE-{RUN}-E"}
+CASES = {"desktop": f"CASE-{RUN}-D", "phone": f"CASE-{RUN}-P", "video": f"CASE-{RUN}-V", "erased": f"CASE-{RUN}-E",
+         "watch": f"CASE-{RUN}-W"}
 screenshots_taken = []
 
 
@@ -264,9 +267,10 @@ def check_photo_results(driver, what):
 
 
 def search_with_photo(driver, case_number, purpose="missing_person", shot=None, probe=PROBE, allow_none=False,
-                      expect_refusal=False):
-    """Fills the search form with the probe photo and submits it; returns the candidates (at
-    least one unless allow_none), or with expect_refusal the error page's text."""
+                      expect_refusal=False, watch_days=None):
+    """Fills the search form with the probe photo (kept on watch for watch_days) and submits it;
+    returns the candidates (at least one unless allow_none), or with expect_refusal the error
+    page's text."""
     driver.get(URL + "/")
     wait_page(driver, "#search-form", "search page")
     banner = driver.find_element(By.CSS_SELECTOR, "p.banner").text
@@ -279,6 +283,8 @@ def search_with_photo(driver, case_number, purpose="missing_person", shot=None, 
     driver.find_element(By.ID, "case-number").send_keys(case_number)
     Select(driver.find_element(By.ID, "purpose")).select_by_value(purpose)
     driver.find_element(By.ID, "offence").send_keys("browser test")
+    if watch_days:
+        Select(driver.find_element(By.ID, "watch-days")).select_by_value(str(watch_days))
     if shot:
         screenshot(driver, shot)
     if expect_refusal:
@@ -532,6 +538,69 @@ def test_comparison():
         assert_no_overflow(driver, "case report")
         check_console(driver, "case report")
         screenshot(driver, "b3-phone-case-report")
+
+
+def test_watch():
+    """b4. A search that finds nobody for its probe keeps it on watch (desktop); an admin uploads
+    another photo of that person on the collection's page; the server's matcher finds it, a
+    search of the case, which the investigator sees on the cases page and the case's page at
+    375 px; they renew the watch with a reason, then end it."""
+    case = CASES["watch"]
+    with session("b4-watch") as driver:
+        sign_in(driver, *INVESTIGATOR, "#search-form")
+        found = search_with_photo(driver, case, probe=WATCH_PROBE, allow_none=True, watch_days=30)
+        assert all(c["band"] != "strong" for c in found), f"the watch's probe already has a strong candidate: {found}"
+        kept = driver.find_element(By.ID, "watch").text
+        assert f"on watch for case {case}" in kept, f"the results page reads {kept!r}"
+        check_console(driver, "results page with a watch")
+        screenshot(driver, "b4-desktop-watch-opened")
+    with session("b4-watch-upload") as driver:
+        sign_in(driver, *ADMIN, "header form.signout")
+        driver.get(URL + "/collections")
+        click_and_wait(driver, driver.find_element(By.LINK_TEXT, "fixtures"), "#upload-form", "the collection's page")
+        driver.find_element(By.ID, "upload-files").send_keys(str(FIXTURES / WATCH_LATER))
+        driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        try:
+            WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "upload-status").text.startswith(("Done.", "Stopped", "Upload")))
+        except TimeoutException:
+            raise AssertionError(f"the upload did not settle: {driver.find_element(By.ID, 'upload-status').text!r}") from None
+        status = driver.find_element(By.ID, "upload-status").text
+        assert status.startswith("Done.") and "1 stored" in status, f"the upload reads {status!r}"
+        check_console(driver, "collection page after an upload")
+    with session("b4-watch-phone", phone=True) as driver:
+        sign_in(driver, *INVESTIGATOR, "#search-form")
+        # The server matches every 10 seconds.
+        deadline = time.monotonic() + WAIT
+        while True:
+            driver.get(URL + "/cases")
+            wait_page(driver, "table#cases", "cases page")
+            watches = driver.find_elements(By.CSS_SELECTOR, "#open-watches li")
+            mine = [w for w in watches if case in w.text]
+            assert mine, f"the cases page does not list the watch of {case}: {[w.text for w in watches]}"
+            if "match(es) in the strong band" in mine[0].text or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert "1 match(es) in the strong band" in mine[0].text, f"no match within {WAIT} s: {mine[0].text!r}"
+        assert_no_overflow(driver, "cases page with a watch")
+        screenshot(driver, "b4-phone-watch-matched")
+        click_and_wait(driver, mine[0].find_element(By.CSS_SELECTOR, "a[href*='#search-']"), "#watches", "the case's page at the match")
+        watch = driver.find_element(By.CSS_SELECTOR, "#watches .watch")
+        assert "Matches: 1" in watch.text, f"the case's page reads {watch.text!r}"
+        match = watch.find_element(By.CSS_SELECTOR, "a[href^='#search-']").get_attribute("href").rsplit("#", 1)[1]
+        searched = driver.find_element(By.ID, match).text
+        assert "strong" in searched, f"the match's search lists no strong candidate: {searched!r}"
+        form = watch.find_element(By.CSS_SELECTOR, "form.watch-renewal")
+        Select(form.find_element(By.NAME, "days")).select_by_value("60")
+        form.find_element(By.NAME, "reason").send_keys("the match is being reviewed; the person is still missing")
+        click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"), "#watches .watch", "renewing the watch")
+        assert_no_overflow(driver, "case page with a watch")
+        screenshot(driver, "b4-phone-case-watch")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "#watches form.watch-end button"), "#watches .watch",
+                       "ending the watch")
+        ended = driver.find_element(By.CSS_SELECTOR, "#watches .watch").text
+        assert "ended: ended by" in ended and not driver.find_elements(By.CSS_SELECTOR, "#watches form"), \
+            f"the ended watch reads {ended!r}"
+        check_console(driver, "case page, watch ended")
 
 
 def test_purpose_other():
@@ -950,6 +1019,7 @@ TESTS = [
     ("c2. a reset password must be changed at the next sign-in", test_password_reset),
     ("d. supervisor audit", test_supervisor_audit),
     ("e. video candidate plays from its moment", test_video_candidate),
+    ("b4. a probe on watch matches a later upload; renewed with a reason at 375 px, then ended", test_watch),
     # Last: it erases img16's person, whom e looks for.
     ("f. a person files an erasure request on the privacy page and an admin completes it", test_erasure_request),
 ]

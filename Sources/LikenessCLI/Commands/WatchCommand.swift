@@ -7,7 +7,7 @@ import LikenessStore
 
 /// `likeness watch`: probes kept on watch for their cases (opened by `likeness search
 /// --watch-days`), as the API's /api/v1/watches, acting as a named account; and one pass of the
-/// matcher the server runs every minute.
+/// matcher the server runs every 10 seconds.
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch", abstract: "List, renew and end the probes kept on watch; match the faces ingested since.",
@@ -70,7 +70,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     struct Match: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Match the faces ingested since each open watch last looked, as the server does every minute.",
+            abstract: "Match the faces ingested since each open watch last looked, as the server does every 10 seconds.",
             discussion: "For galleries loaded while no server runs. Each match is a search of the watch's case, audited, and an alert.")
         @OptionGroup var data: DataOptions
 

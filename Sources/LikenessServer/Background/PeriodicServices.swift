@@ -78,7 +78,7 @@ public struct WatchService: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(matcher: WatchMatcher, interval: Duration = .seconds(60), logger: Logger) {
+    public init(matcher: WatchMatcher, interval: Duration = .seconds(10), logger: Logger) {
         self.matcher = matcher
         self.interval = interval
         self.logger = logger

@@ -95,12 +95,14 @@ struct CasesWebController {
         }
         var values: [String: Any] = [
             "watches": try await watchRows(caseID: investigation.id, caller: caller), "watch_days": SearchWebController.watchDays,
-            "number": investigation.number, "title": investigation.title, "offence": investigation.offence ?? "",
+            "number": investigation.number, "title": investigation.title,
             "status": investigation.status.rawValue, "searches": rows, "no_searches": rows.isEmpty, "id": investigation.id,
             "results_deleted": stopped,
             "may_report": investigation.leadInvestigator == caller.account.id || caller.account.role.allows(.superviseCases),
         ]
+        // Only when set: the template's section shows for any value it is given, "" too.
         if let reason = investigation.blockedReason { values["blocked"] = reason }
+        if let offence = investigation.offence { values["offence"] = offence }
         return services.pages.render("case", values, caller: context.caller, csrf: context.csrfToken)
     }
 
