@@ -55,6 +55,10 @@ public struct AuditLog: Sendable {
                     return AuditVerification(entries: count,
                                              firstBroken: (entry.id, "its contents do not match its hash"))
                 }
+                if !entry.candidatesMatchTheirDigest {
+                    return AuditVerification(entries: count,
+                                             firstBroken: (entry.id, "its candidates do not match their digest"))
+                }
                 if checkpointed.contains(entry.id) { hashes[entry.id] = entry.hash }
                 previous = entry.hash
                 after = entry.id

@@ -64,7 +64,8 @@ public struct CaseReports: Sendable {
     /// What the report says of face recognition's use, also when it found nobody (the 2024
     /// Detroit settlement asks that its use be disclosed whatever it found).
     public static func disclosure(_ report: Report) -> String {
-        let found = report.searches.filter { !$0.entry.entry.candidates.isEmpty }.count
+        // A stopped case's searches that found someone keep that they did: their lists' digests.
+        let found = report.searches.filter { !$0.entry.entry.candidates.isEmpty || $0.entry.candidatesDeleted }.count
         let none = report.searches.count - found
         return "Facial recognition technology was used in this case: \(report.searches.count) search"
             + (report.searches.count == 1 ? "" : "es") + " of the organisation's image collections, \(found) returning candidates and "

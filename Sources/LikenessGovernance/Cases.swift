@@ -188,8 +188,9 @@ public struct Cases: Sendable {
         "no authorisation was recorded within 48 hours of its first urgent search (\(AuditEntry.timestamp(since)))"
     }
 
-    /// Stops a case's searches and deletes what they left to be seen: their probe thumbnails
-    /// (the log keeps their digests), and the results, which no longer open (`ShownResult`).
+    /// Stops a case's searches and deletes what they left to be seen: their probe thumbnails and
+    /// faces, and their candidate lists (the log keeps the digests of both); their results no
+    /// longer open (`ShownResult`).
     /// Its watches end, their probes deleted.
     /// Audited as `case_blocked`: the entry that raises the supervisors' alert.
     private func block(_ investigation: InvestigationCase, reason: String) async throws -> InvestigationCase {
@@ -197,13 +198,14 @@ public struct Cases: Sendable {
         var blocked = investigation
         if try await store.blockCase(investigation.id, at: at, reason: reason) {
             (blocked.blockedAt, blocked.blockedReason) = (at, reason)
-            let redacted = try await store.redactSearchThumbnails(ofCase: investigation.number, in: investigation.organization)
+            let deleted = try await store.deleteSearchResults(ofCase: investigation.number, in: investigation.organization)
             let watches = try await store.endWatches(ofCase: investigation.id, at: at, reason: "its case was stopped")
             try await audit.record(NewAuditEntry(organization: investigation.organization, actorID: nil, actor: "likeness",
                                                  action: AuditLog.Action.caseBlocked.rawValue, caseNumber: investigation.number,
                                                  offence: investigation.offence,
                                                  detail: "case \(investigation.id): searches stopped: \(reason); "
-                                                     + "\(redacted) probe thumbnails deleted, results closed"
+                                                     + "\(deleted.thumbnails) probe thumbnails and \(deleted.candidateLists) "
+                                                     + "candidate lists deleted"
                                                      + Self.ended(watches)))
         } else if let current = try await store.investigationCase(investigation.id) {
             blocked = current

@@ -121,6 +121,13 @@ public struct AuditEntry: Sendable {
     public var entry: NewAuditEntry
     /// The SHA-256 of the probe thumbnail, if the entry has one (also once it is redacted).
     public var thumbnailSHA256: String?
+    /// The SHA-256 of the candidate list (`candidatesDigest`), when the list is kept apart from
+    /// the entry: the chain hashes this digest, so that the list can be deleted (a stopped case's
+    /// results) and the chain still hold. Entries appended before lists were kept apart hash
+    /// their candidates themselves, and have none.
+    public var candidatesSHA256: String?
+    /// When the candidate list kept apart was deleted; `entry.candidates` is empty since.
+    public var candidatesDeletedAt: Date?
     public var previousHash: String
     public var hash: String
 
@@ -129,9 +136,11 @@ public struct AuditEntry: Sendable {
 
     /// SHA-256 over every field and the previous hash, in a fixed order and an unambiguous
     /// encoding (a JSON array of strings), so that changing any field changes the hash.
+    /// `candidatesSHA256`: the candidate list's digest, hashed in the list's place when the list
+    /// is kept apart; nil hashes the list itself.
     public static func chainHash(id: Int64, at: String, entry e: NewAuditEntry, thumbnailSHA256: String?,
-                                 previousHash: String) -> String {
-        let candidates = e.candidates.map { "\($0.face):\($0.distance):\($0.band)" }.joined(separator: ",")
+                                 candidatesSHA256: String? = nil, previousHash: String) -> String {
+        let candidates = candidatesSHA256.map { "sha256:" + $0 } ?? candidateList(e.candidates)
         let fields: [String] = [
             String(id), at, e.organization.map(String.init) ?? "", e.actorID.map(String.init) ?? "", e.actor,
             e.action, e.outcome, e.caseNumber ?? "", e.purpose ?? "", e.offence ?? "", e.probeSHA256 ?? "",
@@ -143,18 +152,43 @@ public struct AuditEntry: Sendable {
         return SHA256.hash(data: encoded).hexString
     }
 
-    public init(id: Int64, at: String, entry: NewAuditEntry, thumbnailSHA256: String?, previousHash: String, hash: String) {
+    /// The candidates as the chain hashes them: `face:distance:band`, comma-separated.
+    static func candidateList(_ candidates: [AuditCandidate]) -> String {
+        candidates.map { "\($0.face):\($0.distance):\($0.band)" }.joined(separator: ",")
+    }
+
+    /// The digest of a candidate list kept apart from its entry.
+    public static func candidatesDigest(_ candidates: [AuditCandidate]) -> String {
+        SHA256.hash(data: Data(candidateList(candidates).utf8)).hexString
+    }
+
+    public init(id: Int64, at: String, entry: NewAuditEntry, thumbnailSHA256: String?, candidatesSHA256: String? = nil,
+                candidatesDeletedAt: Date? = nil, previousHash: String, hash: String) {
         self.id = id
         self.at = at
         self.entry = entry
         self.thumbnailSHA256 = thumbnailSHA256
+        self.candidatesSHA256 = candidatesSHA256
+        self.candidatesDeletedAt = candidatesDeletedAt
         self.previousHash = previousHash
         self.hash = hash
     }
 
+    /// The hash the entry's contents give (a candidate list kept apart, by its digest).
     public var computedHash: String {
-        Self.chainHash(id: id, at: at, entry: entry, thumbnailSHA256: thumbnailSHA256, previousHash: previousHash)
+        Self.chainHash(id: id, at: at, entry: entry, thumbnailSHA256: thumbnailSHA256, candidatesSHA256: candidatesSHA256,
+                       previousHash: previousHash)
     }
+
+    /// Whether a candidate list kept apart is still the one its digest was taken of: a changed
+    /// list shows while it is there; once deleted, the digest stands for it.
+    public var candidatesMatchTheirDigest: Bool {
+        guard let candidatesSHA256, candidatesDeletedAt == nil else { return true }
+        return Self.candidatesDigest(entry.candidates) == candidatesSHA256
+    }
+
+    /// Whether its candidate list was deleted (a stopped case's search): the log keeps its digest.
+    public var candidatesDeleted: Bool { candidatesDeletedAt != nil }
 
     public var hasThumbnail: Bool { thumbnailSHA256 != nil }
 

@@ -128,7 +128,10 @@ public protocol CaseStore: Sendable {
     /// began before `cutoff`.
     func overdueCases(urgentBefore cutoff: Date) async throws -> [InvestigationCase]
     func setCaseAuthorisationPolicy(_ policy: CaseAuthorisationPolicy, for organization: OrganizationID) async throws
-    /// Deletes the probe thumbnails and probe faces of the case's searches (the thumbnails'
-    /// digests stay in the log); returns how many thumbnails it deleted.
-    func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int
+    /// Deletes what the case's searches left to be seen: their probe thumbnails, probe faces and
+    /// candidate lists (the log keeps the thumbnails' and lists' digests); returns how many
+    /// thumbnails and lists it deleted. Lists appended before they were kept apart from their
+    /// entries stay: the chain hashes them.
+    func deleteSearchResults(ofCase number: String, in organization: OrganizationID) async throws
+        -> (thumbnails: Int, candidateLists: Int)
 }

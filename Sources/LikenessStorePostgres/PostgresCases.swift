@@ -79,16 +79,22 @@ extension PostgresGalleryStore {
         try await run("UPDATE organization SET case_authorisation = \(policy.rawValue) WHERE id = \(organization)")
     }
 
-    public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
-        // One statement, so both go or neither.
-        try await rows("""
+    public func deleteSearchResults(ofCase number: String, in organization: OrganizationID) async throws
+        -> (thumbnails: Int, candidateLists: Int) {
+        // One statement, so all of it goes or none.
+        let deleted = try await rows("""
             WITH searches AS (
                 SELECT id FROM audit_entry WHERE organization_id = \(organization) AND case_number = \(number) AND action = 'search'),
-            probe_faces AS (DELETE FROM search_probe_face WHERE entry_id IN (SELECT id FROM searches))
-            UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
-            WHERE jpeg IS NOT NULL AND entry_id IN (SELECT id FROM searches)
-            RETURNING entry_id
-            """).count
+            probe_faces AS (DELETE FROM search_probe_face WHERE entry_id IN (SELECT id FROM searches)),
+            thumbnails AS (
+                UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = now()
+                WHERE jpeg IS NOT NULL AND entry_id IN (SELECT id FROM searches) RETURNING entry_id),
+            lists AS (
+                UPDATE audit_candidates SET candidates = NULL, deleted_at = now()
+                WHERE candidates IS NOT NULL AND entry_id IN (SELECT id FROM searches) RETURNING entry_id)
+            SELECT (SELECT COUNT(*) FROM thumbnails) AS thumbnails, (SELECT COUNT(*) FROM lists) AS lists
+            """)[0]
+        return (Int(try deleted.value("thumbnails", as: Int64.self)), Int(try deleted.value("lists", as: Int64.self)))
     }
 
     static func investigationCase(_ row: PostgresRandomAccessRow) throws -> InvestigationCase {

@@ -177,7 +177,6 @@ extension PostgresGalleryStore: GovernanceStore {
     /// Appends within a transaction of the caller's, so that the entry commits with what it records.
     static func appendAudit(_ new: NewAuditEntry, on connection: PostgresConnection) async throws -> AuditEntry {
         let collections = try Self.json(new.collections)
-        let candidates = try Self.json(new.candidates)
         // One append at a time, whichever server or worker appends: EXCLUSIVE mode conflicts
         // with itself and with the lock every insert takes, while reads go on. So the last
         // entry read below is the one this entry follows, and the chain never forks.
@@ -190,15 +189,23 @@ extension PostgresGalleryStore: GovernanceStore {
         let now: Date = try await connection.rows("SELECT clock_timestamp() AS now")[0].value("now")
         let at = AuditEntry.timestamp(now)
         let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
-        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        // A candidate list is kept apart, so that it can be deleted with the chain intact.
+        let candidatesSHA256 = new.candidates.isEmpty ? nil : AuditEntry.candidatesDigest(new.candidates)
+        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256,
+                                        candidatesSHA256: candidatesSHA256, previousHash: previous)
         try await connection.run("""
             INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
                                      offence, probe_sha256, collections, candidates, client_address,
                                      detail, previous_hash, hash)
             VALUES (\(id), \(at), \(new.organization), \(new.actorID), \(new.actor), \(new.action), \(new.outcome),
                     \(new.caseNumber), \(new.purpose), \(new.offence), \(new.probeSHA256),
-                    \(collections), \(candidates), \(new.clientAddress), \(new.detail), \(previous), \(hash))
+                    \(collections), '[]', \(new.clientAddress), \(new.detail), \(previous), \(hash))
             """)
+        if let candidatesSHA256 {
+            try await connection.run("""
+                INSERT INTO audit_candidates (entry_id, sha256, candidates) VALUES (\(id), \(candidatesSHA256), \(try Self.json(new.candidates)))
+                """)
+        }
         if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
             let (face, request) = new.thumbnailShows.columns
             try await connection.run("""
@@ -213,7 +220,8 @@ extension PostgresGalleryStore: GovernanceStore {
                     """)
             }
         }
-        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
+        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, candidatesSHA256: candidatesSHA256,
+                          previousHash: previous, hash: hash)
     }
 
     public func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64,
@@ -221,7 +229,7 @@ extension PostgresGalleryStore: GovernanceStore {
         // `at` is ISO 8601 text in byte order (COLLATE "C"), so text order is time order.
         let from = from.map(AuditEntry.timestamp), to = to.map(AuditEntry.timestamp)
         return try await rows("""
-            SELECT \(unescaped: Self.auditColumns) FROM audit_entry
+            SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: Self.auditSource)
             WHERE id > \(after) AND (\(organization)::bigint IS NULL OR organization_id = \(organization))
               AND (\(from)::text IS NULL OR at >= \(from)) AND (\(to)::text IS NULL OR at < \(to))
             ORDER BY id LIMIT \(limit)
@@ -235,20 +243,20 @@ extension PostgresGalleryStore: GovernanceStore {
     }
 
     public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
-        try await rows("SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE organization_id = \(organization) ORDER BY id DESC LIMIT \(limit)")
+        try await rows("SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: Self.auditSource) WHERE organization_id = \(organization) ORDER BY id DESC LIMIT \(limit)")
             .map(Self.auditEntry)
     }
 
     public func auditEntries(organization: OrganizationID, caseNumber: String) async throws -> [AuditEntry] {
         try await rows("""
-            SELECT \(unescaped: Self.auditColumns) FROM audit_entry
+            SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: Self.auditSource)
             WHERE organization_id = \(organization) AND case_number = \(caseNumber) ORDER BY id
             """).map(Self.auditEntry)
     }
 
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await rows("""
-            SELECT \(unescaped: Self.auditColumns) FROM audit_entry WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
+            SELECT \(unescaped: Self.auditColumns) FROM \(unescaped: Self.auditSource) WHERE actor_id = \(actor) AND action = \(action) ORDER BY id DESC LIMIT \(limit)
             """).map(Self.auditEntry)
     }
 
@@ -295,14 +303,22 @@ extension PostgresGalleryStore: GovernanceStore {
             """)
     }
 
-    /// The entry's columns and its thumbnail's digest, never the thumbnail's bytes.
+    /// The entry's columns, its thumbnail's digest (never the thumbnail's bytes), and its
+    /// candidate list kept apart, with the list's digest and deletion.
     static let auditColumns = """
-        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256
+        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256,
+        c.sha256 AS candidates_sha256, c.candidates AS kept_candidates, c.deleted_at AS candidates_deleted_at
         """
+
+    /// What `auditColumns` reads from: each entry with its candidate list kept apart, if any.
+    static let auditSource = "audit_entry LEFT JOIN audit_candidates c ON c.entry_id = audit_entry.id"
 
     static func auditEntry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {
         let collections = (try? JSONDecoder().decode([CollectionID].self, from: Data(try row.value("collections", as: String.self).utf8))) ?? []
-        let candidates = (try? JSONDecoder().decode([AuditCandidate].self, from: Data(try row.value("candidates", as: String.self).utf8))) ?? []
+        let candidatesSHA256 = try row.value("candidates_sha256", as: String?.self)
+        let listed = candidatesSHA256 == nil ? try row.value("candidates", as: String.self)
+                                             : try row.value("kept_candidates", as: String?.self) ?? "[]"
+        let candidates = (try? JSONDecoder().decode([AuditCandidate].self, from: Data(listed.utf8))) ?? []
         let entry = NewAuditEntry(
             organization: try row.value("organization_id"), actorID: try row.value("actor_id"), actor: try row.value("actor"),
             action: try row.value("action"), outcome: try row.value("outcome"), caseNumber: try row.value("case_number"),
@@ -310,7 +326,8 @@ extension PostgresGalleryStore: GovernanceStore {
             collections: collections, candidates: candidates, clientAddress: try row.value("client_address"),
             detail: try row.value("detail"))
         return AuditEntry(id: try row.value("id"), at: try row.value("at"), entry: entry,
-                          thumbnailSHA256: try row.value("thumbnail_sha256"), previousHash: try row.value("previous_hash"),
+                          thumbnailSHA256: try row.value("thumbnail_sha256"), candidatesSHA256: candidatesSHA256,
+                          candidatesDeletedAt: try row.value("candidates_deleted_at"), previousHash: try row.value("previous_hash"),
                           hash: try row.value("hash"))
     }
 

@@ -331,5 +331,35 @@ enum PostgresSchema {
             "CREATE INDEX watch_by_case ON watch (case_id) WHERE ended_at IS NULL",
             "CREATE INDEX watch_by_org ON watch (organization_id)",
         ]),
+        // SQLite's v21: a search's candidates leave the append-only entry, as its thumbnail did.
+        Migration(version: 13, name: "candidate lists apart from their audit entries", statements: [
+            """
+            CREATE TABLE audit_candidates (
+                entry_id BIGINT PRIMARY KEY REFERENCES audit_entry(id),
+                sha256 TEXT NOT NULL,
+                candidates TEXT,                     -- JSON array of {face, distance, band}; NULL once deleted
+                deleted_at TIMESTAMPTZ
+            )
+            """,
+            """
+            CREATE FUNCTION audit_candidates_only_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' OR NEW.entry_id IS DISTINCT FROM OLD.entry_id OR NEW.sha256 IS DISTINCT FROM OLD.sha256
+                   OR NEW.candidates IS NOT NULL THEN
+                    RAISE EXCEPTION 'audit candidate lists can only be deleted';
+                END IF;
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER audit_candidates_only_deleted BEFORE UPDATE OR DELETE ON audit_candidates
+                FOR EACH ROW EXECUTE FUNCTION audit_candidates_only_deleted()
+            """,
+            """
+            CREATE TRIGGER audit_candidates_no_truncate BEFORE TRUNCATE ON audit_candidates
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_refuse_change()
+            """,
+        ]),
     ]
 }

@@ -14,7 +14,7 @@ public enum StoreMigration {
     static let tables = ["organization", "collection", "ingest_job", "image", "face", "face_template", "ingest_item", "index_log",
                          "setting", "account", "api_key", "audit_entry", "audit_thumbnail", "audit_checkpoint", "suppression",
                          "subject_request", "subject_finding", "consent", "ingest_queue", "investigation_case", "training_record",
-                         "candidate_review", "search_probe_face"]
+                         "candidate_review", "search_probe_face", "audit_candidates", "watch"]
 
     /// Rows copied per table.
     public struct Report: Sendable {

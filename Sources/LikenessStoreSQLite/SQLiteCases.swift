@@ -98,18 +98,19 @@ extension SQLiteGalleryStore {
         }
     }
 
-    public func redactSearchThumbnails(ofCase number: String, in organization: OrganizationID) async throws -> Int {
+    public func deleteSearchResults(ofCase number: String, in organization: OrganizationID) async throws
+        -> (thumbnails: Int, candidateLists: Int) {
         try await database.write { db in
+            let searches = "SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search'"
+            try db.execute(sql: "DELETE FROM search_probe_face WHERE entry_id IN (\(searches))", arguments: [organization, number])
             try db.execute(sql: """
-                DELETE FROM search_probe_face WHERE entry_id IN (
-                    SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search')
-                """, arguments: [organization, number])
-            try db.execute(sql: """
-                UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ?
-                WHERE jpeg IS NOT NULL AND entry_id IN (
-                    SELECT id FROM audit_entry WHERE organization_id = ? AND case_number = ? AND action = 'search')
+                UPDATE audit_thumbnail SET jpeg = NULL, redacted_at = ? WHERE jpeg IS NOT NULL AND entry_id IN (\(searches))
                 """, arguments: [Date(), organization, number])
-            return db.changesCount
+            let thumbnails = db.changesCount
+            try db.execute(sql: """
+                UPDATE audit_candidates SET candidates = NULL, deleted_at = ? WHERE candidates IS NOT NULL AND entry_id IN (\(searches))
+                """, arguments: [Date(), organization, number])
+            return (thumbnails, db.changesCount)
         }
     }
 

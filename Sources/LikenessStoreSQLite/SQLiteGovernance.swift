@@ -210,16 +210,22 @@ extension SQLiteGalleryStore: GovernanceStore {
         let previous: String = last?["hash"] ?? AuditEntry.genesisHash
         let at = AuditEntry.timestamp(Date())
         let thumbnailSHA256 = new.probeThumbnail.map { SHA256.hash(data: $0).hexString }
-        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous)
+        // A candidate list is kept apart, so that it can be deleted with the chain intact.
+        let candidatesSHA256 = new.candidates.isEmpty ? nil : AuditEntry.candidatesDigest(new.candidates)
+        let hash = AuditEntry.chainHash(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256,
+                                        candidatesSHA256: candidatesSHA256, previousHash: previous)
         try db.execute(sql: """
             INSERT INTO audit_entry (id, at, organization_id, actor_id, actor, action, outcome, case_number, purpose,
                                      offence, probe_sha256, collections, candidates, client_address,
                                      detail, previous_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?)
             """, arguments: [id, at, new.organization, new.actorID, new.actor, new.action, new.outcome,
                              new.caseNumber, new.purpose, new.offence, new.probeSHA256,
-                             try Self.json(new.collections), try Self.json(new.candidates), new.clientAddress, new.detail,
-                             previous, hash])
+                             try Self.json(new.collections), new.clientAddress, new.detail, previous, hash])
+        if let candidatesSHA256 {
+            try db.execute(sql: "INSERT INTO audit_candidates (entry_id, sha256, candidates) VALUES (?, ?, ?)",
+                           arguments: [id, candidatesSHA256, try Self.json(new.candidates)])
+        }
         if let thumbnail = new.probeThumbnail, let thumbnailSHA256 {
             let (face, request) = new.thumbnailShows.columns
             try db.execute(sql: """
@@ -231,14 +237,15 @@ extension SQLiteGalleryStore: GovernanceStore {
                                arguments: [id, Data(probeFace.jpeg), probeFace.storedLandmarks])
             }
         }
-        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, previousHash: previous, hash: hash)
+        return AuditEntry(id: id, at: at, entry: new, thumbnailSHA256: thumbnailSHA256, candidatesSHA256: candidatesSHA256,
+                          previousHash: previous, hash: hash)
     }
 
     public func auditEntries(organization: OrganizationID?, from: Date?, to: Date?, after: Int64,
                              limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(Self.auditColumns) FROM audit_entry
+                SELECT \(Self.auditColumns) FROM \(Self.auditSource)
                 WHERE id > ? AND (?2 IS NULL OR organization_id = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
                 ORDER BY id LIMIT ?5
                 """, arguments: [after, organization, from.map(AuditEntry.timestamp), to.map(AuditEntry.timestamp), limit])
@@ -255,21 +262,21 @@ extension SQLiteGalleryStore: GovernanceStore {
 
     public func latestAuditEntries(organization: OrganizationID, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE organization_id = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM \(Self.auditSource) WHERE organization_id = ? ORDER BY id DESC LIMIT ?",
                              arguments: [organization, limit]).map(Self.auditEntry)
         }
     }
 
     public func auditEntries(organization: OrganizationID, caseNumber: String) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE organization_id = ? AND case_number = ? ORDER BY id",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM \(Self.auditSource) WHERE organization_id = ? AND case_number = ? ORDER BY id",
                              arguments: [organization, caseNumber]).map(Self.auditEntry)
         }
     }
 
     public func auditEntries(actor: AccountID, action: String, limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_entry WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM \(Self.auditSource) WHERE actor_id = ? AND action = ? ORDER BY id DESC LIMIT ?",
                              arguments: [actor, action, limit]).map(Self.auditEntry)
         }
     }
@@ -323,19 +330,27 @@ extension SQLiteGalleryStore: GovernanceStore {
             """, arguments: [Date(), jsonArray(faces)])
     }
 
-    /// The entry's columns and its thumbnail's digest, never the thumbnail's bytes.
+    /// The entry's columns, its thumbnail's digest (never the thumbnail's bytes), and its
+    /// candidate list kept apart, with the list's digest and deletion.
     static let auditColumns = """
-        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256
+        audit_entry.*, (SELECT sha256 FROM audit_thumbnail t WHERE t.entry_id = audit_entry.id) AS thumbnail_sha256,
+        c.sha256 AS candidates_sha256, c.candidates AS kept_candidates, c.deleted_at AS candidates_deleted_at
         """
+
+    /// What `auditColumns` reads from: each entry with its candidate list kept apart, if any.
+    static let auditSource = "audit_entry LEFT JOIN audit_candidates c ON c.entry_id = audit_entry.id"
 
     static func auditEntry(_ row: Row) -> AuditEntry {
         let collections = (try? JSONDecoder().decode([CollectionID].self, from: Data((row["collections"] as String).utf8))) ?? []
-        let candidates = (try? JSONDecoder().decode([AuditCandidate].self, from: Data((row["candidates"] as String).utf8))) ?? []
+        let candidatesSHA256: String? = row["candidates_sha256"]
+        let listed: String = candidatesSHA256 == nil ? row["candidates"] : (row["kept_candidates"] ?? "[]")
+        let candidates = (try? JSONDecoder().decode([AuditCandidate].self, from: Data(listed.utf8))) ?? []
         let entry = NewAuditEntry(
             organization: row["organization_id"], actorID: row["actor_id"], actor: row["actor"], action: row["action"],
             outcome: row["outcome"], caseNumber: row["case_number"], purpose: row["purpose"], offence: row["offence"],
             probeSHA256: row["probe_sha256"], collections: collections, candidates: candidates, clientAddress: row["client_address"], detail: row["detail"])
         return AuditEntry(id: row["id"], at: row["at"], entry: entry, thumbnailSHA256: row["thumbnail_sha256"],
+                          candidatesSHA256: candidatesSHA256, candidatesDeletedAt: row["candidates_deleted_at"],
                           previousHash: row["previous_hash"], hash: row["hash"])
     }
 

@@ -506,6 +506,24 @@ enum SQLiteSchema {
                 CREATE INDEX watch_by_org ON watch(organization_id);
                 """)
         }
+        migrator.registerMigration("v21: candidate lists apart from their audit entries") { db in
+            try db.execute(sql: """
+                -- A search's candidates leave the append-only entry, as its thumbnail did: the chain
+                -- hashes their digest, and the list is deleted when the search's case is stopped.
+                -- Entries appended before keep their lists, which the chain hashes.
+                CREATE TABLE audit_candidates (
+                    entry_id INTEGER PRIMARY KEY REFERENCES audit_entry(id),
+                    sha256 TEXT NOT NULL,
+                    candidates TEXT,                 -- JSON array of {face, distance, band}; NULL once deleted
+                    deleted_at DATETIME
+                );
+                CREATE TRIGGER audit_candidates_no_delete BEFORE DELETE ON audit_candidates
+                    BEGIN SELECT RAISE(ABORT, 'audit candidate lists cannot be removed, only their candidates deleted'); END;
+                CREATE TRIGGER audit_candidates_only_deleted BEFORE UPDATE ON audit_candidates
+                    WHEN NEW.entry_id IS NOT OLD.entry_id OR NEW.sha256 IS NOT OLD.sha256 OR NEW.candidates IS NOT NULL
+                    BEGIN SELECT RAISE(ABORT, 'audit candidate lists can only be deleted'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -35,9 +35,12 @@ import TestSupport
     }
 
     @Test func editingAnyFieldOfAnyEntryBreaksTheChainAtThatEntry() async throws {
-        // The probe thumbnail lives apart (so that it can be redacted); the chain holds its digest.
+        // The probe thumbnail and the candidate list live apart (so that they can be deleted); the
+        // chain holds their digests, and a list still there is held to its digest.
+        let forgedList = #"'[{"face":8,"distance":0.41,"band":"strong"}]'"#
         for (table, column, value) in [("audit_entry", "case_number", "'C-forged'"), ("audit_entry", "purpose", "'identity_fraud'"),
-                                       ("audit_entry", "candidates", "'[]'"), ("audit_entry", "actor", "'someone'"),
+                                       ("audit_candidates", "candidates", forgedList), ("audit_candidates", "sha256", "'00'"),
+                                       ("audit_entry", "actor", "'someone'"),
                                        ("audit_entry", "at", "'2020-01-01T00:00:00.000Z'"), ("audit_thumbnail", "sha256", "'00'"),
                                        ("audit_entry", "client_address", "NULL")] {
             let (store, path) = try makeStore()
@@ -47,11 +50,33 @@ import TestSupport
             try await database.write { db in
                 try db.execute(sql: "DROP TRIGGER audit_entry_no_update")
                 try db.execute(sql: "DROP TRIGGER audit_thumbnail_only_redacted")
+                try db.execute(sql: "DROP TRIGGER audit_candidates_only_deleted")
                 try db.execute(sql: "UPDATE \(table) SET \(column) = \(value) WHERE \(table == "audit_entry" ? "id" : "entry_id") = 3")
             }
             let verification = try await AuditLog(store: store).verify()
             #expect(verification.firstBroken?.id == 3, "editing \(table).\(column)")
         }
+    }
+
+    @Test func aCandidateListKeptApartIsHeldToItsDigestUntilDeleted() {
+        let candidates = [AuditCandidate(face: 7, distance: 0.41, band: "strong")]
+        let entry = NewAuditEntry(organization: 1, actorID: 1, actor: "inv", action: "search", caseNumber: "C-1", candidates: candidates)
+        let digest = AuditEntry.candidatesDigest(candidates)
+        let hash = AuditEntry.chainHash(id: 1, at: "2026-12-01T00:00:00.000Z", entry: entry, thumbnailSHA256: nil,
+                                        candidatesSHA256: digest, previousHash: AuditEntry.genesisHash)
+        var kept = AuditEntry(id: 1, at: "2026-12-01T00:00:00.000Z", entry: entry, thumbnailSHA256: nil, candidatesSHA256: digest,
+                              previousHash: AuditEntry.genesisHash, hash: hash)
+        #expect(kept.computedHash == hash && kept.candidatesMatchTheirDigest)
+        kept.entry.candidates[0].face = 8
+        #expect(!kept.candidatesMatchTheirDigest, "a changed list shows")
+        kept.entry.candidates = []
+        kept.candidatesDeletedAt = Date()
+        #expect(kept.computedHash == hash && kept.candidatesMatchTheirDigest, "a deleted list's digest stands for it")
+        // An entry from before lists were kept apart hashes its list itself.
+        let inline = AuditEntry.chainHash(id: 1, at: "2026-12-01T00:00:00.000Z", entry: entry, thumbnailSHA256: nil,
+                                          previousHash: AuditEntry.genesisHash)
+        #expect(inline != hash && AuditEntry(id: 1, at: "2026-12-01T00:00:00.000Z", entry: entry, thumbnailSHA256: nil,
+                                             previousHash: AuditEntry.genesisHash, hash: inline).computedHash == inline)
     }
 
     @Test func deletingAnEntryIsFoundAndTheApplicationCannotEditOrDelete() async throws {
@@ -67,7 +92,9 @@ import TestSupport
         try await database.write { db in
             try db.execute(sql: "DROP TRIGGER audit_entry_no_delete")
             try db.execute(sql: "DROP TRIGGER audit_thumbnail_no_delete")
+            try db.execute(sql: "DROP TRIGGER audit_candidates_no_delete")
             try db.execute(sql: "DELETE FROM audit_thumbnail WHERE entry_id = 4")
+            try db.execute(sql: "DELETE FROM audit_candidates WHERE entry_id = 4")
             try db.execute(sql: "DELETE FROM audit_entry WHERE id = 4")
         }
         let verification = try await AuditLog(store: store).verify()

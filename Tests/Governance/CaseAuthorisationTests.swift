@@ -142,7 +142,9 @@ import TestSupport
         // What the search left to be seen is deleted; the log keeps that it was there.
         #expect(try await rig.governance.auditThumbnail(entry: entry, organization: organization)?.jpeg == nil)
         let logged = try await rig.governance.auditEntries(organization: organization, from: nil, to: nil, after: entry - 1, limit: 1)
-        #expect(logged.first?.thumbnailSHA256 == thumbnail.sha256 && logged.first?.entry.candidates.isEmpty == false)
+        #expect(logged.first?.thumbnailSHA256 == thumbnail.sha256 && logged.first?.entry.candidates.isEmpty == true)
+        #expect(logged.first?.candidatesDeleted == true && logged.first?.candidatesSHA256 != nil, "the digest of the deleted results stays")
+        #expect(try await AuditLog(store: rig.governance).verify().firstBroken == nil, "the chain holds")
         await #expect(throws: GovernanceError.self) {
             _ = try await ShownResult.of(entry, caller: rig.investigator, store: rig.gallery.gallery.store, governance: rig.governance)
         }
@@ -150,7 +152,8 @@ import TestSupport
         #expect(message.contains("the authority refused"), "\(message)")
         let entries = try await rig.governance.latestAuditEntries(organization: rig.gallery.organization.id, limit: 3)
         #expect(entries.first?.entry.action == "case_blocked" && entries.first?.entry.caseNumber == "X-1")
-        #expect(entries.first?.entry.detail?.contains("1 probe thumbnails deleted") == true, "\(entries.first?.entry.detail ?? "")")
+        #expect(entries.first?.entry.detail?.contains("1 probe thumbnails and 1 candidate lists deleted") == true,
+                "\(entries.first?.entry.detail ?? "")")
         try await rig.gallery.close()
     }
 }

@@ -27,7 +27,8 @@ import TestSupport
     func isOneChain(_ entries: [AuditEntry]) -> Bool {
         var previous = AuditEntry.genesisHash
         for (position, entry) in entries.enumerated() {
-            guard entry.id == Int64(position + 1), entry.previousHash == previous, entry.computedHash == entry.hash else { return false }
+            guard entry.id == Int64(position + 1), entry.previousHash == previous, entry.computedHash == entry.hash,
+                  entry.candidatesMatchTheirDigest else { return false }
             previous = entry.hash
         }
         return true
@@ -301,8 +302,12 @@ import TestSupport
         try await TestDatabase.with(backend) { database in
             let store = try await database.open()
             for n in 0..<3 { _ = try await store.appendAudit(search(1, by: 10, case: "C-\(n)")) }
-            var attempts = ["UPDATE audit_entry SET case_number = 'C-forged' WHERE id = 2", "DELETE FROM audit_entry WHERE id = 2"]
-            if backend == .postgres { attempts.append("TRUNCATE audit_entry") }
+            var attempts = ["UPDATE audit_entry SET case_number = 'C-forged' WHERE id = 2", "DELETE FROM audit_entry WHERE id = 2",
+                            // A candidate list kept apart can only be deleted, never swapped, nor its digest changed.
+                            #"UPDATE audit_candidates SET candidates = '[{"face":1,"distance":0.1,"band":"strong"}]' WHERE entry_id = 2"#,
+                            "UPDATE audit_candidates SET candidates = NULL, sha256 = 'forged' WHERE entry_id = 2",
+                            "DELETE FROM audit_candidates WHERE entry_id = 2"]
+            if backend == .postgres { attempts += ["TRUNCATE audit_entry", "TRUNCATE audit_candidates"] }
             for attempt in attempts {
                 await #expect(throws: (any Error).self, "\(attempt)") { try await database.executeDirectly(attempt) }
             }
@@ -455,10 +460,16 @@ import TestSupport
             #expect(blocked.blockedAt == start.addingTimeInterval(10) && blocked.blockedReason == "overdue")
             #expect(try await store.overdueCases(urgentBefore: start.addingTimeInterval(9_000)).map(\.id) == [late.id])
 
-            #expect(try await store.redactSearchThumbnails(ofCase: "U-1", in: police.id) == 1)
+            #expect(try await store.deleteSearchResults(ofCase: "U-1", in: police.id) == (1, 1))
             #expect(try await store.auditThumbnail(entry: searchOfEarly.id, organization: police.id)?.jpeg == nil)
             #expect(try await store.auditThumbnail(entry: searchOfLate.id, organization: police.id)?.jpeg != nil, "another case's")
-            #expect(try await store.redactSearchThumbnails(ofCase: "U-1", in: police.id) == 0)
+            #expect(try await store.deleteSearchResults(ofCase: "U-1", in: police.id) == (0, 0))
+            // The candidate list is gone; the log keeps its digest, and the chain holds.
+            let entries = try await store.auditEntries(organization: nil, from: nil, to: nil, after: 0, limit: 10)
+            let deleted = try #require(entries.first { $0.id == searchOfEarly.id }), kept = try #require(entries.first { $0.id == searchOfLate.id })
+            #expect(deleted.entry.candidates.isEmpty && deleted.candidatesDeleted && deleted.candidatesSHA256 == searchOfEarly.candidatesSHA256)
+            #expect(kept.entry.candidates.count == 2 && !kept.candidatesDeleted, "another case's")
+            #expect(isOneChain(entries))
         }
     }
 
@@ -514,7 +525,7 @@ import TestSupport
             #expect(try await store.probeFace(entry: kept.id, organization: archive.id) == nil, "another organisation's")
             #expect(try await store.auditEntries(organization: police.id, caseNumber: "C-open").map(\.id) == [kept.id, pivot.id])
 
-            #expect(try await store.redactSearchThumbnails(ofCase: "C-stopped", in: police.id) == 1)
+            #expect(try await store.deleteSearchResults(ofCase: "C-stopped", in: police.id).thumbnails == 1)
             #expect(try await store.probeFace(entry: blocked.id, organization: police.id) == nil, "a stopped case's")
             try await store.redactAuditThumbnails(of: .face(42))
             #expect(try await store.probeFace(entry: pivot.id, organization: police.id) == nil, "an erased face's")

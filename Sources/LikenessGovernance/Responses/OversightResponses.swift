@@ -24,6 +24,11 @@ public struct AuditEntryResponse: Encodable, Sendable {
     @Nullable public var probeSHA256: String?
     public var collections: [CollectionID]
     public var candidates: [Candidate]
+    /// The digest the chain holds for a candidate list kept apart from its entry; null for an
+    /// entry whose list the chain hashes itself.
+    @Nullable public var candidatesSHA256: String?
+    /// The list was deleted (its case was stopped): `candidates` is empty, the digest stays.
+    public var candidatesDeleted: Bool
     @Nullable public var clientAddress: String?
     @Nullable public var detail: String?
     public var previousHash: String
@@ -46,6 +51,8 @@ public struct AuditEntryResponse: Encodable, Sendable {
         probeSHA256 = e.probeSHA256
         collections = e.collections
         candidates = e.candidates.map { Candidate(faceID: $0.face, distance: Double($0.distance), band: $0.band) }
+        candidatesSHA256 = audit.candidatesSHA256
+        candidatesDeleted = audit.candidatesDeleted
         clientAddress = e.clientAddress
         detail = e.detail
         previousHash = audit.previousHash

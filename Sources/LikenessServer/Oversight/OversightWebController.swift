@@ -28,7 +28,7 @@ struct OversightWebController {
         [
             "id": e.id, "at": String(e.at.prefix(19)).replacingOccurrences(of: "T", with: " "), "actor": e.entry.actor,
             "action": e.entry.action, "outcome": e.entry.outcome, "case_number": e.entry.caseNumber ?? "",
-            "purpose": e.entry.purpose ?? "", "offence": e.entry.offence ?? "", "candidates": e.entry.candidates.count,
+            "purpose": e.entry.purpose ?? "", "offence": e.entry.offence ?? "", "candidates": e.candidatesDeleted ? "deleted" : "\(e.entry.candidates.count)",
             "top_band": e.entry.candidates.first?.band ?? "", "detail": e.entry.detail ?? "",
             "client_address": e.entry.clientAddress ?? "", "thumbnail": e.hasThumbnail,
         ]
