@@ -5,7 +5,7 @@ import LikenessStore
 
 /// Matches the faces ingested since each open watch last looked, as searches of its case made
 /// on its owner's behalf, and ends the watches expired or whose case closed or was stopped.
-/// Run by the server every 10 seconds (`WatchService`), and by `likeness watch match`. A pass
+/// Run by the server every 10 seconds (`PeriodicService.watches`), and by `likeness watch match`. A pass
 /// with nothing new ingested reads only the open watches and their cases.
 public struct WatchMatcher: Sendable {
     /// How many index changes it reads at a time.

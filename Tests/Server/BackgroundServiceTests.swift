@@ -29,8 +29,8 @@ import TestSupport
         let requests = SubjectRequests(governance: rig.gallery.store, rights: SubjectRights(
             searcher: searcher, gallery: rig.gallery, audit: audit))
         let logger = Logger(label: "test")
-        let group = ServiceGroup(services: [RetentionService(retention: Retention(gallery: rig.gallery, audit: audit),
-                                                             requests: requests, logger: logger)],
+        let group = ServiceGroup(services: [PeriodicService.retention(Retention(gallery: rig.gallery, audit: audit),
+                                                                      requests: requests, logger: logger)],
                                  logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -117,10 +117,10 @@ struct ServeCommand: AsyncParsableCommand {
             let retention = Retention(gallery: gallery, audit: accounts.audit)
             // In start order; the group shuts them down in reverse, after the HTTP server.
             let background: [any Service] = opened.connections + [
-                RetentionService(retention: retention, requests: services.requests, logger: logger),
-                AuditCheckpointService(checkpoints: checkpoints, logger: logger),
-                CaseDeadlineService(cases: services.cases, logger: logger),
-                WatchService(matcher: services.search.watchMatcher, logger: logger),
+                PeriodicService.retention(retention, requests: services.requests, logger: logger),
+                PeriodicService.auditCheckpoints(checkpoints, logger: logger),
+                PeriodicService.caseDeadlines(services.cases, logger: logger),
+                PeriodicService.watches(services.search.watchMatcher, logger: logger),
             ]
             let app = try LikenessServer.application(
                 services: services, configuration: ServerConfiguration(host: host, port: port, behindTLS: behindTls, tls: tls,
