@@ -3,7 +3,6 @@ import LikenessCore
 import LikenessGovernance
 import LikenessSearch
 import LikenessStore
-import Synchronization
 import Testing
 import TestSupport
 
@@ -13,12 +12,6 @@ import TestSupport
 /// alerts the supervisors. The clock is injected, so the tests move past the deadline.
 @Suite struct CaseAuthorisationTests {
     /// A clock the test moves forward.
-    final class TestClock: Sendable {
-        private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-        var now: Date { current.withLock { $0 } }
-        func advance(hours: Double) { current.withLock { $0 = $0.addingTimeInterval(hours * 3600) } }
-    }
-
     struct Rig {
         let gallery: TestGallery
         let search: AccountableSearch

@@ -3,19 +3,12 @@ import LikenessCore
 import LikenessGovernance
 import LikenessSearch
 import LikenessStore
-import Synchronization
 import Testing
 import TestSupport
 
 /// An account searches only with a training record no older than its organisation's limit; an
 /// untrained or expired account is told why. The clock is injected, so the test outlives a record.
 @Suite struct TrainingTests {
-    final class TestClock: Sendable {
-        private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-        var now: Date { current.withLock { $0 } }
-        func advance(days: Double) { current.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
-    }
-
     @Test func anUntrainedOrExpiredAccountIsRefusedAndToldWhy() async throws {
         let rig = try await TestGallery(engine: .fake)
         _ = try await rig.ingest([Fixtures.face("img10.jpg")])

@@ -3,7 +3,6 @@ import LikenessCore
 import LikenessGovernance
 import LikenessSearch
 import LikenessStore
-import Synchronization
 import Testing
 import TestSupport
 
@@ -12,19 +11,13 @@ import TestSupport
 /// is matched once the watch has expired or its case has closed, when its probe is deleted. The
 /// clock is injected, so the tests move past an expiry.
 @Suite struct WatchesTests {
-    final class TestClock: Sendable {
-        private let current = Mutex(Date())
-        var now: Date { current.withLock { $0 } }
-        func advance(days: Double) { current.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
-    }
-
     struct Rig {
         let gallery: TestGallery
         let search: AccountableSearch
         let investigator: Accounts.Caller
         let colleague: Accounts.Caller
         let supervisor: Accounts.Caller
-        let clock = TestClock()
+        let clock = TestClock(Date())
         var governance: any GovernanceStore { gallery.gallery.store }
         var watches: Watches { search.watches }
 
