@@ -54,6 +54,8 @@ export OPENBLAS_NUM_THREADS=1
 # A Swift trap (a failed precondition, a force unwrap) is left to libFuzzer, which saves the
 # input: Swift's own backtracer would run first and trip the address sanitizer itself.
 export SWIFT_BACKTRACE=enable=no
+# Leaks in system libraries that Likeness cannot fix, each named and explained there.
+export LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan-suppressions.txt:print_suppressions=0
 # The manifest and archive targets write each input to a file: in memory (/dev/shm), as Foundation
 # syncs every file it writes to disk, which held them to ~80 inputs a second.
 TMPDIR=$(mktemp -d -p /dev/shm likeness-fuzz.XXXXXX)
