@@ -3,8 +3,8 @@ import LikenessCore
 import LikenessStore
 
 /// A case's report, for the file, the defence and the court: the case and its authorisation,
-/// every search (those that found nobody too), every reviewed candidate with its examiners'
-/// records, and the audit entries behind each, ending with the chain's head at export so that
+/// every search (those that found nobody too), the probes kept on watch, every reviewed
+/// candidate with its examiners' records, and the audit entries behind each, ending with the chain's head at export so that
 /// `likeness audit verify --head` ties the report to the log. Generating it is audited, and
 /// that entry is the head it names.
 public struct CaseReports: Sendable {
@@ -50,6 +50,8 @@ public struct CaseReports: Sendable {
         public var investigation: InvestigationCase
         public var usernames: [AccountID: String]
         public var searches: [Search]
+        /// The probes kept on watch for the case, oldest first: their matches are among `searches`.
+        public var watches: [Watch]
         /// What each band means: the thresholds in use and what they were measured on.
         public var bands: [(name: String, meaning: String)]
         public var generatedBy: String
@@ -112,7 +114,8 @@ public struct CaseReports: Sendable {
             action: AuditLog.Action.caseReport.rawValue, caseNumber: investigation.number, offence: investigation.offence,
             clientAddress: caller.address,
             detail: "case \(investigation.id): report of \(searches.count) searches, \(reviewed) reviewed candidates"))
-        return Report(investigation: investigation, usernames: usernames, searches: searches, bands: definitions,
-                      generatedBy: caller.account.username, head: head)
+        let watches = try await store.watches(in: organization, openOnly: false).filter { $0.caseID == investigation.id }.reversed()
+        return Report(investigation: investigation, usernames: usernames, searches: searches, watches: Array(watches),
+                      bands: definitions, generatedBy: caller.account.username, head: head)
     }
 }

@@ -77,6 +77,11 @@ import TestSupport
             #expect(try await rig.governance.watchProbe(Int64(id)) == nil)
             (status, _, _) = try await call(rig, client, .post, "/api/v1/watches/\(id)/end", as: "A.investigator")
             #expect(status == .conflict)
+
+            // The case's report names the watch, how long it ran and what it found.
+            (status, _, text) = try await call(rig, client, .get, "/api/v1/cases/\(caseID ?? 0)/report", as: "A.investigator")
+            #expect(status == .ok && text.contains("Watch \(id): the probe of search"), "\(text.suffix(1500))")
+            #expect(text.contains("(ended by a-investigator); 1 match(es) in the strong band"))
         }
         try await rig.close()
     }

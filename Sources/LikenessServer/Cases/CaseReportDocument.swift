@@ -25,6 +25,14 @@ public enum CaseReportDocument {
             "head_id": report.head.id, "head_hash": report.head.hash,
             "bands": report.bands.map { ["name": $0.name, "meaning": $0.meaning] },
             "searches": report.searches.map(search),
+            "watches": report.watches.map { watch in
+                [
+                    "id": watch.id, "search": watch.searchEntry, "owner": report.usernames[watch.owner] ?? "#\(watch.owner)",
+                    "opened": AuditEntry.timestamp(watch.openedAt), "matches": watch.matchCount,
+                    "until": watch.endedAt.map { "ended \(AuditEntry.timestamp($0)) (\(watch.endReason ?? ""))" }
+                        ?? "open until \(AuditEntry.timestamp(watch.expiresAt))",
+                ] as [String: Any]
+            },
             "verified": report.verifiedLeads.map { ["search": $0.search, "face": $0.candidate.face, "band": $0.candidate.band] },
             "has_verified": !report.verifiedLeads.isEmpty,
             "lead_notice": CandidateReviewsResponse.verifiedLeadNotice,
@@ -47,7 +55,7 @@ public enum CaseReportDocument {
             "id": entry.id, "at": entry.at, "user": entry.entry.actor, "purpose": entry.entry.purpose ?? "",
             "offence": entry.entry.offence ?? "", "outcome": entry.entry.outcome, "detail": entry.entry.detail ?? "",
             "collections": search.collections.joined(separator: ", "), "sha256": entry.entry.probeSHA256 ?? "-",
-            "thumbnail_sha256": entry.thumbnailSHA256 ?? "-", "hash": entry.hash,
+            "thumbnail_sha256": entry.thumbnailSHA256 ?? "-", "candidates_sha256": entry.candidatesSHA256 ?? "-", "hash": entry.hash,
             "candidates": search.candidates.map { candidate in
                 [
                     "face": candidate.face, "band": candidate.band, "distance": String(format: "%.3f", candidate.distance),
