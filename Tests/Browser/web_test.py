@@ -560,8 +560,10 @@ def test_watch():
         click_and_wait(driver, driver.find_element(By.LINK_TEXT, "fixtures"), "#upload-form", "the collection's page")
         driver.find_element(By.ID, "upload-files").send_keys(str(FIXTURES / WATCH_LATER))
         driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        # app.js reports "Uploading… N%", then "Ingesting: …", and at the end one of these.
+        settled = ("Done.", "Stopped:", "Upload refused", "Upload failed", "Lost track")
         try:
-            WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "upload-status").text.startswith(("Done.", "Stopped", "Upload")))
+            WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "upload-status").text.startswith(settled))
         except TimeoutException:
             raise AssertionError(f"the upload did not settle: {driver.find_element(By.ID, 'upload-status').text!r}") from None
         status = driver.find_element(By.ID, "upload-status").text
