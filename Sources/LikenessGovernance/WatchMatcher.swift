@@ -96,7 +96,7 @@ public struct WatchMatcher: Sendable {
         try await watches.cases.searched(investigation, entry: search.id)
         let candidates = matches.count == 1 ? "1 candidate" : "\(matches.count) candidates"
         try await watches.record(.watchMatched, watch, investigation, actor: nil,
-                         detail: "\(candidates) in the strong band for \(owner.account.username): search \(search.id)")
+                                 detail: "\(candidates) in the strong band for \(owner.account.username): search \(search.id)")
         return search
     }
 }

@@ -106,23 +106,26 @@ public struct Watches: Sendable {
         return watch
     }
 
-    func end(_ watch: Watch, _ investigation: InvestigationCase, reason: String,
-                     actor: Accounts.Caller?) async throws -> Watch {
-        var ended = watch
-        (ended.endedAt, ended.endReason) = (now(), reason)
-        guard try await store.endWatch(watch.id, at: ended.endedAt!, reason: reason) else {
+    /// Ends a watch, deleting its probe, and audits why; `actor` nil: Likeness itself (expiry,
+    /// its case closed or stopped).
+    func end(_ watch: Watch, _ investigation: InvestigationCase, reason: String, actor: Accounts.Caller?) async throws -> Watch {
+        let at = now()
+        guard try await store.endWatch(watch.id, at: at, reason: reason) else {
             throw GovernanceError.conflict("watch \(watch.id) has ended")
         }
+        var ended = watch
+        (ended.endedAt, ended.endReason) = (at, reason)
         try await record(.watchEnded, ended, investigation, actor: actor, detail: "ended (\(reason)); its probe is deleted")
         return ended
     }
 
+    /// The case, if `account` may search it now: a watch searches on its owner's behalf.
     func admitted(_ account: Account, investigation: InvestigationCase) async throws -> InvestigationCase {
         try await admitSearch(by: account, caseNumber: investigation.number, training: training, cases: cases)
     }
 
     func record(_ action: AuditLog.Action, _ watch: Watch, _ investigation: InvestigationCase, actor: Accounts.Caller?,
-                        detail: String) async throws {
+                detail: String) async throws {
         try await audit.record(NewAuditEntry(organization: watch.organization, actorID: actor?.account.id,
                                              actor: actor?.account.username ?? "likeness", action: action.rawValue,
                                              caseNumber: investigation.number, offence: investigation.offence,
