@@ -1,18 +1,15 @@
 import LikenessCore
 
-/// Fused bands measured on labelled photos. The normalisation comes from balanced pairs
-/// (as many same-person as different-person pairs, as in the LFW protocol the fusion was chosen
-/// on); the thresholds come from every pair of photos, whose many different-person pairs resolve
-/// small false-match rates; the review distance admits the share of different-person pairs that
-/// dlib's review distance admits on the same photos.
+/// Fused bands measured on labelled photos, on a given normalisation: the thresholds come from
+/// every pair of photos, whose many different-person pairs resolve small false-match rates; the
+/// review distance admits the share of different-person pairs that dlib's review distance
+/// admits on the same photos.
 public enum FusedCalibration {
     /// `dlibDistance(i, j)` and `sfaceSimilarity(i, j)` score photos i and j, which belong to
-    /// `identities[i]` and `identities[j]`; `balanced` lists index pairs for the normalisation.
-    public static func measure(identities: [String], balanced: [(Int, Int)], dlibReviewDistance: Float, targetFMR: Double,
+    /// `identities[i]` and `identities[j]`.
+    public static func measure(identities: [String], normalisation: ScoreNormalisation, dlibReviewDistance: Float, targetFMR: Double,
                                source: String, dlibDistance: (Int, Int) -> Float, sfaceSimilarity: (Int, Int) -> Float)
         throws -> (dlib: Calibration, fused: FusedBands) {
-        let normalisation = try ScoreNormalisation(dlibDistances: balanced.map { dlibDistance($0.0, $0.1) },
-                                                   sfaceSimilarities: balanced.map { sfaceSimilarity($0.0, $0.1) })
         var genuineDlib: [Float] = [], impostorDlib: [Float] = [], genuineFused: [Float] = [], impostorFused: [Float] = []
         for i in identities.indices {
             for j in (i + 1)..<identities.count {

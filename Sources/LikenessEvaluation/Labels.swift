@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 
 /// A failure in the evaluation's inputs, worded for the operator: it names the file and, for
 /// label and pair files, the line.
@@ -202,5 +203,20 @@ enum JSONLines {
             objects.append((offset + 1, object))
         }
         return objects
+    }
+}
+
+extension LabelledPhoto {
+    /// The face a labelled photo's label names, among the faces found in it. A photo may also
+    /// hold bystanders, sometimes larger than the person it names. LFW centres each of its photos
+    /// on the face it names (every photo is a crop around that face's detection), so the named
+    /// face is the one whose box centre is nearest the photo's centre.
+    public static func namedFace<Face>(among faces: [Face], width: Int, height: Int, box: (Face) -> FaceBox) -> Face? {
+        func offCentre(_ face: Face) -> Int {
+            let b = box(face)
+            let dx = (b.left + b.right) - width, dy = (b.top + b.bottom) - height
+            return dx * dx + dy * dy
+        }
+        return faces.min { offCentre($0) < offCentre($1) }
     }
 }

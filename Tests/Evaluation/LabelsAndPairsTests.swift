@@ -1,4 +1,5 @@
 import Foundation
+import LikenessCore
 import LikenessEvaluation
 import Testing
 
@@ -122,4 +123,14 @@ func sampleLabels(identities: [String?]) -> LabelSet {
     #expect(pairs.filter(\.same).count == 4)
     #expect(pairs.prefix(4).allSatisfy { $0.same })
     #expect(Set(PairList.balanced(from: labels)).isSubset(of: Set(pairs)))
+}
+
+@Test func theNamedFaceIsTheOneAtThePhotosCentreNotTheLargest() {
+    // A 250×250 LFW photo: the named person in the middle, a larger bystander to the right.
+    let named = FaceBox(left: 90, top: 80, right: 160, bottom: 150)
+    let bystander = FaceBox(left: 150, top: 60, right: 249, bottom: 170)
+    let edge = FaceBox(left: 0, top: 0, right: 40, bottom: 40)
+    #expect(LabelledPhoto.namedFace(among: [bystander, named, edge], width: 250, height: 250) { $0 } == named)
+    #expect(LabelledPhoto.namedFace(among: [edge], width: 250, height: 250) { $0 } == edge)
+    #expect(LabelledPhoto.namedFace(among: [FaceBox](), width: 250, height: 250) { $0 } == nil)
 }

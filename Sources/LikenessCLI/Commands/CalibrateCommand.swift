@@ -54,8 +54,12 @@ struct CalibrateCommand: AsyncParsableCommand {
         guard balanced.contains(where: { photos[$0.0].identity == photos[$0.1].identity }),
               balanced.contains(where: { photos[$0.0].identity != photos[$0.1].identity }) else { return nil }
         let dlib = photos.map { computed.templates[$0.file]! }, sface = photos.map { computed.sfaceTemplates[$0.file]! }
+        // An organisation's own set gets its own normalisation, on balanced pairs as in the LFW
+        // protocol the fusion was chosen on.
+        let normalisation = try ScoreNormalisation(dlibDistances: balanced.map { dlib[$0.0].distance(to: dlib[$0.1]) },
+                                                   sfaceSimilarities: balanced.map { sface[$0.0].cosineSimilarity(to: sface[$0.1]) })
         return try FusedCalibration.measure(
-            identities: photos.map { $0.identity! }, balanced: balanced, dlibReviewDistance: SubjectRights.reviewDistance,
+            identities: photos.map { $0.identity! }, normalisation: normalisation, dlibReviewDistance: SubjectRights.reviewDistance,
             targetFMR: targetFmr, source: labels,
             dlibDistance: { dlib[$0].distance(to: dlib[$1]) }, sfaceSimilarity: { sface[$0].cosineSimilarity(to: sface[$1]) }).fused
     }

@@ -8,11 +8,11 @@ import LikenessStore
 /// The templates of a labelled photo set, computed once for `eval` and `calibrate`.
 struct LabelledTemplates {
     var labels: LabelSet
-    /// The largest face's template per photo file (photos without a face are absent).
+    /// The named face's template per photo file (`LabelledPhoto.namedFace`; photos without a face are absent).
     var templates: [String: FaceTemplate]
-    /// The largest face's SFace template, where it has one.
+    /// The named face's SFace template, where it has one.
     var sfaceTemplates: [String: FaceTemplate] = [:]
-    /// The largest face's aligned chip (JPEG) per photo file, for the report's error examples.
+    /// The named face's aligned chip (JPEG) per photo file, for the report's error examples.
     var crops: [String: Data]
     var detectedFaces: [String: Int]
     var failures: [String: String]
@@ -35,11 +35,13 @@ struct LabelledTemplates {
                         return try await pool.run { engine in
                             let image = try ImageCodec.decode(file: url.path)
                             let faces = try engine.detectFaces(in: image, policy: policy)
-                            guard let largest = faces.first else { return PhotoResult(file: photo.file, faces: 0) }
-                            let template = try engine.templates(for: [largest], in: image, policy: templatePolicy)[0]
-                            let sface = try engine.sfaceTemplates(for: [largest], in: image)[0]
+                            guard let face = LabelledPhoto.namedFace(among: faces, width: image.width, height: image.height, box: \.box) else {
+                                return PhotoResult(file: photo.file, faces: 0)
+                            }
+                            let template = try engine.templates(for: [face], in: image, policy: templatePolicy)[0]
+                            let sface = try engine.sfaceTemplates(for: [face], in: image)[0]
                             let side = DlibFaceEngine.chipSide
-                            let crop = try ImageCodec.jpeg(rgb: try engine.chip(for: largest, in: image), width: side, height: side)
+                            let crop = try ImageCodec.jpeg(rgb: try engine.chip(for: face, in: image), width: side, height: side)
                             return PhotoResult(file: photo.file, faces: faces.count, template: template, sface: sface, crop: Data(crop))
                         }
                     } catch {
@@ -217,8 +219,7 @@ struct EvalCommand: AsyncParsableCommand {
         print("\(labelSet.photos.count) photos, \(labelledPairs.count) pairs; every pipeline's templates computed in "
               + String(format: "%.0f s (%d workers)", seconds, workers) + "; thresholds chosen on the other folds\n")
         print(ModelComparison.table(rows))
-        let (dlibBands, fusedBands) = try ModelComparison.calibrations(labels: labelSet, pairs: labelledPairs, gallery: gallery,
-                                                                       targetFMR: 1e-3, source: labels)
+        let (dlibBands, fusedBands) = try ModelComparison.calibrations(gallery: gallery, targetFMR: 1e-3, source: labels)
         print("\nBands for dlib on YuNet faces alone: \(dlibBands.thresholds.measuredOn)")
         print("Bands for the fusion: \(fusedBands.thresholds.measuredOn)")
         print("Fused bands: \(fusedBands)")

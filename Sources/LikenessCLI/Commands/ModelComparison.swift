@@ -5,7 +5,7 @@ import LikenessEvaluation
 import LikenessGovernance
 import CBLAS
 
-/// What each candidate pipeline makes of one labelled photo's largest face: the evidence for
+/// What each candidate pipeline makes of the face a labelled photo names: the evidence for
 /// choosing the default pipeline, measured on the LFW protocol in one run (`eval --compare-models`).
 struct ModelTemplates: Sendable, Codable {
     /// face_recognition's pipeline (HOG upsampled once, one chip), which the engine reproduces
@@ -59,17 +59,20 @@ struct ModelTemplates: Sendable, Codable {
     init(photo url: URL, engines: Engines) throws {
         let image = try ImageCodec.decode(file: url.path)
         let dlib = engines.dlib
+        func named<Face>(_ faces: [Face], box: (Face) -> FaceBox) -> Face? {
+            LabelledPhoto.namedFace(among: faces, width: image.width, height: image.height, box: box)
+        }
         let hog = try dlib.detectFaces(in: image, policy: .reference)
-        if let largest = hog.first {
-            reference = try dlib.templates(for: [largest], in: image, policy: .reference)[0]
+        if let face = named(hog, box: \.box) {
+            reference = try dlib.templates(for: [face], in: image, policy: .reference)[0]
         }
         // The standard detection scans a photo of up to 1,000 px exactly as the reference does
         // (doubled once), so its faces are reused rather than found again.
         let standardFaces = max(image.width, image.height) * 2 <= 2000 ? hog : try dlib.detectFaces(in: image, policy: .standard)
-        if let largest = standardFaces.first {
-            standard = try dlib.templates(for: [largest], in: image, policy: .standard)[0]
+        if let face = named(standardFaces, box: \.box) {
+            standard = try dlib.templates(for: [face], in: image, policy: .standard)[0]
         }
-        if let face = try engines.yunet.detectFaces(in: image, longSide: Self.yunetLongSide).first {
+        if let face = named(try engines.yunet.detectFaces(in: image, longSide: Self.yunetLongSide), box: \.box) {
             let dlibFace = try dlib.face(in: face.dlibBox, score: Double(face.score), of: image)
             dlibOnYuNet = try dlib.templates(for: [dlibFace], in: image, policy: .standard)[0]
             sface = try engines.sface.templates(for: [face], in: image, mirrored: true)[0]
@@ -179,22 +182,15 @@ enum ModelComparison {
     }
 
     /// Bands for the default pipeline (dlib on YuNet's faces, and SFace) on the dev set: the
-    /// fusion's normalisation on the pairs file, the thresholds on every pair of photos, whose
-    /// millions of different-person pairs resolve false-match rates far below what the 2,400 of
-    /// the pairs file can (`FusedCalibration`).
-    static func calibrations(labels: LabelSet, pairs: [LabelledPair], gallery: PhotoGallery, targetFMR: Double,
-                             source: String) throws -> (dlib: Calibration, fused: FusedBands) {
+    /// thresholds on every pair of photos, whose millions of different-person pairs resolve
+    /// false-match rates far below what the 2,400 of the pairs file can (`FusedCalibration`).
+    /// The fused distance keeps the shipped normalisation as its fixed unit, so that the fused
+    /// distances in earlier audit entries and case reports stay comparable with new ones.
+    static func calibrations(gallery: PhotoGallery, targetFMR: Double, source: String) throws -> (dlib: Calibration, fused: FusedBands) {
         let held = (0..<gallery.person.count).filter { gallery.dlibDistance("dlibOnYuNet", $0, $0) != nil && gallery.sfaceSimilarity($0, $0) != nil }
-        let position = Dictionary(uniqueKeysWithValues: held.enumerated().map { ($1, $0) })
-        let labelled = labels.photos.filter { $0.identity != nil }
-        let index = Dictionary(uniqueKeysWithValues: labelled.enumerated().map { ($1.file, $0) })
-        let balanced = pairs.compactMap { pair -> (Int, Int)? in
-            guard let a = index[pair.a].flatMap({ position[$0] }), let b = index[pair.b].flatMap({ position[$0] }) else { return nil }
-            return (a, b)
-        }
         return try FusedCalibration.measure(
-            identities: held.map { String(gallery.person[$0]) }, balanced: balanced, dlibReviewDistance: SubjectRights.reviewDistance,
-            targetFMR: targetFMR, source: source,
+            identities: held.map { String(gallery.person[$0]) }, normalisation: FusedBands.standard.normalisation,
+            dlibReviewDistance: SubjectRights.reviewDistance, targetFMR: targetFMR, source: source,
             dlibDistance: { gallery.dlibDistance("dlibOnYuNet", held[$0], held[$1])! },
             sfaceSimilarity: { gallery.sfaceSimilarity(held[$0], held[$1])! })
     }
