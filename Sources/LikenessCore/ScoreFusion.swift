@@ -119,10 +119,11 @@ extension FusedBands {
     /// --compare-models` (`FusedCalibration`) with the default pipeline: the normalisation on
     /// the 4,800 balanced pairs, measured once (2026-11-30) and kept as the fused distance's
     /// fixed unit so that recorded distances stay comparable; the thresholds (2026-12-01) on
-    /// every pair of the 6,118 photos (6,128 same-person, 18,705,775 different-person). `possible` admits 1e-3 of different-person
-    /// pairs and 99.3% of same-person pairs (dlib alone: 93.6%); `strong` 1e-4 and 98.0%
-    /// (dlib alone: 74.4%). Operators calibrate on their own labelled sets with `likeness
-    /// calibrate`, which stores both bands in the gallery's database.
+    /// every pair of the 6,118 photos (6,128 same-person, 18,705,775 different-person).
+    /// `possible` admits 1e-3 of different-person pairs and 99.3% of same-person pairs (dlib
+    /// alone: 93.6%); `strong` 1e-4 and 98.0% (dlib alone: 74.4%). Operators calibrate on their
+    /// own labelled sets with `likeness calibrate`, which stores both bands in the gallery's
+    /// database.
     public static let standard = FusedBands(
         normalisation: ScoreNormalisation(dlibMean: 0.6159022605884821, dlibStandardDeviation: 0.21685366735529019,
                                           sfaceMean: 0.37357124610744147, sfaceStandardDeviation: 0.30815799437205915),
